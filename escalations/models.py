@@ -1,0 +1,1 @@
+"""The escalation matrix, escalation events and ownership, major incidents."""

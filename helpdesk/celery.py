@@ -1,0 +1,17 @@
+"""The Celery app and the whole beat schedule."""
+
+import os
+from datetime import timedelta
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+app = Celery("helpdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Beat and a worker prove they are alive; /healthz reports how long ago.
+    "heartbeat": {"task": "helpdesk.heartbeat", "schedule": timedelta(seconds=10)},
+}

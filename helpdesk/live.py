@@ -1,0 +1,160 @@
+"""Live updates: channel-layer groups, publishing after commit, and the consumer base class.
+
+Events carry ids and a per-tenant sequence number, never HTML: a page that hears about a
+change re-fetches what it shows through the ordinary, tenant-scoped views.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+
+from helpdesk.tenancy import membership_of, resolve_tenant, tenant_context
+
+logger = logging.getLogger(__name__)
+
+
+def tenant_group(tenant_id: int) -> str:
+    """Everyone on the staff of one tenant."""
+    return f"tenant.{tenant_id}"
+
+
+def team_group(tenant_id: int, team_id: int) -> str:
+    """The agents of one team."""
+    return f"tenant.{tenant_id}.team.{team_id}"
+
+
+def ticket_group(tenant_id: int, ticket_id: int) -> str:
+    """Everyone looking at one ticket."""
+    return f"tenant.{tenant_id}.ticket.{ticket_id}"
+
+
+def user_group(tenant_id: int, user_id: int) -> str:
+    """One person's browsers, in one tenant."""
+    return f"tenant.{tenant_id}.user.{user_id}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that changed, and the groups that should hear of it."""
+
+    tenant_id: int
+    type: str
+    groups: tuple[str, ...]
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+def tenant_event(tenant_id: int, type: str, **ids: Any) -> Event:
+    """An event for the whole staff of a tenant, e.g. `ticket.created` with `ticket=<id>`."""
+    return Event(tenant_id=tenant_id, type=type, groups=(tenant_group(tenant_id),), ids=ids)
+
+
+@functools.cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def next_seq(tenant_id: int) -> int:
+    """The tenant's next event number: clients that reconnect ask for what came after theirs."""
+    return int(_redis().incr(f"{settings.CACHES['default']['KEY_PREFIX']}:live:seq:{tenant_id}"))
+
+
+def publish(event: Event) -> None:
+    """Send `event` to its groups now; a broken channel layer is logged, never raised."""
+    try:
+        payload = {"type": event.type, "seq": next_seq(event.tenant_id), **event.ids}
+        layer = get_channel_layer()
+        for group in event.groups:
+            async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
+    except (redis.RedisError, OSError):
+        # The change is committed; only the live nudge is lost, and pages catch up on reload.
+        logger.warning("live update %s for tenant %s not delivered", event.type, event.tenant_id)
+
+
+def publish_on_commit(event: Event) -> None:
+    """Publish `event` once the current transaction commits (never for a rolled-back change)."""
+    transaction.on_commit(functools.partial(publish, event))
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+class SameOriginValidator:
+    """Refuse WebSocket handshakes whose Origin is not the host they connect to.
+
+    A session cookie belongs to one tenant's host; a page of another host (even another
+    tenant's desk on the same base domain) must not open a socket that rides on it.
+    """
+
+    def __init__(self, application: Callable[..., Any]) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        origin = urlsplit(_header(scope, b"origin")).netloc.lower()
+        if not origin or origin != _header(scope, b"host").lower():
+            await send({"type": "websocket.close", "code": 4403})
+            return None
+        return await self.application(scope, receive, send)
+
+
+class TenantConsumer(AsyncJsonWebsocketConsumer):
+    """A WebSocket of one tenant's desk: tenant from the host, the session's user, own groups.
+
+    Subclasses join only groups they computed with the `*_group()` helpers after checking
+    permissions in `connect()`; clients never name a group.
+    """
+
+    tenant_id: int | None = None
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.joined: list[str] = []
+        tenant = await database_sync_to_async(resolve_tenant)(_header(self.scope, b"host"))
+        self.tenant_id = tenant.pk if tenant else None
+        self.tenant = tenant
+        if tenant is None:
+            await self.close(code=4404)
+            return
+        await super().websocket_connect(message)
+
+    def in_tenant(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run database work inside this socket's tenant, off the event loop."""
+
+        def run() -> Any:
+            with tenant_context(self.tenant_id):
+                return function(*args, **kwargs)
+
+        return database_sync_to_async(run)()
+
+    async def membership(self) -> Any:
+        """The user's membership in this tenant; None for anonymous users and outsiders."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        return await self.in_tenant(membership_of, user, self.tenant)
+
+    async def join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined.append(group)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def live_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["payload"])

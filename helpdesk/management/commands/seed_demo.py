@@ -1,0 +1,202 @@
+"""Load the demo desks `acme` and `globex`; running it again changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from helpdesk import services
+from helpdesk.models import Tenant, User
+from helpdesk.tenancy import Role, tenant_context
+from tickets import services as ticket_services
+from tickets.models import Organization, Team, Ticket
+
+DESKS: dict[str, dict[str, Any]] = {
+    "acme": {
+        "name": "Acme Corporation",
+        "prefix": "ACME",
+        "time_zone": "Europe/Berlin",
+        "language": "en",
+        "brand_color": "#1f4e8c",
+        "teams": [
+            ("L1 Support", "Support L1"),
+            ("L2 Support", "Support L2"),
+            ("Billing", "Billing"),
+        ],
+        "staff": [
+            ("alice.agent@acme.test", "Alice Agent", Role.AGENT, ["L1 Support"]),
+            ("bob.agent@acme.test", "Bob Agent", Role.AGENT, ["L2 Support", "Billing"]),
+            ("maria.manager@acme.test", "Maria Manager", Role.MANAGER, ["L1 Support"]),
+            ("adam.admin@acme.test", "Adam Admin", Role.ADMIN, []),
+            ("sam.outsourced@support.test", "Sam Outsourced", Role.AGENT, ["L1 Support"]),
+        ],
+        "organizations": [
+            ("BigBank AG", Organization.Tier.ENTERPRISE, "EMEA", "Finance", True),
+            ("Northwind Traders", Organization.Tier.PREMIUM, "AMER", "Retail", False),
+            ("Corner Shop", Organization.Tier.STANDARD, "EMEA", "Retail", False),
+        ],
+        "customers": [
+            ("carol@bigbank.test", "Carol Customer", "BigBank AG"),
+            ("nick@northwind.test", "Nick Northwind", "Northwind Traders"),
+            ("dan@corner.test", "Dan Corner", "Corner Shop"),
+        ],
+        "tickets": [
+            (
+                "carol@bigbank.test",
+                "Payment batch rejected with error 0x41",
+                "email",
+                "critical",
+                "L2 Support",
+                "bob.agent@acme.test",
+            ),
+            (
+                "carol@bigbank.test",
+                "Need a second admin account",
+                "portal",
+                "medium",
+                "L1 Support",
+                None,
+            ),
+            (
+                "nick@northwind.test",
+                "Invoice shows the wrong VAT rate",
+                "email",
+                "high",
+                "Billing",
+                None,
+            ),
+            (
+                "nick@northwind.test",
+                "How do I export last month's orders?",
+                "chat",
+                "low",
+                "L1 Support",
+                "alice.agent@acme.test",
+            ),
+            (
+                "dan@corner.test",
+                "Card reader keeps disconnecting",
+                "phone",
+                "high",
+                "L1 Support",
+                None,
+            ),
+            ("dan@corner.test", "Order sync API returns 502", "api", "medium", "L2 Support", None),
+            (
+                "dan@corner.test",
+                "Complaint on social media about delivery",
+                "social",
+                "medium",
+                "L1 Support",
+                None,
+            ),
+        ],
+    },
+    "globex": {
+        "name": "Globex Inc.",
+        "prefix": "GLX",
+        "time_zone": "America/New_York",
+        "language": "en",
+        "brand_color": "#2d6a4f",
+        "teams": [("Service Desk", "Support L1"), ("IT", "IT")],
+        "staff": [
+            ("gina.agent@globex.test", "Gina Agent", Role.AGENT, ["Service Desk"]),
+            ("greg.manager@globex.test", "Greg Manager", Role.MANAGER, ["Service Desk"]),
+            ("gail.admin@globex.test", "Gail Admin", Role.ADMIN, []),
+            ("sam.outsourced@support.test", "Sam Outsourced", Role.AGENT, ["Service Desk"]),
+        ],
+        "organizations": [
+            ("Initech", Organization.Tier.ENTERPRISE, "AMER", "Software", True),
+            ("Hooli", Organization.Tier.STANDARD, "AMER", "Software", False),
+        ],
+        "customers": [
+            ("peter@initech.test", "Peter Initech", "Initech"),
+            ("gavin@hooli.test", "Gavin Hooli", "Hooli"),
+        ],
+        "tickets": [
+            (
+                "peter@initech.test",
+                "TPS report server is down",
+                "email",
+                "critical",
+                "IT",
+                "gina.agent@globex.test",
+            ),
+            (
+                "gavin@hooli.test",
+                "Please reset my VPN token",
+                "portal",
+                "low",
+                "Service Desk",
+                None,
+            ),
+        ],
+    },
+}
+OPERATOR = "ops@platform.test"
+
+
+class Command(BaseCommand):
+    help = "Create the demo help desks acme and globex with people, teams and tickets."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = settings.DEMO_PASSWORD
+        if not User.objects.filter(email=OPERATOR).exists():
+            User.objects.create_superuser(OPERATOR, password, full_name="Platform Operator")
+        for slug, desk in DESKS.items():
+            self._seed_desk(slug, desk, password)
+        self.stdout.write(self.style.SUCCESS("Demo data ready: " + ", ".join(DESKS)))
+
+    @transaction.atomic
+    def _seed_desk(self, slug: str, desk: dict[str, Any], password: str) -> None:
+        tenant = Tenant.objects.filter(slug=slug).first() or services.tenant_create(
+            slug=slug,
+            name=desk["name"],
+            ticket_prefix=desk["prefix"],
+            time_zone=desk["time_zone"],
+            language=desk["language"],
+            brand_color=desk["brand_color"],
+        )
+        with tenant_context(tenant):
+            teams = {
+                name: Team.objects.get_or_create(name=name, defaults={"department": dept})[0]
+                for name, dept in desk["teams"]
+            }
+            people: dict[str, User] = {}
+            for email, name, role, team_names in desk["staff"]:
+                people[email] = services.membership_grant(
+                    email=email, full_name=name, role=role, password=password
+                ).user
+                for team_name in team_names:
+                    ticket_services.team_member_add(
+                        team=teams[team_name], user=people[email], is_lead=role == Role.MANAGER
+                    )
+            organizations = {}
+            for name, tier, region, industry, vip in desk["organizations"]:
+                organizations[name] = Organization.objects.get_or_create(
+                    name=name,
+                    defaults={"tier": tier, "region": region, "industry": industry, "is_vip": vip},
+                )[0]
+            contacts = {}
+            for email, name, organization in desk["customers"]:
+                user = services.membership_grant(
+                    email=email, full_name=name, role=Role.CUSTOMER, password=password
+                ).user
+                contacts[email] = ticket_services.contact_for_email(
+                    email=email, name=name, organization=organizations[organization], user=user
+                )
+            for requester, subject, channel, priority, team, assignee in desk["tickets"]:
+                if Ticket.objects.filter(subject=subject).exists():
+                    continue
+                ticket_services.ticket_open(
+                    requester=contacts[requester],
+                    subject=subject,
+                    description=f"{subject}.\n\nDemo ticket filed through the {channel} channel.",
+                    channel=channel,
+                    priority=priority,
+                    team=teams[team],
+                    assignee=people.get(assignee) if assignee else None,
+                )

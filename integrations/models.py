@@ -1,0 +1,1 @@
+"""Inbound mailboxes, outgoing webhooks, chat and CRM connectors."""

@@ -1,0 +1,1 @@
+"""Knowledge-base articles, categories, versions and translations."""

@@ -1,0 +1,1 @@
+"""Rollups, scheduled reports and CSAT/NPS results; dashboards read tickets and clocks."""

@@ -1,0 +1,107 @@
+"""The live socket: members hear their own desk's changes and nothing of another desk's."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.testing.websocket import WebsocketCommunicator
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from helpdesk.asgi import application
+from helpdesk.tenancy import tenant_context
+from tests.conftest import client_for
+from tests.factories import ContactFactory
+from tickets import services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def socket(host: str, client: Client | None = None, origin: str | None = None):
+    headers = [(b"host", host.encode()), (b"origin", f"http://{origin or host}".encode())]
+    if client is not None:
+        cookie = (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, "/ws/live/", headers=headers)
+
+
+async def connected(communicator: WebsocketCommunicator) -> bool:
+    ok, _code = await communicator.connect(timeout=5)
+    if ok:
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "live.ready"
+    else:
+        await communicator.disconnect()  # as a server would: the refused consumer finishes
+    return ok
+
+
+def open_ticket(tenant, subject: str):
+    """Open a ticket the way a web process or worker would: in its own thread, committed."""
+    try:
+        with tenant_context(tenant):
+            requester = ContactFactory.build(tenant=tenant)
+            requester.save()
+            return services.ticket_open(requester=requester, subject=subject, channel="api")
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def acme_agent_browser(acme, acme_agent) -> Client:
+    return client_for(acme, acme_agent)
+
+
+@pytest.fixture
+def acme_customer_browser(acme, acme_customer) -> Client:
+    return client_for(acme, acme_customer)
+
+
+@pytest.fixture
+def globex_agent_browser(globex, globex_agent) -> Client:
+    return client_for(globex, globex_agent)
+
+
+async def test_an_agent_hears_of_a_new_ticket_of_their_desk(acme, acme_agent_browser):
+    communicator = socket("acme.localhost", acme_agent_browser)
+    assert await connected(communicator)
+    ticket = await asyncio.to_thread(open_ticket, acme, "Printer on fire")
+    event = await communicator.receive_json_from(timeout=5)
+    assert (event["type"], event["ticket"]) == ("ticket.created", ticket.pk)
+    assert isinstance(event["seq"], int)
+    await communicator.disconnect()
+
+
+async def test_an_agent_hears_nothing_of_another_desks_tickets(globex, acme_agent_browser):
+    communicator = socket("acme.localhost", acme_agent_browser)
+    assert await connected(communicator)
+    await asyncio.to_thread(open_ticket, globex, "Globex secret")
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+async def test_customers_do_not_hear_about_other_peoples_tickets(acme, acme_customer_browser):
+    communicator = socket("acme.localhost", acme_customer_browser)
+    assert await connected(communicator)
+    await asyncio.to_thread(open_ticket, acme, "Someone else's problem")
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+async def test_anonymous_sockets_are_refused(acme):
+    assert not await connected(socket("acme.localhost"))
+
+
+async def test_another_desks_session_is_refused_on_this_desks_socket(acme, globex_agent_browser):
+    assert not await connected(socket("acme.localhost", globex_agent_browser))
+
+
+async def test_a_socket_opened_from_another_origin_is_refused(acme_agent_browser):
+    communicator = socket("acme.localhost", acme_agent_browser, origin="globex.localhost")
+    assert not await connected(communicator)
+
+
+async def test_a_socket_on_an_unknown_desk_is_refused(acme_agent_browser):
+    assert not await connected(socket("nobody.localhost", acme_agent_browser))

@@ -1,0 +1,49 @@
+"""`manage.py seed_demo` builds the demo desks and can run again without change."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from helpdesk.models import Tenant, User
+from helpdesk.tenancy import tenant_context
+from tickets.models import Organization, Ticket
+
+
+def counts() -> dict[str, int]:
+    result = {"users": User.objects.count(), "tenants": Tenant.objects.count()}
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            result[f"{tenant.slug} tickets"] = Ticket.objects.count()
+            result[f"{tenant.slug} tiers"] = Organization.objects.values("tier").distinct().count()
+    return result
+
+
+@pytest.mark.django_db
+def test_seeding_twice_changes_nothing_the_second_time():
+    call_command("seed_demo")
+    first = counts()
+    call_command("seed_demo")
+    assert counts() == first
+    assert first["acme tiers"] == 3
+    assert first["acme tickets"] >= 6
+
+
+@pytest.mark.django_db
+def test_demo_tickets_come_from_every_channel():
+    call_command("seed_demo")
+    with tenant_context(Tenant.objects.get(slug="acme")):
+        channels = set(Ticket.objects.values_list("channel", flat=True))
+    assert channels == set(Ticket.Channel.values)
+
+
+@pytest.mark.django_db
+def test_demo_logins_work_on_their_desks():
+    call_command("seed_demo")
+    client = Client(HTTP_HOST="acme.localhost")
+    response = client.post(
+        "/accounts/login/", {"username": "alice.agent@acme.test", "password": "demo"}
+    )
+    assert response.status_code == 302
+    assert client.get("/workspace/").status_code == 200
