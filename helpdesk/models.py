@@ -51,14 +51,16 @@ class Tenant(models.Model):
                 _("Lower-case letters, digits and inner hyphens only: it becomes a host name."),
             )
         ],
-        help_text=_("The desk is served at <slug>.<base domain>."),
+        help_text=_(
+            "The desk is served at this name under the base domain, e.g. acme.example.com."
+        ),
     )
     name = models.CharField(_("name"), max_length=120)
     ticket_prefix = models.CharField(
         _("ticket prefix"),
         max_length=10,
         validators=[RegexValidator(r"^[A-Z][A-Z0-9]*$", _("Capital letters and digits only."))],
-        help_text=_("Ticket numbers read <PREFIX>-<n>, e.g. ACME-1042."),
+        help_text=_("Ticket numbers start with it, e.g. ACME-1042."),
     )
     time_zone = models.CharField(
         _("time zone"),
@@ -86,6 +88,7 @@ class Tenant(models.Model):
 
     class Meta:
         verbose_name = _("tenant")
+        verbose_name_plural = _("tenants")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -111,6 +114,7 @@ class Domain(models.Model):
 
     class Meta:
         verbose_name = _("custom domain")
+        verbose_name_plural = _("custom domains")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant"], condition=models.Q(is_primary=True), name="one_primary_domain"
@@ -176,6 +180,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
@@ -208,6 +213,7 @@ class Membership(TenantOwned):
 
     class Meta:
         verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="one_membership_per_tenant"),
         ]

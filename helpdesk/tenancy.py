@@ -9,6 +9,7 @@ which only `tenant_context()` sets, so a missed filter or a raw query fails clos
 from __future__ import annotations
 
 import functools
+import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -209,7 +211,13 @@ class TenantMiddleware:
             return self.get_response(request)
         with tenant_context(tenant):
             request.membership = membership_of(request.user, tenant)  # type: ignore[attr-defined]
-            return self.get_response(request)
+            # Times are stored in UTC and shown in the reader's zone, else the desk's.
+            zone = getattr(request.user, "time_zone", "") or tenant.time_zone
+            timezone.activate(zoneinfo.ZoneInfo(zone))
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()
 
 
 def has_role(request: HttpRequest, role: Role) -> bool:

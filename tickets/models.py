@@ -30,6 +30,7 @@ class Team(TenantOwned):
 
     class Meta:
         verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="team_name_unique")]
 
@@ -48,6 +49,7 @@ class TeamMember(TenantOwned):
 
     class Meta:
         verbose_name = _("team member")
+        verbose_name_plural = _("team members")
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="team_member_unique"),
         ]
@@ -77,6 +79,7 @@ class Organization(TenantOwned):
 
     class Meta:
         verbose_name = _("customer organisation")
+        verbose_name_plural = _("customer organisations")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="organization_name_unique"),
@@ -122,6 +125,7 @@ class Contact(TenantOwned):
 
     class Meta:
         verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -147,6 +151,8 @@ class TicketCounter(TenantOwned):
     last_number = models.PositiveBigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("ticket counter")
+        verbose_name_plural = _("ticket counters")
         constraints = [models.UniqueConstraint(fields=["tenant"], name="one_counter_per_tenant")]
 
 
@@ -214,6 +220,7 @@ class Ticket(TenantOwned):
 
     class Meta:
         verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "number"], name="ticket_number_unique"),

@@ -116,3 +116,4 @@ def test_the_language_switcher_shows_the_desk_in_german(acme_agent_client):
     page = acme_agent_client.get("/workspace/")
     assertContains(page, '<html lang="de">')
     assertContains(page, "Abmelden")
+    assertContains(page, "Meine Arbeit")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from pytest_django.asserts import assertContains, assertRedirects
 
-from tests.factories import DomainFactory
+from tests.factories import DomainFactory, TicketFactory
 
 
 def test_a_desk_is_served_at_its_subdomain(acme):
@@ -72,3 +74,11 @@ def test_the_landing_page_sends_anonymous_visitors_to_log_in(anonymous_acme_clie
     assertRedirects(
         anonymous_acme_client.get("/"), "/accounts/login/", fetch_redirect_response=False
     )
+
+
+def test_times_are_shown_in_the_desks_time_zone(acme, acme_agent_client, acme_team):
+    acme.time_zone = "Asia/Tokyo"
+    acme.save()
+    TicketFactory(tenant=acme, team=acme_team, created_at=datetime(2026, 1, 5, 23, 30, tzinfo=UTC))
+    page = acme_agent_client.get("/workspace/").content.decode()
+    assert "2026-01-06T08:30:00+09:00" in page
