@@ -854,7 +854,7 @@ def _banner(port: int) -> str:
     urls = service_env()
     lines = [
         "",
-        f"Helpdesk is running at http://{HOST}:{port}/  (Ctrl-C stops everything)",
+        f"Helpdesk is running at http://localhost:{port}/  (Ctrl-C stops everything)",
         f"  database: {_redact(urls['DATABASE_URL'])}",
         f"  redis:    {_redact(urls['REDIS_URL'])}",
     ]
@@ -895,7 +895,7 @@ def _supervise_children(port: int, signals: _Signals) -> int:
     commands = {
         "web": [
             *(python, "-m", "uvicorn", "helpdesk.asgi:application"),
-            *("--host", HOST, "--port", str(port)),
+            *("--host", HOST, "--port", str(port), "--lifespan", "off"),
         ],
         "worker": [
             *(python, "-m", "celery", "-A", "helpdesk", "worker"),
