@@ -1,0 +1,625 @@
+"""`make bench`: seed a benchmark database, measure every capability, print one table.
+
+Each figure is measured next to a baseline taken in the same run on the same machine, and the
+ratio is what to compare between runs: the machines are noisy, absolute times alone mean little.
+See bench/README.md for what each figure measures and its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+
+SIZES = {"small": (20, 50_000), "full": (100, 1_000_000)}
+
+
+@dataclass
+class Figure:
+    """One measured number, its baseline from the same run, and the target it is held to."""
+
+    name: str
+    value: float
+    unit: str
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: str = ""
+    higher_is_better: bool = False
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline:
+            return None
+        return self.value / self.baseline
+
+
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing answered on port {port}")
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- database --------------------------------------------------------------------------------
+
+
+def bench_database_url(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(url: str, name: str) -> None:
+    """Drop and create the benchmark database, as the application's own (ordinary) role."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_env(database_url: str) -> dict[str, str]:
+    """Production-like settings for the processes under test."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghij"),
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "STATIC_MANIFEST": "false",
+        "WHITENOISE_USE_FINDERS": "true",
+        "LOG_LEVEL": "WARNING",
+        "CHANNELS_PREFIX": "helpdesk-bench",
+        "CACHE_PREFIX": "helpdesk-bench",
+    }
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+@contextlib.contextmanager
+def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_for_port(port)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def uvicorn(port: int) -> list[str]:
+    return [
+        *(sys.executable, "-m", "uvicorn", "helpdesk.asgi:application"),
+        *(
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ),
+        "--no-access-log",
+    ]
+
+
+def daphne(port: int) -> list[str]:
+    return [
+        *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+        "helpdesk.asgi:application",
+    ]
+
+
+# --- HTTP load -------------------------------------------------------------------------------
+
+
+def http_load(
+    port: int, host: str, path: str, *, cookie: str = "", requests: int, concurrency: int
+) -> tuple[list[float], float]:
+    """Send `requests` GETs over `concurrency` keep-alive connections: latencies (ms), req/s."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_worker = requests // concurrency
+    headers = {"Host": host, "Cookie": cookie} if cookie else {"Host": host}
+
+    def work() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        for _ in range(per_worker):
+            started = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET {host}{path} answered {response.status}")
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return latencies, len(latencies) / elapsed
+
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+class Bench:
+    """Measures every capability that exists, against its same-run baseline."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.figures: list[Figure] = []
+        base_url = os.environ.get("DATABASE_URL", "postgres://helpdesk@127.0.0.1:54329/helpdesk")
+        self.admin_url = base_url
+        self.database_url = bench_database_url(base_url, args.database)
+        self.env = django_env(self.database_url)
+
+    def add(self, figure: Figure) -> None:
+        self.figures.append(figure)
+        ratio = f"  x{figure.ratio:.2f} of {figure.baseline_name}" if figure.ratio else ""
+        print(f"  {figure.name}: {figure.value:,.2f} {figure.unit}{ratio}", flush=True)
+
+    def setup_django(self) -> None:
+        os.environ.update(self.env)
+        import django
+
+        django.setup()
+
+    def seed(self) -> None:
+        tenants, tickets = self.args.tenants, self.args.tickets
+        print(f"Seeding {tenants} tenants with {tickets:,} tickets into {self.args.database} …")
+        recreate_database(self.admin_url, self.args.database)
+        manage(self.env, "migrate", "--noinput")
+        started = time.monotonic()
+        out = manage(
+            self.env,
+            "bench_seed",
+            "--tenants",
+            str(tenants),
+            "--tickets",
+            str(tickets),
+            "--seed",
+            str(self.args.seed),
+        )
+        print("  " + out.strip().splitlines()[-1])
+        elapsed = time.monotonic() - started
+        self.add(
+            Figure("seed: tickets generated", tickets / elapsed, "tickets/s", higher_is_better=True)
+        )
+
+    # --- intake -----------------------------------------------------------------------------
+
+    def intake(self) -> None:
+        """Tickets per second through ticket_open vs raw single-row inserts of the same rows."""
+        import psycopg
+        from django.db import connection
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from tickets import services
+        from tickets.models import Contact, Team
+
+        count = self.args.intake
+        tenant = Tenant.objects.get(slug="bench001")
+        with tenant_context(tenant):
+            requester = Contact.objects.order_by("pk").first()
+            team = Team.objects.order_by("pk").first()
+            last = services._next_ticket_number()
+
+        # Baseline: what PostgreSQL alone does for the same rows, one transaction each.
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            started = time.perf_counter()
+            for n in range(count):
+                with conn.transaction():
+                    conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant.pk)])
+                    number = conn.execute(
+                        "INSERT INTO tickets_ticketcounter (tenant_id, last_number) VALUES (%s, 1)"
+                        " ON CONFLICT (tenant_id) DO UPDATE SET last_number ="
+                        " tickets_ticketcounter.last_number + 1 RETURNING last_number",
+                        [tenant.pk],
+                    ).fetchone()[0]
+                    conn.execute(
+                        "INSERT INTO tickets_ticket (tenant_id, number, subject, description,"
+                        " requester_id, channel, status, priority, team_id, created_at,"
+                        " updated_at) VALUES (%s, %s, %s, %s, %s, 'api', 'new', 'medium', %s,"
+                        " now(), now())",
+                        [tenant.pk, number, f"Raw {n}", "Body", requester.pk, team.pk],
+                    )
+            raw_rate = count / (time.perf_counter() - started)
+        self.add(Figure("intake: raw SQL insert", raw_rate, "tickets/s", higher_is_better=True))
+
+        started = time.perf_counter()
+        for n in range(count):
+            with tenant_context(tenant):
+                services.ticket_open(
+                    requester=requester,
+                    subject=f"Service {n}",
+                    description="Body",
+                    channel="api",
+                    team=team,
+                )
+        rate = count / (time.perf_counter() - started)
+        connection.close()
+        self.add(
+            Figure(
+                "intake: ticket_open service",
+                rate,
+                "tickets/s",
+                baseline=raw_rate,
+                baseline_name="raw SQL",
+                target="≥ 0.5x raw",
+                higher_is_better=True,
+            )
+        )
+        assert last > 0
+
+    # --- pages ------------------------------------------------------------------------------
+
+    def login_cookie(self, tenant_slug: str, email: str) -> str:
+        from django.conf import settings
+        from django.test import Client
+
+        from helpdesk.models import User
+
+        client = Client(HTTP_HOST=f"{tenant_slug}.localhost")
+        client.force_login(User.objects.get(email=email))
+        return (
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
+
+    def largest_desk(self) -> tuple[str, str]:
+        """The biggest tenant's slug and one of its agents (the worst case for queue pages)."""
+        from django.db import connection
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from tickets.models import TeamMember, Ticket
+
+        sizes = {}
+        for tenant in Tenant.objects.filter(slug__startswith="bench"):
+            with tenant_context(tenant):
+                sizes[tenant.slug] = Ticket.objects.count()
+        slug = max(sizes, key=sizes.__getitem__)
+        with tenant_context(Tenant.objects.get(slug=slug)):
+            agent = TeamMember.objects.select_related("user").order_by("pk").first().user.email
+        connection.close()
+        return slug, agent
+
+    def queue_floor(self, slug: str, email: str, repeat: int) -> list[float]:
+        """The bare query of the workspace plus rendering its rows: no HTTP, no middleware."""
+        from django.db import connection
+        from django.template.loader import get_template
+
+        from helpdesk.models import Tenant, User
+        from helpdesk.tenancy import tenant_context
+        from tickets import selectors
+
+        template = get_template("tickets/_ticket_rows.html")
+        tenant, agent = Tenant.objects.get(slug=slug), User.objects.get(email=email)
+        samples = []
+        with tenant_context(tenant):
+            sql, params = selectors.workspace_tickets(agent=agent).query.sql_with_params()
+            tickets = list(selectors.workspace_tickets(agent=agent))
+            for _ in range(repeat):
+                started = time.perf_counter()
+                with connection.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+                template.render({"tickets": tickets})
+                samples.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        return samples
+
+    def pages(self) -> None:
+        """Workspace page through the real server, the floor, memory, and the ASGI servers."""
+        slug, agent = self.largest_desk()
+        cookie = self.login_cookie(slug, agent)
+        repeat = self.args.requests
+        floor = self.queue_floor(slug, agent, repeat)
+        port = free_port()
+        with server(uvicorn(port), self.env, port) as web:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--concurrency=2",
+                 "--loglevel=WARNING", "-Q", "bench-idle"],
+                cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            try:
+                http_load(port, f"{slug}.localhost", "/workspace/", cookie=cookie, requests=20,
+                          concurrency=1)  # fmt: skip
+                latencies, _ = http_load(
+                    port, f"{slug}.localhost", "/workspace/", cookie=cookie, requests=repeat,
+                    concurrency=1,
+                )  # fmt: skip
+                http_load(port, f"{slug}.localhost", "/workspace/", cookie=cookie,
+                          requests=repeat, concurrency=4)  # fmt: skip
+                web_rss = peak_rss_mib(web.pid)
+                worker_rss = peak_rss_mib(worker.pid)
+            finally:
+                worker.terminate()
+                worker.wait(timeout=20)
+        self.add(Figure("workspace floor p95 (SQL + render)", percentile(floor, 0.95), "ms"))
+        for share, label in ((0.5, "p50"), (0.95, "p95")):
+            self.add(
+                Figure(
+                    f"workspace page {label} ({slug})",
+                    percentile(latencies, share),
+                    "ms",
+                    baseline=percentile(floor, share),
+                    baseline_name=f"floor {label}",
+                    target="p95 ≤ 2x floor" if label == "p95" else "",
+                )
+            )
+        self.add(Figure("web peak RSS under page load", web_rss, "MiB"))
+        self.add(Figure("worker peak RSS", worker_rss, "MiB"))
+
+        rates = {}
+        for name, command in (("daphne", daphne), ("uvicorn", uvicorn)):
+            port = free_port()
+            with server(command(port), self.env, port):
+                http_load(port, f"{slug}.localhost", "/accounts/login/", requests=40, concurrency=4)
+                _, rates[name] = http_load(
+                    port, f"{slug}.localhost", "/accounts/login/", requests=repeat * 2,
+                    concurrency=4,
+                )  # fmt: skip
+        self.add(
+            Figure(
+                "login page, uvicorn, concurrency 4",
+                rates["uvicorn"],
+                "req/s",
+                baseline=rates["daphne"],
+                baseline_name="daphne",
+                target="the chosen server (≥ 1x daphne)",
+                higher_is_better=True,
+            )
+        )
+
+    # --- live updates -----------------------------------------------------------------------
+
+    def live(self) -> None:
+        """Commit → WebSocket latency with N agents connected, vs a bare channel-layer send."""
+        import websockets
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+        from django.db import connection, transaction
+
+        from helpdesk import live
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from tickets import services
+        from tickets.models import Contact
+
+        slug, agent = self.largest_desk()
+        cookie = self.login_cookie(slug, agent)
+        tenant = Tenant.objects.get(slug=slug)
+        with tenant_context(tenant):
+            requester = Contact.objects.order_by("pk").first()
+        connection.close()
+        sockets, events = self.args.sockets, self.args.events
+        received: dict[str, list[float]] = {}
+        ready = threading.Event()
+        done = threading.Event()
+
+        async def client(index: int, port: int) -> None:
+            # The URI names the desk's host (Host and Origin headers); the socket goes to
+            # 127.0.0.1, since not every resolver maps *.localhost to loopback.
+            async with websockets.connect(
+                f"ws://{slug}.localhost:{port}/ws/live/",
+                host="127.0.0.1",
+                port=port,
+                origin=f"http://{slug}.localhost:{port}",
+                additional_headers={"Cookie": cookie},
+                compression=None,
+            ) as ws:
+                await ws.recv()  # live.ready
+                clients_ready.append(index)
+                if len(clients_ready) == sockets:
+                    ready.set()
+                while not done.is_set():
+                    try:
+                        message = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+                    except TimeoutError:
+                        continue
+                    key = str(message.get("ticket") or message.get("mark"))
+                    received.setdefault(key, []).append(time.time())
+
+        async def clients(port: int) -> None:
+            await asyncio.gather(*(client(n, port) for n in range(sockets)))
+
+        def measure(send: Callable[[int], str]) -> list[float]:
+            received.clear()
+            sent: dict[str, float] = {}
+            for n in range(events):
+                key, at = send(n)
+                sent[key] = at
+                time.sleep(1 / 20)  # 20 events a second, as a busy desk
+            time.sleep(1)
+            latencies = []
+            for key, at in sent.items():
+                arrivals = received.get(key, [])
+                latencies += [(arrival - at) * 1000 for arrival in arrivals]
+                latencies += [float("inf")] * (sockets - len(arrivals))  # lost = infinitely late
+            return latencies
+
+        def publish_ticket(n: int) -> tuple[str, float]:
+            marks: list[float] = []
+            with tenant_context(tenant), transaction.atomic():
+                # Registered first, so it runs at commit, just before the service's publish.
+                transaction.on_commit(lambda: marks.append(time.time()))
+                ticket = services.ticket_open(requester=requester, subject=f"Live {n}",
+                                              channel="api")  # fmt: skip
+            return str(ticket.pk), marks[0]
+
+        layer = get_channel_layer()
+
+        def bare_send(n: int) -> tuple[str, float]:
+            key = f"bare-{n}"
+            at = time.time()
+            async_to_sync(layer.group_send)(
+                live.tenant_group(tenant.pk), {"type": "live.event", "payload": {"mark": key}}
+            )
+            return key, at
+
+        port = free_port()
+        with server(uvicorn(port), self.env, port):
+            clients_ready: list[int] = []
+            loop = asyncio.new_event_loop()
+            thread = threading.Thread(target=lambda: loop.run_until_complete(clients(port)))
+            thread.start()
+            if not ready.wait(60):
+                raise RuntimeError("the WebSocket clients did not connect")
+            bare = measure(bare_send)
+            commit = measure(publish_ticket)
+            done.set()
+            thread.join(timeout=30)
+        connection.close()
+        for share, label in ((0.5, "p50"), (0.99, "p99")):
+            self.add(
+                Figure(
+                    f"live update {label}, {sockets} agents",
+                    percentile(commit, share),
+                    "ms",
+                    baseline=percentile(bare, share),
+                    baseline_name=f"bare group_send {label}",
+                    target="p99 < 250 ms" if label == "p99" else "",
+                )
+            )
+        delivered = sum(1 for value in commit if value != float("inf")) / len(commit)
+        self.add(Figure("live updates delivered", delivered * 100, "%", higher_is_better=True))
+
+    # --- output -----------------------------------------------------------------------------
+
+    def report(self, started: float) -> None:
+        rows = [("figure", "value", "unit", "baseline", "ratio", "target")]
+        for f in self.figures:
+            rows.append(
+                (
+                    f.name,
+                    f"{f.value:,.2f}",
+                    f.unit,
+                    f"{f.baseline:,.2f} ({f.baseline_name})" if f.baseline else "",
+                    f"{f.ratio:.2f}" if f.ratio else "",
+                    f.target,
+                )
+            )
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        print()
+        for index, row in enumerate(rows):
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+            if index == 0:
+                print("  ".join("-" * width for width in widths))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+        path = RESULTS / f"{stamp}.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "when": stamp,
+                    "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+                    "size": {"tenants": self.args.tenants, "tickets": self.args.tickets},
+                    "seconds": round(time.monotonic() - started, 1),
+                    "figures": [{**asdict(f), "ratio": f.ratio} for f in self.figures],
+                },
+                indent=2,
+            )
+        )
+        elapsed = time.monotonic() - started
+        print(f"\n{len(self.figures)} figures in {elapsed:.0f} s; {path.relative_to(ROOT)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=SIZES, default="small")
+    parser.add_argument("--tenants", type=int)
+    parser.add_argument("--tickets", type=int)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--database", default="helpdesk_bench")
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    parser.add_argument("--intake", type=int, default=500, help="tickets per intake run")
+    parser.add_argument("--requests", type=int, default=300, help="page requests per figure")
+    parser.add_argument("--sockets", type=int, default=100)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--only", nargs="*", default=["intake", "pages", "live"])
+    args = parser.parse_args()
+    default_tenants, default_tickets = SIZES[args.size]
+    args.tenants = args.tenants or default_tenants
+    args.tickets = args.tickets or default_tickets
+
+    started = time.monotonic()
+    bench = Bench(args)
+    if not args.reuse:
+        bench.seed()
+    bench.setup_django()
+    for name in args.only:
+        print(f"{name} …", flush=True)
+        getattr(bench, name)()
+    bench.report(started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
