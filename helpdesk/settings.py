@@ -161,8 +161,17 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://127.0.0.1:25"
 )
-vars().update(EMAIL_CONFIG)
 EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+# Django's own EMAIL_* variables, where set, win over the parts of EMAIL_URL.
+EMAIL_HOST = env("EMAIL_HOST", default=EMAIL_CONFIG.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = env.int("EMAIL_PORT", default=EMAIL_CONFIG.get("EMAIL_PORT") or 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default=EMAIL_CONFIG.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = env(
+    "EMAIL_HOST_PASSWORD", default=EMAIL_CONFIG.get("EMAIL_HOST_PASSWORD", "")
+)
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=EMAIL_CONFIG.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=EMAIL_CONFIG.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"Helpdesk <support@{BASE_DOMAIN}>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ANYMAIL = {
