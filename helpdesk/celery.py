@@ -14,4 +14,9 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Beat and a worker prove they are alive; /healthz reports how long ago.
     "heartbeat": {"task": "helpdesk.heartbeat", "schedule": timedelta(seconds=10)},
+    # Acknowledgements whose task was lost (Redis or the worker down at creation).
+    "acknowledgement-sweep": {
+        "task": "tickets.acknowledgement_sweep",
+        "schedule": timedelta(seconds=30),
+    },
 }

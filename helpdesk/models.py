@@ -94,6 +94,11 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def reply_address(self) -> str:
+        """Where requesters write and reply to; mail to it is routed back to this desk."""
+        return self.support_email or f"support@{self.slug}.{settings.BASE_DOMAIN}"
+
     def url(self, path: str = "/") -> str:
         """The absolute address of `path` on this tenant's desk, for emails and links."""
         domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()

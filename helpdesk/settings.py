@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "channels",
     "django_htmx",
     "guardian",
@@ -211,6 +212,15 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task delivered to a crashed worker comes back after this long (Redis visibility timeout).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY", 3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS.update(socket_connect_timeout=2, socket_timeout=5)
+# With Redis down, queueing gives up after about a second instead of holding the request;
+# the periodic sweeps send whatever was not queued once Redis is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 LOGGING = {
@@ -221,6 +231,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Attachments: checked on every channel before anything is stored.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=20)
+ATTACHMENT_BLOCKED_EXTENSIONS = env.list(
+    "ATTACHMENT_BLOCKED_EXTENSIONS",
+    default=[
+        "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "vbs", "vbe", "js", "jse",
+        "wsf", "wsh", "ps1", "psm1", "jar", "cpl", "hta", "lnk", "reg", "dll", "sys",
+    ],
+)  # fmt: skip
+ATTACHMENT_BLOCKED_TYPES = env.list(
+    "ATTACHMENT_BLOCKED_TYPES",
+    default=["application/x-msdownload", "application/x-dosexec", "application/x-msdos-program"],
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Demo logins are only created by seed_demo; their shared password is printed by `make run`.
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo")

@@ -38,6 +38,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("integrations.api.urls")),
+    path("channels/", include("tickets.channels.urls")),
     path("", include("tickets.urls")),
     path("reports/", include("reports.urls")),
 ]

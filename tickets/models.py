@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -95,6 +99,8 @@ class Contact(TenantOwned):
     name = models.CharField(_("name"), max_length=150)
     email = models.EmailField(_("email address"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Digits only (with a leading + kept): how callers are found whatever way they are written.
+    phone_normalized = models.CharField(max_length=40, blank=True, editable=False, db_index=True)
     organization = models.ForeignKey(
         Organization,
         verbose_name=_("organisation"),
@@ -144,6 +150,92 @@ class Contact(TenantOwned):
     def __str__(self) -> str:
         return self.name or self.email
 
+    @property
+    def best_language(self) -> str:
+        """The language to write to this person in."""
+        return self.language or self.tenant.language
+
+    @property
+    def best_time_zone(self) -> str:
+        """The time zone to show this person times in."""
+        return self.time_zone or self.tenant.time_zone
+
+
+class ContactEmail(TenantOwned):
+    """A further address of a contact; mail from any of them reaches the same person."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    email = models.EmailField(_("email address"))
+
+    class Meta:
+        verbose_name = _("further email address")
+        verbose_name_plural = _("further email addresses")
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", models.functions.Lower("email"), name="contact_email_extra_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Category(TenantOwned):
+    """A node of the tenant's category tree (Billing > Invoices > VAT)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "parent", "name"],
+                nulls_distinct=False,
+                name="category_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return " › ".join(node.name for node in self.path())  # noqa: RUF001
+
+    def path(self) -> list[Category]:
+        """This category and its ancestors, root first."""
+        nodes, node, seen = [], self, set()
+        while node is not None and node.pk not in seen:
+            seen.add(node.pk)
+            nodes.append(node)
+            node = node.parent
+        return nodes[::-1]
+
+
+class Product(TenantOwned):
+    """A product line customers can name when they ask for help."""
+
+    name = models.CharField(_("name"), max_length=80)
+    is_active = models.BooleanField(_("offered"), default=True)
+
+    class Meta:
+        verbose_name = _("product line")
+        verbose_name_plural = _("product lines")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="product_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
 
 class TicketCounter(TenantOwned):
     """The last ticket number handed out in one tenant."""
@@ -182,6 +274,16 @@ class Ticket(TenantOwned):
         SOCIAL = "social", _("Social")
 
     OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+    # Which status may follow which. Closed is final: a requester writing to a closed
+    # ticket gets a follow-up ticket instead.
+    TRANSITIONS = {
+        Status.NEW: {Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+        Status.OPEN: {Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+        Status.PENDING: {Status.OPEN, Status.ON_HOLD, Status.SOLVED, Status.CLOSED},
+        Status.ON_HOLD: {Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED},
+        Status.SOLVED: {Status.OPEN, Status.CLOSED},
+        Status.CLOSED: set(),
+    }
 
     number = models.PositiveBigIntegerField(_("number"), editable=False)
     subject = models.CharField(_("subject"), max_length=250)
@@ -193,6 +295,42 @@ class Ticket(TenantOwned):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.NEW)
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority, default=Priority.MEDIUM
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    product = models.ForeignKey(
+        Product,
+        verbose_name=_("product line"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    department = models.CharField(_("department"), max_length=80, blank=True)
+    region = models.CharField(_("region"), max_length=40, blank=True)
+    customer_segment = models.CharField(
+        _("customer segment"),
+        max_length=12,
+        blank=True,
+        help_text=_("The requester's organisation tier when the ticket arrived."),
+    )
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    tags = ArrayField(
+        models.CharField(max_length=50), verbose_name=_("tags"), default=list, blank=True
+    )
+    follow_up_of = models.ForeignKey(
+        "self",
+        verbose_name=_("follow-up of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
     )
     team = models.ForeignKey(
         Team,
@@ -227,6 +365,7 @@ class Ticket(TenantOwned):
         ]
         indexes = [  # queues read a tenant's open tickets, newest first
             models.Index(fields=["tenant", "status", "-created_at"], name="ticket_queue"),
+            GinIndex(fields=["tags"], name="ticket_tags"),
         ]
 
     def __str__(self) -> str:
@@ -243,3 +382,193 @@ class Ticket(TenantOwned):
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:ticket_detail", args=[self.number])
+
+    def portal_url(self) -> str:
+        """The absolute address of this ticket in the requester's portal, for emails."""
+        return self.tenant.url(reverse("tickets:portal_ticket", args=[self.number]))
+
+    def can_become(self, status: str) -> bool:
+        return status == self.status or status in self.TRANSITIONS[self.Status(self.status)]
+
+
+def attachment_path(attachment: Attachment, filename: str) -> str:
+    # Random folder per file: names never collide and cannot be guessed from the ticket.
+    return f"attachments/{attachment.tenant_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Message(TenantOwned):
+    """One entry of a ticket's thread: a public reply or an internal note."""
+
+    class Kind(models.TextChoices):
+        PUBLIC = "public", _("Public reply")
+        NOTE = "note", _("Internal note")
+
+    class Author(models.TextChoices):
+        AGENT = "agent", _("Agent")
+        CONTACT = "contact", _("Requester")
+        SYSTEM = "system", _("System")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.PUBLIC)
+    author_type = models.CharField(max_length=10, choices=Author)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    channel = models.CharField(max_length=10, choices=Ticket.Channel)
+    body_text = models.TextField(_("text as received"), blank=True)
+    body_html_raw = models.TextField(_("HTML as received"), blank=True)
+    body_html = models.TextField(_("HTML shown"), blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "message_id"],
+                condition=~models.Q(message_id=""),
+                name="message_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="note", author_type="contact"),
+                name="notes_are_staff_only",
+            ),
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="thread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == self.Kind.PUBLIC
+
+    @property
+    def author_name(self) -> str:
+        if self.author_user_id:
+            return str(self.author_user)
+        if self.author_contact_id:
+            return str(self.author_contact)
+        return str(_("System"))
+
+
+class Attachment(TenantOwned):
+    """A file sent with a message; only people who may see the message may download it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveBigIntegerField()
+    content_id = models.CharField(max_length=255, blank=True)
+    is_inline = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class TicketEvent(TenantOwned):
+    """Something that happened to a ticket: who, what, when, from which channel or rule."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        REPLIED = "replied", _("Public reply")
+        NOTED = "noted", _("Internal note")
+        STATUS = "status", _("Status changed")
+        REOPENED = "reopened", _("Reopened")
+        ASSIGNED = "assigned", _("Assigned")
+        FIELDS = "fields", _("Fields changed")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        NOTIFIED = "notified", _("Requester notified")
+        FOLLOW_UP = "follow_up", _("Follow-up created")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(
+        _("source"), max_length=120, blank=True, help_text=_("Channel or rule behind it.")
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="ticket_event_log")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.ticket_id})"
+
+
+class ResponseTarget(TenantOwned):
+    """The first-response time a desk promises per priority, until SLA policies set it."""
+
+    priority = models.CharField(_("priority"), max_length=10, choices=Ticket.Priority)
+    minutes = models.PositiveIntegerField(_("first response within (minutes)"))
+
+    DEFAULTS = {"critical": 60, "high": 4 * 60, "medium": 24 * 60, "low": 48 * 60}
+
+    class Meta:
+        verbose_name = _("response target")
+        verbose_name_plural = _("response targets")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "priority"], name="response_target_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_priority_display()}: {self.minutes} min"
+
+
+class Acknowledgement(TenantOwned):
+    """The one automatic 'we have your request' a ticket's requester gets."""
+
+    class Via(models.TextChoices):
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Chat message")
+        NONE = "none", _("Not sent")
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="acknowledgement")
+    via = models.CharField(max_length=10, choices=Via)
+    recipient = models.CharField(max_length=254, blank=True)
+    skipped_reason = models.CharField(max_length=200, blank=True)
+    expected_response_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("acknowledgement")
+        verbose_name_plural = _("acknowledgements")
+        indexes = [  # the sweep reads only unsent acknowledgements, oldest first
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True) & ~models.Q(via="none"),
+                name="ack_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Acknowledgement of {self.ticket_id}"
+
+    @property
+    def message_id(self) -> str:
+        """Stable across retries, so a resend is recognisable as the same mail."""
+        return f"<ack-{self.pk}.{self.ticket_id}@{self.tenant.slug}.{settings.BASE_DOMAIN}>"

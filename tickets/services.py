@@ -1,13 +1,207 @@
-"""Every write to tickets and requesters goes through these functions."""
+"""Every write to tickets and requesters goes through these functions.
+
+Channels (portal, email, API, chat, phone, social) and views call them; each owns its
+transaction, records what happened on the ticket's event log, and queues side effects
+(acknowledgements, notifications, live updates) only after commit.
+"""
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePath
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.html import escape, linebreaks, urlize
+from django.utils.translation import gettext as _
 
 from helpdesk import live
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
-from tickets.models import Contact, Organization, Team, TeamMember, Ticket, TicketCounter
+from tickets.models import (
+    Acknowledgement,
+    Attachment,
+    Category,
+    Contact,
+    ContactEmail,
+    Message,
+    Organization,
+    Product,
+    ResponseTarget,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+# Tags a browser may show from a message written elsewhere (mail clients' HTML).
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+
+
+# --- input checks --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file as a channel received it, before it is checked and stored."""
+
+    name: str
+    content_type: str
+    content: bytes
+    content_id: str = ""
+    is_inline: bool = False
+
+
+def attachment_problem(file: IncomingFile) -> str | None:
+    """Why `file` may not be stored (too big, forbidden type), or None if it may."""
+    name = PurePath(file.name.replace("\\", "/")).name or "attachment"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if len(file.content) > settings.ATTACHMENT_MAX_BYTES:
+        limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        return _("“%(name)s” is larger than %(limit)s MB.") % {"name": name, "limit": limit}
+    if extension in settings.ATTACHMENT_BLOCKED_EXTENSIONS or (
+        file.content_type.lower() in settings.ATTACHMENT_BLOCKED_TYPES
+    ):
+        return _("Files like “%(name)s” are not accepted, because they can run programs.") % {
+            "name": name
+        }
+    return None
+
+
+def attachments_check(files: Sequence[IncomingFile]) -> None:
+    """Refuse the whole submission, with a clear message, if any attachment may not be kept."""
+    if len(files) > settings.ATTACHMENT_MAX_COUNT:
+        raise ValidationError(
+            _("At most %(count)s attachments can be sent at once.")
+            % {"count": settings.ATTACHMENT_MAX_COUNT}
+        )
+    problems = [problem for file in files if (problem := attachment_problem(file))]
+    if problems:
+        raise ValidationError(problems)
+
+
+def sanitize_html(html: str) -> str:
+    """HTML that is safe to show in an agent's or customer's browser: no script, no handlers."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "cid"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as escaped HTML paragraphs with links."""
+    return linebreaks(urlize(escape(text), nofollow=True))
+
+
+def normalize_phone(phone: str) -> str:
+    """A phone number reduced to digits (with a leading + kept), for matching callers."""
+    digits = re.sub(r"\D", "", phone)
+    if phone.strip().startswith("00") and digits.startswith("00"):
+        return "+" + digits[2:]
+    return ("+" if phone.strip().startswith("+") else "") + digits
+
+
+# --- requesters ----------------------------------------------------------------------------
+
+
+def _contact_by_email(email: str) -> Contact | None:
+    contact = Contact.objects.filter(email__iexact=email).first()
+    if contact is None:
+        extra = ContactEmail.objects.select_related("contact").filter(email__iexact=email).first()
+        contact = extra.contact if extra else None
+    return contact
+
+
+@transaction.atomic
+def contact_for_email(
+    *,
+    email: str,
+    name: str = "",
+    organization: Organization | None = None,
+    user: User | None = None,
+    language: str = "",
+) -> Contact:
+    """The requester with this email address, created on first contact.
+
+    A known contact keeps its details; it only gains a portal login it did not have yet.
+    """
+    email = email.strip()
+    contact = _contact_by_email(email)
+    if contact is None:
+        # Two messages from a new address may arrive at once: the unique index decides,
+        # and the loser reads the winner's row.
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(
+                    email=email,
+                    name=name.strip() or email.split("@")[0],
+                    organization=organization,
+                    user=user,
+                    language=language,
+                )
+        except IntegrityError:
+            contact = _contact_by_email(email)
+            if contact is None:
+                raise
+    elif user is not None and contact.user_id is None:
+        contact.user = user
+        contact.save(update_fields=["user"])
+    return contact
+
+
+@transaction.atomic
+def contact_for_phone(*, phone: str, name: str = "") -> Contact:
+    """The caller with this phone number, created on first call."""
+    normalized = normalize_phone(phone)
+    if not normalized.lstrip("+"):
+        raise ValidationError(_("A phone number needs digits."))
+    contact = Contact.objects.filter(phone_normalized=normalized).order_by("pk").first()
+    if contact is None:
+        contact = Contact.objects.create(
+            name=name.strip() or phone.strip(), phone=phone.strip(), phone_normalized=normalized
+        )
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **fields: Any) -> Contact:
+    """Change a contact's details (the phone number is kept findable)."""
+    for field, value in fields.items():
+        setattr(contact, field, value)
+    if "phone" in fields:
+        contact.phone_normalized = normalize_phone(contact.phone)
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+# --- tickets -------------------------------------------------------------------------------
 
 
 def _next_ticket_number() -> int:
@@ -24,6 +218,115 @@ def _next_ticket_number() -> int:
         return cursor.fetchone()[0]
 
 
+def _enqueue(task: Any, *args: Any) -> None:
+    """Queue a task; with the broker down, log it: a periodic sweep sends it later."""
+    try:
+        task.delay(*args)
+    except Exception:  # kombu and redis raise many kinds; none may break a committed change
+        logger.warning("could not queue %s%r; the sweep will retry", task.name, args)
+
+
+def first_response_target(priority: str) -> timedelta:
+    """How soon the desk promises a first answer for `priority` (the SLA engine refines it)."""
+    minutes = (
+        ResponseTarget.objects.filter(priority=priority).values_list("minutes", flat=True).first()
+    )
+    return timedelta(minutes=minutes or ResponseTarget.DEFAULTS[priority])
+
+
+def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> list[Attachment]:
+    stored = []
+    for file in files:
+        name = PurePath(file.name.replace("\\", "/")).name[:200] or "attachment"
+        attachment = Attachment(
+            message=message,
+            filename=name,
+            content_type=file.content_type[:120] or "application/octet-stream",
+            size=len(file.content),
+            content_id=file.content_id.strip("<>")[:255],
+            is_inline=file.is_inline,
+        )
+        attachment.tenant_id = message.tenant_id
+        attachment.file.save(name, ContentFile(file.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _message(
+    *,
+    ticket: Ticket,
+    kind: str,
+    author_type: str,
+    channel: str,
+    text: str,
+    html: str = "",
+    author_user: User | None = None,
+    author_contact: Contact | None = None,
+    attachments: Sequence[IncomingFile] = (),
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+) -> Message:
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author_type=author_type,
+        author_user=author_user,
+        author_contact=author_contact,
+        channel=channel,
+        body_text=text,
+        body_html_raw=html,
+        body_html=sanitize_html(html) if html else text_to_html(text),
+        message_id=message_id[:255],
+        in_reply_to=in_reply_to[:255],
+        references=references,
+    )
+    _store_attachments(message, attachments)
+    return message
+
+
+def _event(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: User | None = None,
+    contact: Contact | None = None,
+    source: str = "",
+    **data: Any,
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket, kind=kind, actor=actor, actor_contact=contact, source=source, data=data
+    )
+
+
+def _changed(ticket: Ticket, type: str = "ticket.changed") -> None:
+    live.publish_on_commit(live.tenant_event(ticket.tenant_id, type, ticket=ticket.pk))
+
+
+ACK_CHANNELS_BY_EMAIL = {
+    Ticket.Channel.EMAIL,
+    Ticket.Channel.PORTAL,
+    Ticket.Channel.API,
+    Ticket.Channel.SOCIAL,
+    Ticket.Channel.PHONE,
+}
+
+
+def _acknowledgement_plan(
+    ticket: Ticket, requester: Contact, auto_submitted: str
+) -> tuple[str, str, str]:
+    """(via, recipient, reason not sent) for a new ticket's acknowledgement."""
+    if auto_submitted:
+        # Never answer an automatic message: two autoresponders would answer each other.
+        return Acknowledgement.Via.NONE, "", auto_submitted
+    if ticket.channel == Ticket.Channel.CHAT:
+        return Acknowledgement.Via.CHAT, "", ""
+    if ticket.channel in ACK_CHANNELS_BY_EMAIL and requester.email:
+        return Acknowledgement.Via.EMAIL, requester.email, ""
+    return Acknowledgement.Via.NONE, "", _("The requester has no email address.")
+
+
 @transaction.atomic
 def ticket_open(
     *,
@@ -31,11 +334,33 @@ def ticket_open(
     subject: str,
     channel: Ticket.Channel | str,
     description: str = "",
+    description_html: str = "",
     priority: Ticket.Priority | str = Ticket.Priority.MEDIUM,
     team: Team | None = None,
     assignee: User | None = None,
+    category: Category | None = None,
+    product: Product | None = None,
+    department: str = "",
+    tags: Iterable[str] = (),
+    language: str = "",
+    attachments: Sequence[IncomingFile] = (),
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+    by: User | None = None,
+    auto_submitted: str = "",
+    follow_up_of: Ticket | None = None,
 ) -> Ticket:
-    """Log a new ticket for `requester` under the tenant's next number."""
+    """Log a new ticket under the tenant's next number and queue its acknowledgement.
+
+    `by` is the agent who logged it for the requester (a phone call); `auto_submitted` names
+    why the requester must not be answered automatically (an autoresponder, a bounce).
+    """
+    subject = " ".join(subject.split())[:250]
+    if not subject:
+        raise ValidationError({"subject": _("A ticket needs a subject.")})
+    attachments_check(attachments)
+    organization = requester.organization
     ticket = Ticket.objects.create(
         number=_next_ticket_number(),
         requester=requester,
@@ -45,36 +370,346 @@ def ticket_open(
         priority=priority,
         team=team,
         assignee=assignee,
+        category=category,
+        product=product,
+        department=department,
+        region=organization.region if organization else "",
+        customer_segment=organization.tier if organization else "",
+        language=language or requester.language,
+        tags=sorted({tag.strip().lower() for tag in tags if tag.strip()}),
         status=Ticket.Status.OPEN if assignee else Ticket.Status.NEW,
+        follow_up_of=follow_up_of,
     )
+    _message(
+        ticket=ticket,
+        kind=Message.Kind.PUBLIC,
+        author_type=Message.Author.CONTACT,
+        author_contact=requester,
+        author_user=by,
+        channel=channel,
+        text=description,
+        html=description_html,
+        attachments=attachments,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+    _event(ticket, TicketEvent.Kind.CREATED, actor=by, contact=requester, source=str(channel))
+    via, recipient, reason = _acknowledgement_plan(ticket, requester, auto_submitted)
+    ack = Acknowledgement.objects.create(
+        ticket=ticket,
+        via=via,
+        recipient=recipient,
+        skipped_reason=reason,
+        expected_response_at=ticket.created_at + first_response_target(ticket.priority),
+    )
+    if via != Acknowledgement.Via.NONE:
+        from tickets.tasks import send_acknowledgement as send_acknowledgement_task
+
+        transaction.on_commit(lambda: _enqueue(send_acknowledgement_task, ticket.tenant_id, ack.pk))
     live.publish_on_commit(live.tenant_event(ticket.tenant_id, "ticket.created", ticket=ticket.pk))
     return ticket
 
 
-@transaction.atomic
-def contact_for_email(
-    *,
-    email: str,
-    name: str = "",
-    organization: Organization | None = None,
-    user: User | None = None,
-) -> Contact:
-    """The requester with this email address, created on first contact.
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
 
-    A known contact keeps its details; it only gains a portal login it did not have yet.
-    """
-    contact = Contact.objects.filter(email__iexact=email.strip()).first()
-    if contact is None:
-        contact = Contact.objects.create(
-            email=email.strip(),
-            name=name or email.split("@")[0],
-            organization=organization,
-            user=user,
+
+def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str) -> None:
+    if status == ticket.status:
+        return
+    if not ticket.can_become(status):
+        raise ValidationError(
+            _("A %(old)s ticket cannot become %(new)s.")
+            % {"old": ticket.get_status_display(), "new": Ticket.Status(status).label}
         )
-    elif user is not None and contact.user_id is None:
-        contact.user = user
-        contact.save(update_fields=["user"])
-    return contact
+    old, ticket.status = ticket.status, status
+    now = timezone.now()
+    if status == Ticket.Status.SOLVED:
+        ticket.solved_at = now
+    elif status == Ticket.Status.CLOSED:
+        ticket.closed_at = now
+        ticket.solved_at = ticket.solved_at or now
+    elif old in (Ticket.Status.SOLVED,):
+        ticket.solved_at = None
+    _event(ticket, TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status)
+
+
+@transaction.atomic
+def ticket_reply_add(
+    *,
+    ticket: Ticket,
+    text: str,
+    channel: Ticket.Channel | str,
+    html: str = "",
+    author_user: User | None = None,
+    author_contact: Contact | None = None,
+    attachments: Sequence[IncomingFile] = (),
+    status: Ticket.Status | str | None = None,
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+) -> Message:
+    """Add a public reply to the thread, by an agent (to the requester) or by the requester.
+
+    An agent's reply is the first response if none came before and is mailed to the
+    requester; a requester writing to a solved ticket reopens it, and writing to a closed
+    one opens a follow-up ticket whose thread gets the message.
+    """
+    if not text.strip() and not html.strip() and not attachments:
+        raise ValidationError({"text": _("A reply needs some text.")})
+    attachments_check(attachments)
+    ticket = _lock(ticket)
+    by_agent = author_user is not None and author_contact is None
+    if by_agent and ticket.status == Ticket.Status.CLOSED:
+        raise ValidationError(
+            _("This ticket is closed; the requester's next message opens a new one.")
+        )
+    if not by_agent and ticket.status == Ticket.Status.CLOSED:
+        follow_up = ticket_open(
+            requester=author_contact or ticket.requester,
+            subject=ticket.subject,
+            channel=channel,
+            description=text,
+            description_html=html,
+            priority=ticket.priority,
+            team=ticket.team,
+            category=ticket.category,
+            product=ticket.product,
+            attachments=attachments,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            follow_up_of=ticket,
+        )
+        _event(ticket, TicketEvent.Kind.FOLLOW_UP, source=str(channel), ticket=follow_up.number)
+        return follow_up.messages.get()
+    message = _message(
+        ticket=ticket,
+        kind=Message.Kind.PUBLIC,
+        author_type=Message.Author.AGENT if by_agent else Message.Author.CONTACT,
+        author_user=author_user,
+        author_contact=author_contact,
+        channel=channel,
+        text=text,
+        html=html,
+        attachments=attachments,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+    if by_agent:
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = message.created_at
+        _event(ticket, TicketEvent.Kind.REPLIED, actor=author_user, source=str(channel))
+        _set_status(
+            ticket,
+            status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else ticket.status),
+            actor=author_user,
+            source=str(channel),
+        )
+        from tickets.tasks import send_reply_notification as send_reply_notification_task
+
+        transaction.on_commit(
+            lambda: _enqueue(send_reply_notification_task, ticket.tenant_id, message.pk)
+        )
+    else:
+        _event(ticket, TicketEvent.Kind.REPLIED, contact=author_contact, source=str(channel))
+        if ticket.status == Ticket.Status.SOLVED:
+            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+            _event(ticket, TicketEvent.Kind.REOPENED, contact=author_contact, source=str(channel))
+        elif ticket.status in (Ticket.Status.PENDING, Ticket.Status.ON_HOLD):
+            # The requester answered: the ball is back with the desk.
+            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+    ticket.save()
+    _changed(ticket, "ticket.replied")
+    return message
+
+
+@transaction.atomic
+def ticket_note_add(
+    *, ticket: Ticket, author: User, text: str, attachments: Sequence[IncomingFile] = ()
+) -> Message:
+    """Add an internal note: seen by agents only, never sent to the requester."""
+    if not text.strip():
+        raise ValidationError({"text": _("A note needs some text.")})
+    attachments_check(attachments)
+    ticket = _lock(ticket)
+    message = _message(
+        ticket=ticket,
+        kind=Message.Kind.NOTE,
+        author_type=Message.Author.AGENT,
+        author_user=author,
+        channel=ticket.channel,
+        text=text,
+        attachments=attachments,
+    )
+    _event(ticket, TicketEvent.Kind.NOTED, actor=author)
+    ticket.save(update_fields=["updated_at"])
+    _changed(ticket)
+    return message
+
+
+@transaction.atomic
+def ticket_status_change(
+    *, ticket: Ticket, status: Ticket.Status | str, by: User | None, source: str = ""
+) -> Ticket:
+    """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
+    ticket = _lock(ticket)
+    _set_status(ticket, status, actor=by, source=source)
+    ticket.save()
+    _changed(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    agent: User | None,
+    by: User | None,
+    team: Team | None = None,
+    source: str = "",
+) -> Ticket:
+    """Make `agent` the single owner of `ticket` (None: unassign), optionally moving its team."""
+    from helpdesk import selectors as platform_selectors
+    from helpdesk.tenancy import STAFF_ROLES
+
+    if (
+        agent is not None
+        and not platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=agent.pk).exists()
+    ):
+        raise ValidationError(_("Only agents of this help desk can own its tickets."))
+    ticket = _lock(ticket)
+    old_agent, old_team = ticket.assignee_id, ticket.team_id
+    ticket.assignee = agent
+    if team is not None:
+        ticket.team = team
+    if ticket.assignee_id == old_agent and ticket.team_id == old_team:
+        return ticket
+    if agent is not None and ticket.status == Ticket.Status.NEW:
+        _set_status(ticket, Ticket.Status.OPEN, actor=by, source=source)
+    ticket.save()
+    _event(
+        ticket,
+        TicketEvent.Kind.ASSIGNED,
+        actor=by,
+        source=source,
+        old=old_agent,
+        new=ticket.assignee_id,
+        old_team=old_team,
+        team=ticket.team_id,
+    )
+    _changed(ticket)
+    return ticket
+
+
+EDITABLE_FIELDS = (
+    "priority", "category", "product", "department", "region", "language", "tags", "team",
+    "subject",
+)  # fmt: skip
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields: Any) -> Ticket:
+    """Change a ticket's categorisation fields, recording each old and new value."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    ticket = _lock(ticket)
+    changes = {}
+    for field, value in fields.items():
+        if field == "tags":
+            value = sorted({tag.strip().lower() for tag in value if tag.strip()})
+        old = getattr(ticket, field)
+        if old != value:
+            changes[field] = [_plain(old), _plain(value)]
+            setattr(ticket, field, value)
+    if not changes:
+        return ticket
+    ticket.full_clean(exclude=["requester", "tenant"])
+    ticket.save()
+    _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
+    _changed(ticket)
+    return ticket
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+# --- outgoing mail -------------------------------------------------------------------------
+
+
+def acknowledgement_send(*, acknowledgement_id: int) -> None:
+    """Send the acknowledgement once, however often the task is delivered."""
+    from tickets import emails
+
+    with transaction.atomic():
+        ack = (
+            Acknowledgement.objects.select_for_update(skip_locked=True)
+            .select_related("ticket__requester", "ticket__tenant")
+            .filter(pk=acknowledgement_id, sent_at=None)
+            .exclude(via=Acknowledgement.Via.NONE)
+            .first()
+        )
+        if ack is None:
+            return  # already sent, not to be sent, or another worker is sending it
+        ack.attempts += 1
+        if ack.via == Acknowledgement.Via.EMAIL:
+            emails.send_acknowledgement(ack)
+        else:
+            _message(
+                ticket=ack.ticket,
+                kind=Message.Kind.PUBLIC,
+                author_type=Message.Author.SYSTEM,
+                channel=Ticket.Channel.CHAT,
+                text=emails.acknowledgement_text(ack),
+            )
+            _changed(ack.ticket, "ticket.replied")
+        ack.sent_at = timezone.now()
+        ack.save(update_fields=["sent_at", "attempts"])
+        _event(ack.ticket, TicketEvent.Kind.ACKNOWLEDGED, source=ack.via, to=ack.recipient)
+
+
+def reply_notification_send(*, message_id: int) -> None:
+    """Mail an agent's public reply to the requester, once."""
+    from tickets import emails
+
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("ticket__requester", "ticket__tenant", "author_user")
+            .filter(pk=message_id, notified_at=None, kind=Message.Kind.PUBLIC)
+            .filter(author_type=Message.Author.AGENT)
+            .first()
+        )
+        if message is None:
+            return
+        requester = message.ticket.requester
+        if requester.email and message.ticket.channel != Ticket.Channel.CHAT:
+            emails.send_reply(message)
+            _event(message.ticket, TicketEvent.Kind.NOTIFIED, source="email", to=requester.email)
+        message.notified_at = timezone.now()
+        message.save(update_fields=["notified_at"])
+
+
+def acknowledgements_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=1)) -> int:
+    """Send acknowledgements whose task was never queued or got lost (Redis or worker down)."""
+    waiting = list(
+        Acknowledgement.objects.filter(sent_at=None, created_at__lt=now - older_than)
+        .exclude(via=Acknowledgement.Via.NONE)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for pk in waiting:
+        try:
+            acknowledgement_send(acknowledgement_id=pk)
+        except Exception:
+            logger.exception("acknowledgement %s could not be sent; retrying later", pk)
+    return len(waiting)
 
 
 @transaction.atomic

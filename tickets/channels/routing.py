@@ -1,0 +1,3 @@
+"""WebSocket routes of the intake channels (chat)."""
+
+websocket_urlpatterns: list = []

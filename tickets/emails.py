@@ -1,0 +1,97 @@
+"""Mail to requesters: acknowledgements and agents' replies, threaded back into the ticket."""
+
+from __future__ import annotations
+
+import zoneinfo
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from tickets.models import Acknowledgement, Message, Ticket
+
+# Our outgoing mail carries this line; the inbound parser cuts a reply there.
+REPLY_MARKER = "##- Please type your reply above this line -##"
+
+
+def _context(ticket: Ticket) -> dict:
+    return {
+        "ticket": ticket,
+        "tenant": ticket.tenant,
+        "requester": ticket.requester,
+        "portal_url": ticket.portal_url(),
+        "marker": REPLY_MARKER,
+    }
+
+
+def _render(name: str, context: dict, ticket: Ticket) -> tuple[str, str, str]:
+    """Subject, text and HTML of template `name`, in the requester's language and zone."""
+    requester = ticket.requester
+    with (
+        translation.override(requester.best_language),
+        timezone.override(zoneinfo.ZoneInfo(requester.best_time_zone)),
+    ):
+        subject = render_to_string(f"tickets/email/{name}_subject.txt", context)
+        text = render_to_string(f"tickets/email/{name}.txt", context)
+        html = render_to_string(f"tickets/email/{name}.html", context)
+    subject = " ".join(subject.split())
+    return f"[{ticket.reference}] {subject}", text, html
+
+
+def _thread_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
+    """Headers that thread our mail under the requester's own, and mark it as ours."""
+    ids = [
+        f"<{mid}>"
+        for mid in ticket.messages.exclude(message_id="")
+        .order_by("created_at")
+        .values_list("message_id", flat=True)[:20]
+    ]
+    headers = {"Message-ID": message_id, "X-Helpdesk-Ticket": ticket.reference}
+    if ids:
+        headers["In-Reply-To"] = ids[-1]
+        headers["References"] = " ".join(ids)
+    return headers
+
+
+def _send(ticket: Ticket, subject: str, text: str, html: str, headers: dict[str, str]) -> None:
+    tenant = ticket.tenant
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=formataddr((tenant.name, tenant.reply_address)),
+        to=[formataddr((ticket.requester.name, ticket.requester.email))],
+        reply_to=[tenant.reply_address],
+        headers=headers,
+    )
+    mail.attach_alternative(html, "text/html")
+    mail.send()
+
+
+def acknowledgement_text(ack: Acknowledgement) -> str:
+    """The acknowledgement as plain text (also what a chat customer reads)."""
+    return _render("acknowledgement", {**_context(ack.ticket), "ack": ack}, ack.ticket)[1]
+
+
+def send_acknowledgement(ack: Acknowledgement) -> None:
+    """Mail the acknowledgement; RFC 3834 marks it automatic so autoresponders stay quiet."""
+    ticket = ack.ticket
+    subject, text, html = _render("acknowledgement", {**_context(ticket), "ack": ack}, ticket)
+    headers = _thread_headers(ticket, ack.message_id)
+    headers["Auto-Submitted"] = "auto-replied"
+    headers["X-Auto-Response-Suppress"] = "All"
+    _send(ticket, subject, text, html, headers)
+
+
+def reply_message_id(message: Message) -> str:
+    domain = f"{message.ticket.tenant.slug}.{settings.BASE_DOMAIN}"
+    return f"<reply-{message.pk}.{message.ticket_id}@{domain}>"
+
+
+def send_reply(message: Message) -> None:
+    """Mail an agent's public reply to the requester."""
+    ticket = message.ticket
+    context = {**_context(ticket), "message": message}
+    subject, text, html = _render("reply", context, ticket)
+    _send(ticket, subject, text, html, _thread_headers(ticket, reply_message_id(message)))

@@ -1,0 +1,43 @@
+"""Celery entry points of the tickets app: ids in, enter the tenant, call one service."""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from anymail.exceptions import AnymailError
+from celery import shared_task
+from django.utils import timezone
+
+from helpdesk.models import Tenant
+from helpdesk.tenancy import tenant_context
+
+RETRY = {"autoretry_for": (AnymailError, SMTPException, OSError), "retry_backoff": True,
+         "retry_backoff_max": 600, "max_retries": 12}  # fmt: skip
+
+
+@shared_task(name="tickets.send_acknowledgement", **RETRY)
+def send_acknowledgement(tenant_id: int, acknowledgement_id: int) -> None:
+    """Send one ticket's acknowledgement (a no-op if it went out already)."""
+    from tickets.services import acknowledgement_send
+
+    with tenant_context(tenant_id):
+        acknowledgement_send(acknowledgement_id=acknowledgement_id)
+
+
+@shared_task(name="tickets.send_reply_notification", **RETRY)
+def send_reply_notification(tenant_id: int, message_id: int) -> None:
+    """Mail one agent reply to its requester (a no-op if it went out already)."""
+    from tickets.services import reply_notification_send
+
+    with tenant_context(tenant_id):
+        reply_notification_send(message_id=message_id)
+
+
+@shared_task(name="tickets.acknowledgement_sweep")
+def acknowledgement_sweep() -> None:
+    """Send acknowledgements that were never queued or whose task was lost."""
+    from tickets.services import acknowledgements_sweep
+
+    for tenant_id in Tenant.objects.active_ids():
+        with tenant_context(tenant_id):
+            acknowledgements_sweep(now=timezone.now())
