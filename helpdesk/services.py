@@ -55,3 +55,16 @@ def membership_grant(
         user=user, defaults={"role": role, "is_active": True}
     )
     return membership
+
+
+@transaction.atomic
+def customer_membership_ensure(*, email: str, full_name: str = "") -> Membership:
+    """A portal login for `email` in the active tenant; existing members keep their role."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email, None, full_name=full_name)
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None:
+        membership = Membership.objects.create(user=user, role=Role.CUSTOMER)
+    return membership

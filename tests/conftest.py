@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import email.policy
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
 from django.test import Client
 
@@ -113,3 +125,76 @@ def globex_admin_client(globex, globex_admin) -> Client:
 @pytest.fixture
 def anonymous_acme_client(acme) -> Client:
     return client_for(acme)
+
+
+# --- outside processes: an SMTP sink and a real Celery worker ---------------------------------
+
+
+class SmtpSink:
+    """An SMTP server on 127.0.0.1 that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.messages.append(
+            BytesParser(policy=email.policy.default).parsebytes(envelope.original_content)
+        )
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float = 20) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    yield sink
+    controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, smtp_sink) -> Iterator[subprocess.Popen]:
+    """A real worker on the test database and Redis, mailing to the SMTP sink.
+
+    Tests that use it commit their data (transactional_db), so the worker can read it.
+    """
+    from django.db import connection
+
+    db = connection.settings_dict
+    login = db["USER"] + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
+        "CONN_MAX_AGE": "0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool", "solo",
+         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    from helpdesk.celery import app
+
+    app.conf.task_always_eager = False  # through Redis to the worker, as in production
+    try:
+        yield process
+    finally:
+        app.conf.task_always_eager = True
+        process.terminate()
+        process.wait(timeout=20)

@@ -8,3 +8,6 @@ os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("CHANNELS_PREFIX", "helpdesk-tests")
 os.environ.setdefault("CACHE_PREFIX", "helpdesk-tests")
 os.environ.setdefault("CONN_MAX_AGE", "0")  # consumer threads close their connections
+os.environ.setdefault(
+    "CELERY_TASK_ALWAYS_EAGER", "true"
+)  # a real worker only where a test starts one

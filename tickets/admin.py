@@ -2,7 +2,17 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
-from tickets.models import Contact, Organization, Team, TeamMember, Ticket
+from tickets.models import (
+    Category,
+    Contact,
+    ContactEmail,
+    Organization,
+    Product,
+    ResponseTarget,
+    Team,
+    TeamMember,
+    Ticket,
+)
 
 
 class TeamMemberInline(TenantInlineAdmin):
@@ -23,12 +33,43 @@ class OrganizationAdmin(SimpleHistoryAdmin, TenantModelAdmin):
     search_fields = ["name"]
 
 
+class ContactEmailInline(TenantInlineAdmin):
+    model = ContactEmail
+
+
 @admin.register(Contact)
 class ContactAdmin(TenantModelAdmin):
+    inlines = [ContactEmailInline]
+    exclude = ["phone_normalized"]
     list_display = ["name", "email", "phone", "organization"]
     list_select_related = ["organization"]
     search_fields = ["name", "email", "phone"]
     list_filter = ["organization__tier"]
+
+
+@admin.register(Category)
+class CategoryAdmin(TenantModelAdmin):
+    list_display = ["__str__", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            kwargs["queryset"] = Category.objects.select_related("parent__parent")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Product)
+class ProductAdmin(TenantModelAdmin):
+    list_display = ["name", "is_active"]
+    search_fields = ["name"]
+
+
+@admin.register(ResponseTarget)
+class ResponseTargetAdmin(TenantModelAdmin):
+    """First-response promises per priority, quoted in acknowledgements."""
+
+    list_display = ["priority", "minutes"]
 
 
 @admin.register(Ticket)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from helpdesk.models import User
-from tickets.models import Contact, Team, Ticket
+from tickets.models import Contact, Message, Team, Ticket, TicketEvent
 
 
 def _listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -43,3 +43,33 @@ def ticket_counts() -> dict[str, list[tuple[str, int]]]:
             (str(choices(value).label) if choices else value or "", n) for value, n in rows
         ]
     return counts
+
+
+def ticket_thread(*, ticket: Ticket, public_only: bool) -> QuerySet[Message]:
+    """A ticket's messages, oldest first, with their authors and attachments."""
+    messages = ticket.messages.select_related("author_user", "author_contact").prefetch_related(
+        "attachments"
+    )
+    if public_only:
+        messages = messages.filter(kind=Message.Kind.PUBLIC)
+    return messages.order_by("created_at", "pk")
+
+
+def ticket_events(*, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """A ticket's event log, newest first."""
+    return ticket.events.select_related("actor", "actor_contact").order_by("-created_at", "-pk")
+
+
+def requester_other_tickets(*, ticket: Ticket, limit: int = 5) -> QuerySet[Ticket]:
+    """The requester's other recent tickets, for the agent's side panel."""
+    return (
+        Ticket.objects.filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .select_related("tenant")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def contact_for_user(*, user: User) -> Contact | None:
+    """The requester record of a portal user in this tenant."""
+    return Contact.objects.filter(user=user).order_by("pk").first()

@@ -482,7 +482,7 @@ def ticket_reply_add(
             references=references,
             follow_up_of=ticket,
         )
-        _event(ticket, TicketEvent.Kind.FOLLOW_UP, source=str(channel), ticket=follow_up.number)
+        _event(ticket, TicketEvent.Kind.FOLLOW_UP, source=str(channel), follow_up=follow_up.number)
         return follow_up.messages.get()
     message = _message(
         ticket=ticket,

@@ -47,9 +47,13 @@ def worker_queue():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    yield queue
-    process.terminate()
-    process.wait(timeout=20)
+    app.conf.task_always_eager = False  # through Redis to the worker, as in production
+    try:
+        yield queue
+    finally:
+        app.conf.task_always_eager = True
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def test_the_health_check_shows_the_worker_alive_after_it_ran_the_heartbeat(db, worker_queue):
