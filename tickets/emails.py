@@ -10,10 +10,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from integrations.email.quotes import REPLY_MARKER  # the inbound parser cuts replies there
 from tickets.models import Acknowledgement, Message, Ticket
-
-# Our outgoing mail carries this line; the inbound parser cuts a reply there.
-REPLY_MARKER = "##- Please type your reply above this line -##"
 
 
 def _context(ticket: Ticket) -> dict:
