@@ -19,4 +19,12 @@ app.conf.beat_schedule = {
         "task": "tickets.acknowledgement_sweep",
         "schedule": timedelta(seconds=30),
     },
+    "poll-mailboxes": {
+        "task": "integrations.poll_mailboxes",
+        "schedule": timedelta(seconds=float(os.environ.get("MAILBOX_POLL_SECONDS", "60"))),
+    },
+    "purge-idempotency-keys": {
+        "task": "integrations.purge_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
 }

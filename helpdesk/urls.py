@@ -39,6 +39,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("integrations.api.urls")),
+    # Inbound mail webhooks of email providers, e.g. /anymail/mailgun/inbound/.
+    path("anymail/", include("anymail.urls")),
     path("channels/", include("tickets.channels.urls")),
     path("", include("tickets.urls")),
     path("reports/", include("reports.urls")),

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from helpdesk.admin import TenantModelAdmin
+from helpdesk.admin import PlatformModelAdmin, TenantModelAdmin
 from integrations import services
-from integrations.models import ApiToken
+from integrations.models import ApiToken, InboundEmail, Mailbox, UnroutedEmail
 
 
 class ApiTokenForm(forms.ModelForm):
@@ -108,3 +108,43 @@ class ApiTokenAdmin(TenantModelAdmin):
         }
         # Admin views are never_cache already (Cache-Control: no-store): no copy stays behind.
         return TemplateResponse(request, "integrations/admin/apitoken_created.html", context)
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(TenantModelAdmin):
+    """Every received mail, raw; 'Needs attention' lists the ones an agent must look at."""
+
+    list_display = ["received_at", "sender", "subject", "status", "source", "ticket"]
+    list_filter = ["status", "source"]
+    search_fields = ["sender", "subject", "message_id"]
+    list_select_related = ["ticket"]
+    readonly_fields = [
+        "received_at", "source", "raw", "message_id", "sender", "subject", "status",
+        "problems", "error", "ticket", "thread_message",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request, *args):  # mail arrives; nobody types it in
+        return False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(TenantModelAdmin):
+    list_display = ["name", "host", "username", "folder", "is_active", "last_polled_at"]
+    readonly_fields = ["last_polled_at", "last_error"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "password":
+            kwargs["widget"] = forms.PasswordInput(render_value=True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+@admin.register(UnroutedEmail)
+class UnroutedEmailAdmin(PlatformModelAdmin):
+    """Mail that reached the deployment for no desk: operators only."""
+
+    list_display = ["received_at", "sender", "recipients", "subject", "source"]
+    search_fields = ["sender", "recipients", "subject"]
+    readonly_fields = ["received_at", "source", "raw", "recipients", "sender", "subject"]
+
+    def has_add_permission(self, request, *args):
+        return False

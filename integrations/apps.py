@@ -7,3 +7,6 @@ class IntegrationsConfig(AppConfig):
 
     name = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from integrations.email import webhooks  # noqa: F401  (connects anymail's inbound signal)

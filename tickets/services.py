@@ -7,6 +7,7 @@ transaction, records what happened on the ticket's event log, and queues side ef
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -301,7 +302,9 @@ def _event(
 
 
 def _changed(ticket: Ticket, type: str = "ticket.changed") -> None:
-    live.publish_on_commit(live.tenant_event(ticket.tenant_id, type, ticket=ticket.pk))
+    event = live.tenant_event(ticket.tenant_id, type, ticket=ticket.pk)
+    ticket_group = live.ticket_group(ticket.tenant_id, ticket.pk)  # its chat, its open pages
+    live.publish_on_commit(dataclasses.replace(event, groups=(*event.groups, ticket_group)))
 
 
 ACK_CHANNELS_BY_EMAIL = {
@@ -528,9 +531,12 @@ def ticket_reply_add(
 
 @transaction.atomic
 def ticket_note_add(
-    *, ticket: Ticket, author: User, text: str, attachments: Sequence[IncomingFile] = ()
+    *, ticket: Ticket, author: User | None, text: str, attachments: Sequence[IncomingFile] = ()
 ) -> Message:
-    """Add an internal note: seen by agents only, never sent to the requester."""
+    """Add an internal note: seen by agents only, never sent to the requester.
+
+    With no author it is the system's note (a bounce, a refused attachment).
+    """
     if not text.strip():
         raise ValidationError({"text": _("A note needs some text.")})
     attachments_check(attachments)
@@ -538,7 +544,7 @@ def ticket_note_add(
     message = _message(
         ticket=ticket,
         kind=Message.Kind.NOTE,
-        author_type=Message.Author.AGENT,
+        author_type=Message.Author.AGENT if author else Message.Author.SYSTEM,
         author_user=author,
         channel=ticket.channel,
         text=text,

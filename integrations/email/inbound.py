@@ -1,0 +1,325 @@
+"""Inbound mail → tickets: find the desk, keep the raw message, thread or open, never loop.
+
+Every message is stored raw before anything else is tried, in its own transaction, so a
+parser or service failure loses nothing: the stored copy is flagged for an agent and the
+mailbox or webhook moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from helpdesk import selectors as platform_selectors
+from helpdesk.models import Domain, Tenant
+from helpdesk.tenancy import STAFF_ROLES, tenant_context
+from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
+from integrations.email.quotes import strip_quoted
+from integrations.models import InboundEmail, UnroutedEmail
+from tickets import services as ticket_services
+from tickets.models import Contact, Message, Ticket
+
+logger = logging.getLogger(__name__)
+
+# Our own Message-IDs name the ticket: <ack-12.345@acme...>, <reply-67.345@acme...>.
+OWN_MESSAGE_ID = re.compile(r"^(?:ack|reply)-\d+\.(\d+)@")
+# Missing headers the mail works without: kept in the record, not worth an agent's note.
+HARMLESS_PROBLEMS = ("no Date header", "no Message-ID header", "unreadable Date header")
+FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs)\s*:", re.IGNORECASE)
+
+
+def tenant_for_addresses(addresses: Iterable[str]) -> Tenant | None:
+    """The desk a message was sent to: its support address, a subdomain, or a custom domain."""
+    base = settings.BASE_DOMAIN.lower()
+    for address in addresses:
+        address = address.strip().lower()
+        if "@" not in address:
+            continue
+        domain = address.rsplit("@", 1)[1].rstrip(".")
+        tenant = Tenant.objects.filter(is_active=True, support_email__iexact=address).first()
+        if tenant is None and domain.endswith(f".{base}"):
+            slug = domain.removesuffix(f".{base}")
+            if "." not in slug:
+                tenant = Tenant.objects.filter(is_active=True, slug=slug).first()
+        if tenant is None:
+            owner = Domain.objects.filter(domain=domain, tenant__is_active=True).first()
+            tenant = owner.tenant if owner else None
+        if tenant is not None:
+            return tenant
+    return None
+
+
+def email_receive(
+    raw: bytes,
+    *,
+    source: str,
+    tenant: Tenant | None = None,
+    envelope_recipients: Iterable[str] = (),
+) -> InboundEmail | UnroutedEmail:
+    """Take one raw message from a mailbox or a webhook and turn it into ticket work."""
+    parsed = parse_email(raw)
+    if tenant is None:
+        tenant = tenant_for_addresses([*envelope_recipients, *parsed.recipients()])
+    if tenant is None:
+        return _unrouted(raw, parsed, source, envelope_recipients)
+    with tenant_context(tenant):
+        inbound, created = _store(raw, parsed, source)
+    if not created:
+        return inbound  # the same Message-ID again: nothing new
+    try:
+        with tenant_context(tenant):
+            _process(inbound, parsed, tenant)
+    except Exception as error:
+        # A bug or bad data must never stop the mailbox: keep the message, flag it.
+        logger.exception("inbound email %s could not be processed", inbound.pk)
+        with tenant_context(tenant):
+            InboundEmail.objects.filter(pk=inbound.pk).update(
+                status=InboundEmail.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
+            )
+            inbound.refresh_from_db()
+    return inbound
+
+
+def _mark(
+    inbound: InboundEmail,
+    status: str,
+    *,
+    ticket: Ticket | None = None,
+    message: Message | None = None,
+    error: str = "",
+) -> None:
+    inbound.status, inbound.error = status, error
+    inbound.ticket, inbound.thread_message = ticket, message
+    inbound.save(update_fields=["status", "ticket", "thread_message", "error"])
+
+
+def _store(raw: bytes, parsed: ParsedEmail, source: str) -> tuple[InboundEmail, bool]:
+    inbound = InboundEmail(
+        source=source[:120],
+        message_id=(parsed.message_id or "")[:255],
+        sender=parsed.from_address[:254],
+        subject=parsed.subject[:250],
+        problems="\n".join(parsed.problems)[:4000],
+    )
+    inbound.raw.save("message.eml", ContentFile(raw), save=False)
+    try:
+        with transaction.atomic():
+            inbound.save()
+    except IntegrityError:
+        duplicate = InboundEmail.objects.get(message_id=inbound.message_id)
+        inbound.raw.delete(save=False)
+        return duplicate, False
+    return inbound, True
+
+
+def _unrouted(
+    raw: bytes, parsed: ParsedEmail, source: str, envelope: Iterable[str]
+) -> UnroutedEmail:
+    unrouted = UnroutedEmail(
+        source=source[:120],
+        recipients=", ".join([*envelope, *parsed.recipients()])[:2000],
+        sender=parsed.from_address[:254],
+        subject=parsed.subject[:250],
+    )
+    unrouted.raw.save("message.eml", ContentFile(raw), save=False)
+    unrouted.save()
+    logger.warning("mail to %s matches no desk (stored as %s)", unrouted.recipients, unrouted.pk)
+    if _is_human(parsed):
+        _tell_sender(
+            parsed,
+            _("Your message could not be delivered"),
+            _(
+                "Hello,\n\nno help desk receives mail at the address you wrote to (%(to)s), "
+                'so nobody has read your message "%(subject)s". Please check the address '
+                "and send it again.\n\nThis is an automatic message."
+            )
+            % {"to": unrouted.recipients, "subject": parsed.subject},
+        )
+    return unrouted
+
+
+def _is_human(parsed: ParsedEmail) -> bool:
+    return bool(parsed.from_address) and not (parsed.is_auto_submitted or parsed.is_bounce)
+
+
+def _tell_sender(
+    parsed: ParsedEmail, subject: str, body: str, tenant: Tenant | None = None
+) -> None:
+    """A short automatic answer to a human sender; RFC 3834 headers keep it from looping."""
+    sender = formataddr((tenant.name, tenant.reply_address)) if tenant else None
+    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if parsed.message_id:
+        headers["In-Reply-To"] = f"<{parsed.message_id}>"
+    EmailMessage(subject, body, sender, [parsed.from_address], headers=headers).send()
+
+
+def _thread_ticket(parsed: ParsedEmail, tenant: Tenant) -> Ticket | None:
+    """The ticket a message continues: by our reference token, else by its Message-ID chain."""
+    reference = ticket_reference_in(parsed.subject, [tenant.ticket_prefix])
+    if reference is not None:
+        ticket = Ticket.objects.filter(number=reference[1]).first()
+        if ticket is not None:
+            return ticket
+    ids = parsed.thread_ids()
+    if not ids:
+        return None
+    ticket_ids = [int(match.group(1)) for mid in ids if (match := OWN_MESSAGE_ID.match(mid))]
+    if ticket_ids:
+        ticket = Ticket.objects.filter(pk__in=ticket_ids).first()
+        if ticket is not None:
+            return ticket
+    message = (
+        Message.objects.filter(message_id__in=ids).select_related("ticket").order_by("-pk").first()
+    )
+    return message.ticket if message else None
+
+
+def _may_write_to(ticket: Ticket, contact: Contact) -> bool:
+    """Only the requester, their organisation's people, or the desk's staff continue a ticket.
+
+    A stranger who copies a ticket number into a subject gets a ticket of their own instead.
+    """
+    if contact.pk == ticket.requester_id:
+        return True
+    requester = ticket.requester
+    return bool(requester.organization_id) and requester.organization_id == contact.organization_id
+
+
+def _files(parsed: ParsedEmail) -> tuple[list[ticket_services.IncomingFile], list[str]]:
+    """The attachments to keep, and why the others were refused."""
+    kept, refused = [], []
+    for attachment in parsed.attachments:
+        file = ticket_services.IncomingFile(
+            name=attachment.filename,
+            content_type=attachment.content_type,
+            content=attachment.content,
+            content_id=attachment.content_id or "",
+            is_inline=attachment.is_inline,
+        )
+        problem = ticket_services.attachment_problem(file)
+        if problem:
+            refused.append(problem)
+        elif len(kept) < settings.ATTACHMENT_MAX_COUNT:
+            kept.append(file)
+        else:
+            refused.append(_("“%(name)s” is one attachment too many.") % {"name": file.name})
+    return kept, refused
+
+
+def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    if not parsed.from_address:
+        _mark(inbound, InboundEmail.Status.FAILED, error=_("The message has no sender address."))
+        return
+    if parsed.from_address in {tenant.reply_address.lower(), (tenant.support_email or "").lower()}:
+        _mark(inbound, InboundEmail.Status.IGNORED, error=_("Sent from the desk's own address."))
+        return
+    if parsed.is_bounce:
+        _record_bounce(inbound, parsed)
+        return
+    files, refused = _files(parsed)
+    agent = (
+        platform_selectors.tenant_users(roles=STAFF_ROLES)
+        .filter(email__iexact=parsed.from_address)
+        .first()
+    )
+    contact = ticket_services.contact_for_email(
+        email=parsed.from_address, name=parsed.from_name, language=parsed.language or ""
+    )
+    ticket = _thread_ticket(parsed, tenant)
+    threading = dict(
+        message_id=parsed.message_id or "",
+        in_reply_to=" ".join(parsed.in_reply_to)[:255],
+        references=" ".join(parsed.references),
+    )
+    if ticket is not None and parsed.is_auto_submitted:
+        # An out-of-office answer to our mail: worth knowing, but it must not reopen or
+        # answer anything.
+        message = ticket_services.ticket_note_add(
+            ticket=ticket,
+            author=None,
+            text=_("Automatic reply from %(sender)s:") % {"sender": parsed.from_address}
+            + "\n\n"
+            + strip_quoted(parsed.text),
+        )
+    elif ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
+        forwarded = bool(FORWARD_SUBJECT.match(parsed.subject))
+        text = parsed.text if forwarded else strip_quoted(parsed.text)
+        message = ticket_services.ticket_reply_add(
+            ticket=ticket,
+            text=text,
+            channel=Ticket.Channel.EMAIL,
+            author_user=agent,
+            author_contact=None if agent else contact,
+            attachments=files,
+            **threading,
+        )
+        ticket = message.ticket
+    else:
+        auto = parsed.auto_reason if parsed.is_auto_submitted else ""
+        ticket = ticket_services.ticket_open(
+            requester=contact,
+            subject=parsed.subject or _("(no subject)"),
+            channel=Ticket.Channel.EMAIL,
+            description=parsed.text,
+            description_html=parsed.html or "",
+            attachments=files,
+            language=parsed.language or "",
+            auto_submitted=auto or "",
+            **threading,
+        )
+        message = ticket.messages.order_by("pk").first()
+    if refused:
+        ticket_services.ticket_note_add(
+            ticket=ticket,
+            author=None,
+            text=_("Attachments of this email were not kept:") + "\n" + "\n".join(refused),
+        )
+        if _is_human(parsed):
+            _tell_sender(
+                parsed,
+                f"[{ticket.reference}] " + _("Some attachments were not accepted"),
+                _("We received your message, but not these attachments:")
+                + "\n\n"
+                + "\n".join(refused)
+                + "\n\n"
+                + _("Please send them another way, e.g. as a link."),
+                tenant,
+            )
+    problems = [p for p in parsed.problems if not p.startswith(HARMLESS_PROBLEMS)]
+    if problems:
+        ticket_services.ticket_note_add(
+            ticket=ticket,
+            author=None,
+            text=_("This email was partly unreadable; the original is kept. Problems:")
+            + "\n"
+            + "\n".join(problems[:20]),
+        )
+    _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket, message=message)
+
+
+def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
+    """A delivery failure: tell the agents on the ticket the bounced mail belonged to."""
+    ticket = None
+    if parsed.bounced_message_id:
+        match = OWN_MESSAGE_ID.match(parsed.bounced_message_id)
+        if match:
+            ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
+        if ticket is None:
+            message = Message.objects.filter(message_id=parsed.bounced_message_id).first()
+            ticket = message.ticket if message else None
+    if ticket is not None:
+        ticket_services.ticket_note_add(
+            ticket=ticket,
+            author=None,
+            text=_("Mail to %(who)s could not be delivered.")
+            % {"who": ", ".join(parsed.bounce_recipients) or _("the requester")},
+        )
+    _mark(inbound, InboundEmail.Status.BOUNCE, ticket=ticket)

@@ -1,0 +1,340 @@
+"""Mail in, tickets out: from providers' webhooks and IMAP mailboxes, threaded, never looping."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from helpdesk.tenancy import tenant_context
+from integrations.email.inbound import email_receive
+from integrations.models import InboundEmail, Mailbox, UnroutedEmail
+from tickets import services
+from tickets.models import Acknowledgement, Message, Ticket
+
+DESK = "support@acme.localhost"
+
+
+def compose(
+    *,
+    sender: str = "Carol <carol@bigbank.example>",
+    to: str = DESK,
+    subject: str = "Printer on fire",
+    body: str = "The printer on floor 3 is on fire.",
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[tuple[str, str, bytes]] = (),
+) -> bytes:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Date"] = format_datetime(timezone.now())
+    message["Message-ID"] = message_id or make_msgid(domain="mail.example")
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    for filename, content_type, content in attachments:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+def tickets_of(tenant) -> list[Ticket]:
+    with tenant_context(tenant):
+        return list(Ticket.objects.order_by("number"))
+
+
+def test_a_new_mail_opens_a_ticket_for_a_new_contact_and_keeps_the_raw_message(acme):
+    raw = compose()
+    inbound = email_receive(raw, source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+        assert inbound.raw.read() == raw
+        assert ticket.requester.email == "carol@bigbank.example"
+        assert ticket.acknowledgement.via == Acknowledgement.Via.EMAIL
+    assert (ticket.channel, ticket.subject, inbound.status) == (
+        "email",
+        "Printer on fire",
+        "processed",
+    )
+
+
+def test_the_same_message_id_twice_creates_nothing_new(acme):
+    raw = compose(message_id="<once@mail.example>")
+    email_receive(raw, source="test")
+    email_receive(raw, source="test")
+    assert len(tickets_of(acme)) == 1
+
+
+def test_a_reply_with_the_ticket_token_threads_in_without_the_quoted_history(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    body = "It is still burning.\n\nOn Mon, 23 Nov 2026, Acme wrote:\n> We received your request"
+    email_receive(compose(subject=f"Re: [ACME-{ticket.number}] Printer on fire", body=body),
+                  source="test")  # fmt: skip
+    with tenant_context(acme):
+        texts = list(ticket.messages.values_list("body_text", flat=True))
+    assert texts[-1] == "It is still burning."
+    assert len(tickets_of(acme)) == 1
+
+
+def test_a_reply_to_our_acknowledgement_threads_in_by_its_message_id(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        ack_id = ticket.acknowledgement.message_id
+    email_receive(compose(subject="Re: something else", body="More info",
+                          headers={"In-Reply-To": ack_id, "References": ack_id}),
+                  source="test")  # fmt: skip
+    assert len(tickets_of(acme)) == 1
+    with tenant_context(acme):
+        assert ticket.messages.count() == 2
+
+
+def test_a_stranger_quoting_a_ticket_number_gets_a_ticket_of_their_own(acme):
+    email_receive(compose(), source="test")
+    email_receive(compose(sender="eve@evil.example", subject="Re: [ACME-1] hello"),
+                  source="test")  # fmt: skip
+    first, second = tickets_of(acme)
+    with tenant_context(acme):
+        assert first.messages.count() == 1
+        assert second.requester.email == "eve@evil.example"
+
+
+def test_an_out_of_office_reply_is_never_acknowledged_and_reopens_nothing(acme, acme_agent):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        services.ticket_reply_add(ticket=ticket, text="Fixed?", channel="email",
+                                  author_user=acme_agent, status="pending")  # fmt: skip
+    email_receive(compose(subject=f"Automatic reply: [ACME-{ticket.number}]",
+                          body="I am away until Monday.",
+                          headers={"Auto-Submitted": "auto-replied"}), source="test")  # fmt: skip
+    with tenant_context(acme):
+        ticket.refresh_from_db()
+        note = ticket.messages.order_by("-pk").first()
+    assert ticket.status == "pending"
+    assert (note.kind, note.author_type) == ("note", "system")
+
+
+def test_a_new_mail_from_a_no_reply_sender_gets_no_acknowledgement(acme):
+    email_receive(compose(sender="noreply@shop.example", subject="Your order"), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
+
+
+def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        ack_id = ticket.acknowledgement.message_id.strip("<>")
+    bounce = (
+        "From: MAILER-DAEMON@mx.example\r\nTo: support@acme.localhost\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@mx.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        ' boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n'
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
+        "\r\n\r\nFinal-Recipient: rfc822; carol@bigbank.example\r\nAction: failed\r\n"
+        "Status: 5.1.1\r\n\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: <{ack_id}>\r\nSubject: [ACME-1] We received your request\r\n\r\n--B--\r\n"
+    ).encode()
+    inbound = email_receive(bounce, source="test")
+    assert len(tickets_of(acme)) == 1
+    with tenant_context(acme):
+        note = ticket.messages.filter(kind="note").get()
+    assert "carol@bigbank.example" in note.body_text
+    assert inbound.status == "bounce"
+
+
+def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(acme):
+    result = email_receive(compose(to="help@nowhere.example"), source="test")
+    assert isinstance(result, UnroutedEmail)
+    assert tickets_of(acme) == []
+    [notice] = mail.outbox
+    assert notice.to == ["carol@bigbank.example"]
+    assert notice.extra_headers["Auto-Submitted"] == "auto-replied"
+
+
+def test_mail_from_the_desks_own_address_is_ignored(acme):
+    inbound = email_receive(compose(sender=DESK), source="test")
+    assert inbound.status == "ignored"
+    assert tickets_of(acme) == []
+
+
+def test_an_unreadable_message_is_kept_and_never_crashes(acme):
+    garbage = b"To: support@acme.localhost\r\nFrom: x@y.example\r\nContent-Type: multipart/mixed;"
+    garbage += b' boundary="nope"\r\n\r\n--wrong\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!'
+    inbound = email_receive(garbage, source="test")
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+        assert inbound.raw.read() == garbage
+    assert inbound.status in {"processed", "failed"}
+
+
+def test_refused_attachments_are_dropped_noted_and_the_sender_told(acme, settings):
+    settings.ATTACHMENT_MAX_BYTES = 100
+    files = [("huge.pdf", "application/pdf", b"x" * 500), ("ok.txt", "text/plain", b"fine")]
+    email_receive(compose(attachments=files), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        first = ticket.messages.order_by("pk").first()
+        assert [a.filename for a in first.attachments.all()] == ["ok.txt"]
+        assert "huge.pdf" in ticket.messages.get(kind="note").body_text
+    assert any("huge.pdf" in sent.body for sent in mail.outbox)
+
+
+def test_mail_to_a_custom_domain_reaches_its_desk(acme):
+    from tests.factories import DomainFactory
+
+    DomainFactory(tenant=acme, domain="help.acme-corp.example")
+    email_receive(compose(to="support@help.acme-corp.example"), source="test")
+    assert len(tickets_of(acme)) == 1
+
+
+def test_an_agent_answering_by_mail_replies_as_the_agent(acme, acme_agent):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    email_receive(compose(sender=acme_agent.email, subject=f"Re: [ACME-{ticket.number}]",
+                          body="Fire brigade is on the way."), source="test")  # fmt: skip
+    with tenant_context(acme):
+        reply = ticket.messages.order_by("-pk").first()
+        ticket.refresh_from_db()
+    assert (reply.author_type, reply.author_user_id) == ("agent", acme_agent.pk)
+    assert ticket.first_responded_at is not None
+
+
+# --- providers' webhooks ------------------------------------------------------------------
+
+
+def test_a_mailgun_inbound_webhook_with_a_valid_signature_opens_a_ticket(acme, settings):
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "mg-key", "WEBHOOK_SECRET": "hook:secret"}
+    timestamp, token = str(int(time.time())), "a" * 50
+    signature = hmac.new(b"mg-key", f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    response = Client(HTTP_HOST="localhost").post(
+        "/anymail/mailgun/inbound_mime/",
+        {
+            "body-mime": compose().decode(),
+            "recipient": DESK,
+            "sender": "carol@bigbank.example",
+            "timestamp": timestamp,
+            "token": token,
+            "signature": signature,
+        },
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"hook:secret").decode(),
+    )
+    assert response.status_code == 200
+    assert [t.subject for t in tickets_of(acme)] == ["Printer on fire"]
+
+
+def test_a_mailgun_webhook_with_a_forged_signature_is_refused(acme, settings):
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "mg-key", "WEBHOOK_SECRET": "hook:secret"}
+    response = Client(HTTP_HOST="localhost").post(
+        "/anymail/mailgun/inbound_mime/",
+        {"body-mime": compose().decode(), "timestamp": "1", "token": "t", "signature": "bad"},
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"hook:secret").decode(),
+    )
+    assert response.status_code == 400
+    assert tickets_of(acme) == []
+
+
+def test_a_postmark_inbound_webhook_with_the_shared_secret_opens_a_ticket(acme, settings):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
+    payload = {
+        "FromFull": {"Email": "carol@bigbank.example", "Name": "Carol"},
+        "ToFull": [{"Email": DESK, "Name": ""}],
+        "OriginalRecipient": DESK,
+        "Subject": "Invoice missing",
+        "MessageID": "22c74902-a0c1-4511-804f-341342852c90",
+        "Headers": [{"Name": "Message-ID", "Value": "<pm-1@mail.example>"}],
+        "TextBody": "Where is my invoice?",
+        "HtmlBody": "<p>Where is my invoice?</p>",
+        "Attachments": [{"Name": "order.txt", "Content": base64.b64encode(b"4711").decode(),
+                         "ContentType": "text/plain", "ContentLength": 4}],
+    }  # fmt: skip
+    response = Client(HTTP_HOST="localhost").post(
+        "/anymail/postmark/inbound/",
+        json.dumps(payload),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"hook:secret").decode(),
+    )
+    assert response.status_code == 200
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        message = ticket.messages.get()
+        assert [a.filename for a in message.attachments.all()] == ["order.txt"]
+    assert "Where is my invoice?" in message.body_text
+
+
+def test_a_postmark_webhook_without_the_shared_secret_is_refused(acme, settings):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
+    response = Client(HTTP_HOST="localhost").post(
+        "/anymail/postmark/inbound/", "{}", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert tickets_of(acme) == []
+
+
+# --- IMAP mailboxes -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def acme_mailbox(acme, imap_server):
+    user = "support@acme.example"
+    imap_server.clear(user)
+    with tenant_context(acme):
+        return Mailbox.objects.create(
+            name="Support", host=imap_server.host, port=imap_server.port, username=user,
+            password=imap_server.users[user], use_ssl=False,
+        )  # fmt: skip
+
+
+def test_the_poller_turns_new_mailbox_mail_into_tickets_once(acme, acme_mailbox, imap_server):
+    user = "support@acme.example"
+    imap_server.deliver(user, compose(to=user, subject="Broken login"))
+    imap_server.deliver(user, compose(to=user, subject="Second problem"))
+    call_command("poll_mailboxes")
+    call_command("poll_mailboxes")
+    assert sorted(t.subject for t in tickets_of(acme)) == ["Broken login", "Second problem"]
+    assert "Processed" in imap_server.folders(user)
+
+
+def test_the_beat_task_polls_every_active_mailbox(acme, acme_mailbox, imap_server):
+    from integrations.tasks import poll_mailboxes
+
+    imap_server.deliver("support@acme.example", compose(to="x@y.example", subject="Via task"))
+    poll_mailboxes()  # tasks run eagerly in tests
+    assert [t.subject for t in tickets_of(acme)] == ["Via task"]
+
+
+def test_a_mailbox_with_a_wrong_password_records_the_error_and_loses_nothing(
+    acme, acme_mailbox, imap_server
+):
+    imap_server.deliver("support@acme.example", compose(subject="Waiting"))
+    with tenant_context(acme):
+        Mailbox.objects.filter(pk=acme_mailbox.pk).update(password="wrong")
+    call_command("poll_mailboxes")
+    with tenant_context(acme):
+        acme_mailbox.refresh_from_db()
+    assert "authentication" in acme_mailbox.last_error.lower()
+    assert acme_mailbox.password not in acme_mailbox.last_error
+    assert tickets_of(acme) == []
+
+
+def test_mail_of_one_desk_never_lands_in_another(acme, globex):
+    email_receive(compose(to="support@globex.localhost"), source="test")
+    assert tickets_of(acme) == []
+    assert len(tickets_of(globex)) == 1
+    with tenant_context(acme):
+        assert not InboundEmail.objects.exists()
+        assert not Message.objects.exists()
