@@ -56,12 +56,8 @@ class PortalTicketForm(forms.Form):
     description = forms.CharField(
         label=_("Describe the problem"), widget=forms.Textarea(attrs={"rows": 8})
     )
-    category = CategoryChoiceField(
-        label=_("Category"), queryset=None, required=False
-    )
-    product = forms.ModelChoiceField(
-        label=_("Product"), queryset=None, required=False
-    )
+    category = CategoryChoiceField(label=_("Category"), queryset=None, required=False)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=None, required=False)
     priority = forms.ChoiceField(
         label=_("How urgent is it?"),
         choices=[
@@ -134,12 +130,8 @@ class FieldsForm(forms.Form):
     """Categorisation an agent may correct."""
 
     priority = forms.ChoiceField(label=_("Priority"), choices=Ticket.Priority.choices)
-    category = CategoryChoiceField(
-        label=_("Category"), queryset=None, required=False
-    )
-    product = forms.ModelChoiceField(
-        label=_("Product"), queryset=None, required=False
-    )
+    category = CategoryChoiceField(label=_("Category"), queryset=None, required=False)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=None, required=False)
     department = forms.CharField(label=_("Department"), max_length=80, required=False)
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separated by commas or spaces.")
