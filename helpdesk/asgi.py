@@ -10,15 +10,27 @@ django_application = get_asgi_application()  # sets Django up before consumers a
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from helpdesk.live import SameOriginValidator  # noqa: E402
 from helpdesk.routing import websocket_urlpatterns  # noqa: E402
+from tickets.channels.routing import public_websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_application,
-        "websocket": AllowedHostsOriginValidator(
-            SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        "websocket": URLRouter(
+            [
+                # The chat widget runs on customers' own websites: no session, and its
+                # consumer checks the desk's allowed origins instead of the same-origin rule.
+                *public_websocket_urlpatterns,
+                re_path(
+                    r"",
+                    AllowedHostsOriginValidator(
+                        SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+                    ),
+                ),
+            ]
         ),
     }
 )

@@ -12,6 +12,7 @@ from tickets.models import (
     Team,
     TeamMember,
     Ticket,
+    TicketEvent,
 )
 
 
@@ -72,9 +73,24 @@ class ResponseTargetAdmin(TenantModelAdmin):
     list_display = ["priority", "minutes"]
 
 
+class TicketEventInline(TenantInlineAdmin):
+    """The ticket's change log (who, what, when, from which channel or rule)."""
+
+    model = TicketEvent
+    fields = ["created_at", "kind", "actor", "actor_contact", "source", "data"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Ticket)
-class TicketAdmin(SimpleHistoryAdmin, TenantModelAdmin):
+class TicketAdmin(TenantModelAdmin):
     """Tickets are worked in the workspace; admin shows them read-only for inspection."""
+
+    inlines = [TicketEventInline]
 
     list_display = ["number", "subject", "status", "priority", "channel", "team", "created_at"]
     list_filter = ["status", "priority", "channel", "team"]
@@ -87,3 +103,6 @@ class TicketAdmin(SimpleHistoryAdmin, TenantModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from tickets.channels import admin as _channels_admin  # noqa: E402,F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
-from helpdesk import live
+from helpdesk import live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from tickets.models import (
@@ -227,12 +228,20 @@ def _enqueue(task: Any, *args: Any) -> None:
         logger.warning("could not queue %s%r; the sweep will retry", task.name, args)
 
 
+_TARGETS: dict[int, tuple[float, dict[str, int]]] = {}
+TARGETS_TTL_SECONDS = 60  # an admin's change reaches every process within a minute
+
+
 def first_response_target(priority: str) -> timedelta:
     """How soon the desk promises a first answer for `priority` (the SLA engine refines it)."""
-    minutes = (
-        ResponseTarget.objects.filter(priority=priority).values_list("minutes", flat=True).first()
-    )
-    return timedelta(minutes=minutes or ResponseTarget.DEFAULTS[priority])
+    tenant_id = require_tenant_id()
+    cached = _TARGETS.get(tenant_id)
+    if cached is None or cached[0] < time.monotonic():
+        # Read on every ticket it would cost a round trip for a table that rarely changes.
+        targets = dict(ResponseTarget.objects.values_list("priority", "minutes"))
+        cached = (time.monotonic() + TARGETS_TTL_SECONDS, targets)
+        _TARGETS[tenant_id] = cached
+    return timedelta(minutes=cached[1].get(priority) or ResponseTarget.DEFAULTS[priority])
 
 
 def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> list[Attachment]:
@@ -330,7 +339,6 @@ def _acknowledgement_plan(
     return Acknowledgement.Via.NONE, "", _("The requester has no email address.")
 
 
-@transaction.atomic
 def ticket_open(
     *,
     requester: Contact,
@@ -363,6 +371,42 @@ def ticket_open(
     if not subject:
         raise ValidationError({"subject": _("A ticket needs a subject.")})
     attachments_check(attachments)
+    # Everything the caller can fix is checked above; what follows only fails on a bug, so
+    # it needs no savepoint of its own (two round trips fewer on the busiest write path).
+    with transaction.atomic(savepoint=False):
+        return _ticket_create(
+            requester=requester, subject=subject, channel=channel, description=description,
+            description_html=description_html, priority=priority, team=team,
+            assignee=assignee, category=category, product=product, department=department,
+            tags=tags, language=language, attachments=attachments, message_id=message_id,
+            in_reply_to=in_reply_to, references=references, by=by,
+            auto_submitted=auto_submitted, follow_up_of=follow_up_of,
+        )  # fmt: skip
+
+
+def _ticket_create(
+    *,
+    requester: Contact,
+    subject: str,
+    channel: str,
+    description: str,
+    description_html: str,
+    priority: str,
+    team: Team | None,
+    assignee: User | None,
+    category: Category | None,
+    product: Product | None,
+    department: str,
+    tags: Iterable[str],
+    language: str,
+    attachments: Sequence[IncomingFile],
+    message_id: str,
+    in_reply_to: str,
+    references: str,
+    by: User | None,
+    auto_submitted: str,
+    follow_up_of: Ticket | None,
+) -> Ticket:
     organization = requester.organization
     ticket = Ticket.objects.create(
         number=_next_ticket_number(),
@@ -694,8 +738,12 @@ def reply_notification_send(*, message_id: int) -> None:
         )
         if message is None:
             return
-        requester = message.ticket.requester
-        if requester.email and message.ticket.channel != Ticket.Channel.CHAT:
+        requester, ticket = message.ticket.requester, message.ticket
+        # A chat visitor who has left gets the answer by mail, as the chat promised.
+        in_chat = ticket.channel == Ticket.Channel.CHAT and presence.visitor_online(
+            ticket.tenant_id, ticket.pk
+        )
+        if requester.email and not in_chat:
             emails.send_reply(message)
             _event(message.ticket, TicketEvent.Kind.NOTIFIED, source="email", to=requester.email)
         message.notified_at = timezone.now()

@@ -105,3 +105,15 @@ async def test_a_socket_opened_from_another_origin_is_refused(acme_agent_browser
 
 async def test_a_socket_on_an_unknown_desk_is_refused(acme_agent_browser):
     assert not await connected(socket("nobody.localhost", acme_agent_browser))
+
+
+async def test_an_agent_with_the_desk_open_counts_as_online_for_the_chat(acme, acme_agent_browser):
+    from helpdesk import presence
+
+    assert not await asyncio.to_thread(presence.staff_online, acme.pk)
+    communicator = socket("acme.localhost", acme_agent_browser)
+    assert await connected(communicator)
+    await asyncio.sleep(0.2)  # the presence mark is written by a task of the consumer
+    assert await asyncio.to_thread(presence.staff_online, acme.pk)
+    await communicator.disconnect()
+    assert not await asyncio.to_thread(presence.staff_online, acme.pk)

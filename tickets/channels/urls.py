@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tickets.channels import views
 
 app_name = "channels"
-urlpatterns: list = []
+urlpatterns = [
+    path("chat/embed/", views.chat_embed, name="chat_embed"),
+    path("social/<slug:slug>/", views.social_webhook, name="social_webhook"),
+]

@@ -1,0 +1,142 @@
+"""Writes of the intake channels: website chats and messages from social channels.
+
+Both end in the ticket services: a chat or a social conversation is an ordinary ticket whose
+thread holds every line, so agents answer it like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tickets.models import (
+    Contact,
+    Message,
+    SocialChannel,
+    SocialIdentity,
+    SocialThread,
+    Ticket,
+)
+from tickets.services import contact_for_email, ticket_open, ticket_reply_add
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_LENGTH = 80
+
+
+def _subject(text: str, fallback: str) -> str:
+    return " ".join(text.split())[:SUBJECT_LENGTH] or fallback
+
+
+# --- chat ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def chat_start(*, name: str, email: str, text: str) -> Ticket:
+    """Open a chat ticket for a website visitor; their opening line is its first message."""
+    requester = contact_for_email(email=email, name=name)
+    return ticket_open(
+        requester=requester,
+        subject=_subject(text, _("Chat with %(name)s") % {"name": name}),
+        channel=Ticket.Channel.CHAT,
+        description=text,
+    )
+
+
+@transaction.atomic
+def chat_message_add(*, ticket: Ticket, contact: Contact, text: str) -> Message:
+    """Add a visitor's chat line to their ticket; after it was closed, to a follow-up ticket."""
+    return ticket_reply_add(
+        ticket=ticket, text=text, channel=Ticket.Channel.CHAT, author_contact=contact
+    )
+
+
+# --- social --------------------------------------------------------------------------------
+
+
+class SocialResult(StrEnum):
+    """What filing a social message did."""
+
+    OPENED = "opened"  # a new ticket
+    ADDED = "added"  # a message on the thread's ticket
+    DUPLICATE = "duplicate"  # nothing: this message was filed before
+
+
+def social_message_id(*, channel: SocialChannel, key: str) -> str:
+    """The thread's Message-ID for a social message: unique per channel, safe in mail headers."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"social.{channel.pk}.{digest}@{settings.BASE_DOMAIN}"
+
+
+def _social_contact(*, channel: SocialChannel, handle: str, name: str, email: str) -> Contact:
+    identity = (
+        SocialIdentity.objects.select_related("contact").filter(channel=channel, handle=handle)
+    ).first()
+    if identity is not None:
+        return identity.contact
+    if email:
+        contact = contact_for_email(email=email, name=name or handle)
+    else:
+        contact = Contact.objects.create(name=(name or handle)[:150])
+    SocialIdentity.objects.create(channel=channel, handle=handle, contact=contact)
+    return contact
+
+
+@transaction.atomic
+def social_message_receive(
+    *,
+    channel: SocialChannel,
+    handle: str,
+    text: str,
+    thread_id: str,
+    key: str,
+    name: str = "",
+    email: str = "",
+) -> tuple[Ticket, SocialResult]:
+    """File one message of a social conversation, once: into its thread's ticket, or a new one.
+
+    `key` identifies the message at the sender (its message id); a message filed before is
+    recognised by it and changes nothing.
+    """
+    # One message per channel at a time: identities and threads are created on first sight,
+    # and two deliveries of a new conversation must not open two tickets.
+    channel = SocialChannel.objects.select_for_update().get(pk=channel.pk)
+    message_id = social_message_id(channel=channel, key=key)
+    filed = Message.objects.select_related("ticket").filter(message_id=message_id).first()
+    if filed is not None:
+        return filed.ticket, SocialResult.DUPLICATE
+    contact = _social_contact(channel=channel, handle=handle, name=name, email=email)
+    thread = (
+        SocialThread.objects.select_related("ticket")
+        .filter(channel=channel, thread_id=thread_id)
+        .first()
+    )
+    if thread is None:
+        ticket = ticket_open(
+            requester=contact,
+            subject=_subject(text, channel.name),
+            channel=Ticket.Channel.SOCIAL,
+            description=text,
+            message_id=message_id,
+        )
+        SocialThread.objects.create(channel=channel, thread_id=thread_id, ticket=ticket)
+        return ticket, SocialResult.OPENED
+    message = ticket_reply_add(
+        ticket=thread.ticket,
+        text=text,
+        channel=Ticket.Channel.SOCIAL,
+        author_contact=contact,
+        message_id=message_id,
+    )
+    if message.ticket_id != thread.ticket_id:
+        # The conversation's ticket was closed: a follow-up took the message, and the
+        # conversation goes on there.
+        thread.ticket = message.ticket
+        thread.save(update_fields=["ticket"])
+        return message.ticket, SocialResult.OPENED
+    return thread.ticket, SocialResult.ADDED
