@@ -40,7 +40,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("integrations.api.urls")),
     # Inbound mail webhooks of email providers, e.g. /anymail/mailgun/inbound/.
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include("integrations.email.urls")),
     path("channels/", include("tickets.channels.urls")),
     path("", include("tickets.urls")),
     path("reports/", include("reports.urls")),
