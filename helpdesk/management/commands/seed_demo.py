@@ -12,7 +12,15 @@ from helpdesk import services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from tickets import services as ticket_services
-from tickets.models import Organization, Team, Ticket
+from tickets.models import (
+    Category,
+    ChatWidget,
+    Organization,
+    Product,
+    SocialChannel,
+    Team,
+    Ticket,
+)
 
 DESKS: dict[str, dict[str, Any]] = {
     "acme": {
@@ -44,6 +52,7 @@ DESKS: dict[str, dict[str, Any]] = {
             ("dan@corner.test", "Dan Corner", "Corner Shop"),
         ],
         "tickets": [
+            # requester, subject, channel, priority, team, assignee, category, product, story
             (
                 "carol@bigbank.test",
                 "Payment batch rejected with error 0x41",
@@ -51,6 +60,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "critical",
                 "L2 Support",
                 "bob.agent@acme.test",
+                "Billing/Payments",
+                "Payments API",
+                "replied",
             ),
             (
                 "carol@bigbank.test",
@@ -59,6 +71,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "medium",
                 "L1 Support",
                 None,
+                "Technical/Login",
+                "Web Shop",
+                "",
             ),
             (
                 "nick@northwind.test",
@@ -67,6 +82,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "high",
                 "Billing",
                 None,
+                "Billing/Invoices",
+                "Web Shop",
+                "",
             ),
             (
                 "nick@northwind.test",
@@ -75,6 +93,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "low",
                 "L1 Support",
                 "alice.agent@acme.test",
+                "Orders",
+                "Web Shop",
+                "solved",
             ),
             (
                 "dan@corner.test",
@@ -83,8 +104,21 @@ DESKS: dict[str, dict[str, Any]] = {
                 "high",
                 "L1 Support",
                 None,
+                "Technical/Hardware",
+                "POS Terminal",
+                "",
             ),
-            ("dan@corner.test", "Order sync API returns 502", "api", "medium", "L2 Support", None),
+            (
+                "dan@corner.test",
+                "Order sync API returns 502",
+                "api",
+                "medium",
+                "L2 Support",
+                "bob.agent@acme.test",
+                "Technical/Integrations",
+                "Payments API",
+                "noted",
+            ),
             (
                 "dan@corner.test",
                 "Complaint on social media about delivery",
@@ -92,6 +126,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "medium",
                 "L1 Support",
                 None,
+                "Orders",
+                "",
+                "",
             ),
         ],
     },
@@ -124,6 +161,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "critical",
                 "IT",
                 "gina.agent@globex.test",
+                "Technical/Servers",
+                "Report Server",
+                "replied",
             ),
             (
                 "gavin@hooli.test",
@@ -132,6 +172,9 @@ DESKS: dict[str, dict[str, Any]] = {
                 "low",
                 "Service Desk",
                 None,
+                "Technical/Access",
+                "VPN",
+                "",
             ),
         ],
     },
@@ -188,15 +231,57 @@ class Command(BaseCommand):
                 contacts[email] = ticket_services.contact_for_email(
                     email=email, name=name, organization=organizations[organization], user=user
                 )
-            for requester, subject, channel, priority, team, assignee in desk["tickets"]:
+            # Channels a desk switches on: the chat widget and a messaging webhook.
+            ChatWidget.objects.get_or_create(defaults={"is_enabled": True})
+            SocialChannel.objects.get_or_create(
+                slug="whatsapp",
+                defaults={"name": "WhatsApp Business", "secret": f"demo-social-secret-{slug}"},
+            )
+            for row in desk["tickets"]:
+                requester, subject, channel, priority, team, assignee, category, product = row[:8]
                 if Ticket.objects.filter(subject=subject).exists():
                     continue
-                ticket_services.ticket_open(
+                agent = people.get(assignee) if assignee else None
+                ticket = ticket_services.ticket_open(
                     requester=contacts[requester],
                     subject=subject,
                     description=f"{subject}.\n\nDemo ticket filed through the {channel} channel.",
                     channel=channel,
                     priority=priority,
                     team=teams[team],
-                    assignee=people.get(assignee) if assignee else None,
+                    assignee=agent,
+                    category=_category(category),
+                    product=Product.objects.get_or_create(name=product)[0] if product else None,
                 )
+                self._play(ticket, row[8], agent, contacts[requester])
+
+    @staticmethod
+    def _play(ticket: Ticket, story: str, agent: User | None, requester: Any) -> None:
+        """Move a demo ticket along, so the demo shows replies, notes and solved tickets."""
+        if not story or agent is None:
+            return
+        if story == "noted":
+            ticket_services.ticket_note_add(
+                ticket=ticket, author=agent, text="Gateway logs show timeouts; asked L3."
+            )
+            return
+        ticket_services.ticket_reply_add(
+            ticket=ticket,
+            text="Thank you, we are looking into it and will update you within the hour.",
+            channel=ticket.channel,
+            author_user=agent,
+        )
+        if story == "solved":
+            ticket_services.ticket_reply_add(
+                ticket=ticket, text="That worked, thanks!", channel=ticket.channel,
+                author_contact=requester,
+            )  # fmt: skip
+            ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
+
+
+def _category(path: str) -> Category | None:
+    """The category at `path` ("Billing/Invoices"), created with its parents."""
+    parent = None
+    for name in filter(None, path.split("/")):
+        parent = Category.objects.get_or_create(name=name, parent=parent)[0]
+    return parent
