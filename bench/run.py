@@ -111,6 +111,9 @@ def django_env(database_url: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "CHANNELS_PREFIX": "helpdesk-bench",
         "CACHE_PREFIX": "helpdesk-bench",
+        # Acknowledgement tasks queued by the intake runs go to a queue of their own,
+        # emptied afterwards: no worker of a developer's `make run` picks them up.
+        "CELERY_QUEUE": "helpdesk-bench",
     }
 
 
@@ -271,7 +274,8 @@ class Bench:
             team = Team.objects.order_by("pk").first()
             last = services._next_ticket_number()
 
-        # Baseline: what PostgreSQL alone does for the same rows, one transaction each.
+        # Baseline: PostgreSQL alone inserting the same rows ticket_open writes (counter,
+        # ticket, first message, created event, acknowledgement), one transaction each.
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             started = time.perf_counter()
             for n in range(count):
@@ -283,12 +287,33 @@ class Bench:
                         " tickets_ticketcounter.last_number + 1 RETURNING last_number",
                         [tenant.pk],
                     ).fetchone()[0]
-                    conn.execute(
+                    ticket_id = conn.execute(
                         "INSERT INTO tickets_ticket (tenant_id, number, subject, description,"
-                        " requester_id, channel, status, priority, team_id, created_at,"
-                        " updated_at) VALUES (%s, %s, %s, %s, %s, 'api', 'new', 'medium', %s,"
-                        " now(), now())",
+                        " requester_id, channel, status, priority, team_id, department, region,"
+                        " customer_segment, language, tags, created_at, updated_at)"
+                        " VALUES (%s, %s, %s, %s, %s, 'api', 'new', 'medium', %s, '', '', '', '',"
+                        " '{}', now(), now()) RETURNING id",
                         [tenant.pk, number, f"Raw {n}", "Body", requester.pk, team.pk],
+                    ).fetchone()[0]
+                    conn.execute(
+                        "INSERT INTO tickets_message (tenant_id, ticket_id, kind, author_type,"
+                        " author_contact_id, channel, body_text, body_html_raw, body_html,"
+                        ' message_id, in_reply_to, "references", created_at)'
+                        " VALUES (%s, %s, 'public', 'contact', %s, 'api', 'Body', '',"
+                        " '<p>Body</p>', '', '', '', now())",
+                        [tenant.pk, ticket_id, requester.pk],
+                    )
+                    conn.execute(
+                        "INSERT INTO tickets_ticketevent (tenant_id, ticket_id, kind,"
+                        " actor_contact_id, source, data, created_at)"
+                        " VALUES (%s, %s, 'created', %s, 'api', '{}', now())",
+                        [tenant.pk, ticket_id, requester.pk],
+                    )
+                    conn.execute(
+                        "INSERT INTO tickets_acknowledgement (tenant_id, ticket_id, via,"
+                        " recipient, skipped_reason, expected_response_at, created_at, attempts)"
+                        " VALUES (%s, %s, 'email', %s, '', now() + interval '1 day', now(), 0)",
+                        [tenant.pk, ticket_id, requester.email],
                     )
             raw_rate = count / (time.perf_counter() - started)
         self.add(Figure("intake: raw SQL insert", raw_rate, "tickets/s", higher_is_better=True))
@@ -317,6 +342,65 @@ class Bench:
             )
         )
         assert last > 0
+        api_rate = self.api_intake(tenant, requester.email, count)
+        self.add(
+            Figure(
+                "intake: API POST /tickets, concurrency 4",
+                api_rate,
+                "tickets/s",
+                baseline=raw_rate,
+                baseline_name="raw SQL",
+                higher_is_better=True,
+            )
+        )
+        from helpdesk.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge("helpdesk-bench")
+
+    def api_intake(self, tenant: object, email: str, count: int) -> float:
+        """Tickets per second created through the JSON API by 4 clients at once."""
+        from django.db import connection
+
+        from helpdesk.tenancy import tenant_context
+        from integrations.services import api_token_create
+
+        with tenant_context(tenant):
+            _token, secret = api_token_create(name="bench", by=None)
+        connection.close()
+        body = json.dumps(
+            {"subject": "API ticket", "description": "Body", "requester": {"email": email}}
+        )
+        port = free_port()
+        with server(uvicorn(port), self.env, port):
+            per_client = count // 4
+            errors: list[str] = []
+
+            def post_tickets() -> None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                headers = {
+                    "Host": f"{tenant.slug}.localhost",
+                    "Authorization": f"Bearer {secret}",
+                    "Content-Type": "application/json",
+                }
+                for _ in range(per_client):
+                    conn.request("POST", "/api/v1/tickets", body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 201:
+                        errors.append(str(response.status))
+                conn.close()
+
+            threads = [threading.Thread(target=post_tickets) for _ in range(4)]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+        if errors:
+            raise RuntimeError(f"API intake failed: {sorted(set(errors))}")
+        return per_client * 4 / elapsed
 
     # --- pages ------------------------------------------------------------------------------
 

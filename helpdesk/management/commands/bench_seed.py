@@ -144,11 +144,12 @@ class Command(BaseCommand):
             [tenant_id, desk.organizations],
         )
         cursor.execute(
-            "INSERT INTO tickets_contact (tenant_id, name, email, phone, organization_id,"
-            " language, time_zone, created_at)"
+            "INSERT INTO tickets_contact (tenant_id, name, email, phone, phone_normalized,"
+            " organization_id, language, time_zone, created_at)"
             " SELECT %s, 'Requester ' || g,"
             " 'requester' || g || '@customer' || (g %% %s) || '.bench',"
-            " '+4930' || lpad(g::text, 7, '0'), o.ids[1 + g %% array_length(o.ids, 1)],"
+            " '+4930' || lpad(g::text, 7, '0'), '+4930' || lpad(g::text, 7, '0'),"
+            " o.ids[1 + g %% array_length(o.ids, 1)],"
             " 'en', '', now()"
             " FROM generate_series(1, %s) g,"
             " (SELECT array_agg(id ORDER BY id) AS ids FROM tickets_organization) o",
@@ -157,7 +158,8 @@ class Command(BaseCommand):
         cursor.execute(
             "INSERT INTO tickets_ticket (tenant_id, number, subject, description, requester_id,"
             " channel, status, priority, team_id, assignee_id, created_at, updated_at,"
-            " first_responded_at, solved_at, closed_at)"
+            " first_responded_at, solved_at, closed_at, department, region,"
+            " customer_segment, language, tags)"
             " SELECT %(tenant)s, g,"
             " 'Benchmark ticket ' || g || ' about invoice ' || (g * 7919 %% 100000),"
             " 'The customer describes the problem in a few sentences.', c.ids[1 + (g * 31) %% c.n],"
@@ -169,7 +171,8 @@ class Command(BaseCommand):
             " created, created + interval '2 hours',"
             " CASE WHEN s.status <> 'new' THEN created + interval '1 hour' END,"
             " CASE WHEN s.status IN ('solved', 'closed') THEN created + interval '1 day' END,"
-            " CASE WHEN s.status = 'closed' THEN created + interval '4 days' END"
+            " CASE WHEN s.status = 'closed' THEN created + interval '4 days' END,"
+            " '', '', '', 'en', '{}'"
             " FROM generate_series(1, %(tickets)s) g"
             " CROSS JOIN LATERAL (SELECT now() - (%(tickets)s - g) * interval '365 days'"
             "   / %(tickets)s AS created,"
@@ -184,6 +187,40 @@ class Command(BaseCommand):
         cursor.execute(
             "INSERT INTO tickets_ticketcounter (tenant_id, last_number) VALUES (%s, %s)",
             [tenant_id, desk.tickets],
+        )
+        # 3-5 messages a ticket: the requester's opening message, then agent and requester
+        # in turn, every fourth agent turn an internal note.
+        cursor.execute(
+            "INSERT INTO tickets_message (tenant_id, ticket_id, kind, author_type, author_user_id,"
+            " author_contact_id, channel, body_text, body_html_raw, body_html, message_id,"
+            ' in_reply_to, "references", created_at, notified_at)'
+            " SELECT t.tenant_id, t.id,"
+            " CASE WHEN m %% 2 = 0 AND (t.number + m) %% 4 = 0 THEN 'note'"
+            " ELSE 'public' END,"
+            " CASE WHEN m %% 2 = 0 THEN 'agent' ELSE 'contact' END,"
+            " CASE WHEN m %% 2 = 0 THEN coalesce(t.assignee_id, %s) END,"
+            " CASE WHEN m %% 2 = 1 THEN t.requester_id END,"
+            " t.channel, 'Message ' || m || ' of ticket ' || t.number || '. The printer shows"
+            " error 0x41 again after the update; we restarted it twice.', '',"
+            " '<p>Message ' || m || ' of ticket ' || t.number || '.</p>', '', '', '',"
+            " t.created_at + (m - 1) * interval '3 hours',"
+            " CASE WHEN m %% 2 = 0 THEN t.created_at + (m - 1) * interval '3 hours' END"
+            " FROM tickets_ticket t, generate_series(1, 3 + t.number %% 3) m",
+            [agent_ids[0]],
+        )
+        cursor.execute(
+            "INSERT INTO tickets_ticketevent (tenant_id, ticket_id, kind, actor_id,"
+            " actor_contact_id, source, data, created_at)"
+            " SELECT tenant_id, id, 'created', NULL, requester_id, channel, '{}', created_at"
+            " FROM tickets_ticket"
+        )
+        cursor.execute(
+            "INSERT INTO tickets_acknowledgement (tenant_id, ticket_id, via, recipient,"
+            " skipped_reason, expected_response_at, created_at, sent_at, attempts)"
+            " SELECT t.tenant_id, t.id, CASE WHEN t.channel = 'chat' THEN 'chat' ELSE 'email' END,"
+            " c.email, '', t.created_at + interval '4 hours', t.created_at,"
+            " t.created_at + interval '2 seconds', 1"
+            " FROM tickets_ticket t JOIN tickets_contact c ON c.id = t.requester_id"
         )
         if desk.index == 0:
             role = Role.ADMIN  # one admin on the first desk, for looking around in admin
