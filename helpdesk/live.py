@@ -103,14 +103,15 @@ class _Sender:
                 ).start()
             return self._loop
 
-    def submit(self, event: Event, payload: dict[str, Any]) -> None:
-        future = asyncio.run_coroutine_threadsafe(_send(event, payload), self._running_loop())
+    def submit(self, event: Event) -> None:
+        future = asyncio.run_coroutine_threadsafe(_send(event), self._running_loop())
         self._pending.add(future)
         future.add_done_callback(self._done)
 
     def _done(self, future: concurrent.futures.Future[None]) -> None:
         self._pending.discard(future)
         if not future.cancelled() and future.exception() is not None:
+            # The change is committed; only the live nudge is lost, and pages catch up.
             logger.warning("live update not delivered: %r", future.exception())
 
     def drain(self, timeout: float = 2.0) -> None:
@@ -118,7 +119,11 @@ class _Sender:
         concurrent.futures.wait(list(self._pending), timeout=timeout)
 
 
-async def _send(event: Event, payload: dict[str, Any]) -> None:
+async def _send(event: Event) -> None:
+    # The sequence number is taken here, in the sender's thread, so the committing request
+    # or task does not wait for Redis; one sender per process keeps them in publish order.
+    seq = await asyncio.to_thread(next_seq, event.tenant_id)
+    payload = {"type": event.type, "seq": seq, **event.ids}
     layer = get_channel_layer()
     for group in event.groups:
         await layer.group_send(group, {"type": "live.event", "payload": payload})
@@ -129,13 +134,7 @@ _sender = _Sender()
 
 def publish(event: Event) -> None:
     """Send `event` to its groups; a broken channel layer is logged, never raised."""
-    try:
-        payload = {"type": event.type, "seq": next_seq(event.tenant_id), **event.ids}
-    except (redis.RedisError, OSError):
-        # The change is committed; only the live nudge is lost, and pages catch up on reload.
-        logger.warning("live update %s for tenant %s not delivered", event.type, event.tenant_id)
-        return
-    _sender.submit(event, payload)
+    _sender.submit(event)
 
 
 def drain() -> None:
