@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
@@ -167,12 +168,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, smtp_sink) -> Iterator[subprocess.Popen]:
-    """A real worker on the test database and Redis, mailing to the SMTP sink.
-
-    Tests that use it commit their data (transactional_db), so the worker can read it.
-    """
+def _start_worker(smtp_port: int) -> subprocess.Popen:
+    """A real Celery worker on the test database and Redis, mailing to the SMTP sink."""
     from django.db import connection
 
     db = connection.settings_dict
@@ -180,21 +177,49 @@ def celery_worker_process(transactional_db, smtp_sink) -> Iterator[subprocess.Po
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "CONN_MAX_AGE": "0",
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--pool", "solo",
          "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=Path(__file__).resolve().parent.parent, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+@contextmanager
+def _through_redis(process: subprocess.Popen) -> Iterator[None]:
     from helpdesk.celery import app
 
     app.conf.task_always_eager = False  # through Redis to the worker, as in production
     try:
-        yield process
+        yield
     finally:
         app.conf.task_always_eager = True
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, smtp_sink) -> Iterator[subprocess.Popen]:
+    """A real worker for one test; the test commits its data (transactional_db)."""
+    process = _start_worker(smtp_sink.port)
+    with _through_redis(process):
+        yield process
+
+
+@pytest.fixture(scope="module")
+def mail_worker(django_db_setup, django_db_blocker) -> Iterator[SmtpSink]:
+    """One real worker and SMTP sink for a whole module of end-to-end tests."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    sink.port = controller.port
+    with django_db_blocker.unblock():
+        process = _start_worker(sink.port)
+    with _through_redis(process):
+        yield sink
+    controller.stop()
