@@ -217,7 +217,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.figures: list[Figure] = []
-        base_url = os.environ.get("DATABASE_URL", "postgres://helpdesk@127.0.0.1:54329/helpdesk")
+        base_url = os.environ.get("DATABASE_URL", "postgres://helpdesk@127.0.0.1:25432/helpdesk")
         self.admin_url = base_url
         self.database_url = bench_database_url(base_url, args.database)
         self.env = django_env(self.database_url)

@@ -29,7 +29,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-DEFAULT_PG_PORT = 54329
+# Below the kernel's ephemeral range (32768-60999): an outgoing connection's source port can
+# never be holding it when the server starts.
+DEFAULT_PG_PORT = 25432
 DEFAULT_REDIS_PORT = 63799
 DEFAULT_WEB_PORT = 8000
 APP_ROLE = "helpdesk"

@@ -12,7 +12,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # The development defaults point at the embedded services `make run` starts under var/
 # (helpdesk/embedded.py); production sets both variables.
-EMBEDDED_DATABASE_URL = "postgres://helpdesk@127.0.0.1:54329/helpdesk"
+EMBEDDED_DATABASE_URL = "postgres://helpdesk@127.0.0.1:25432/helpdesk"
 EMBEDDED_REDIS_URL = "redis://127.0.0.1:63799/0"
 
 DEBUG = env.bool("DEBUG", default=False)

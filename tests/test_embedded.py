@@ -64,11 +64,11 @@ def private_services(tmp_path: Path) -> Iterator[Callable[[int, int], dict[str, 
 def test_embedded_services_start_once_and_stop_cleanly(
     private_services: Callable[[int, int], dict[str, str]],
 ) -> None:
-    env = private_services(54391, 63791)
+    env = private_services(25491, 63791)
     first = embedded(env, "start")
     assert first.returncode == 0, first.stderr
     assert "PostgreSQL 18" in first.stdout
-    assert "on 127.0.0.1:54391" in first.stdout
+    assert "on 127.0.0.1:25491" in first.stdout
     assert "on 127.0.0.1:63791" in first.stdout
 
     second = embedded(env, "start")
@@ -79,7 +79,7 @@ def test_embedded_services_start_once_and_stop_cleanly(
     assert len(re.findall(r"running on 127\.0\.0\.1:\d+, pid \d+", status.stdout)) == 2
 
     exports = embedded(env, "env").stdout
-    assert "export DATABASE_URL=postgres://helpdesk@127.0.0.1:54391/helpdesk" in exports
+    assert "export DATABASE_URL=postgres://helpdesk@127.0.0.1:25491/helpdesk" in exports
     assert "export REDIS_URL=redis://127.0.0.1:63791/0" in exports
 
     for _ in range(2):
@@ -87,14 +87,14 @@ def test_embedded_services_start_once_and_stop_cleanly(
         assert stop.returncode == 0, stop.stderr
     assert "not running" in stop.stdout
     assert embedded(env, "status").stdout.count("not running") == 2
-    assert not accepts_connections(54391)
+    assert not accepts_connections(25491)
     assert not accepts_connections(63791)
 
 
 def test_commands_run_as_an_ordinary_role_and_leave_no_daemons(
     private_services: Callable[[int, int], dict[str, str]],
 ) -> None:
-    env = private_services(54392, 63792)
+    env = private_services(25492, 63792)
     # Superusers bypass row-level security, so the app must never connect as one.
     probe = (
         "import os, socket, psycopg\n"
@@ -118,7 +118,7 @@ def test_commands_run_as_an_ordinary_role_and_leave_no_daemons(
 def test_a_taken_port_is_reported_with_the_variable_to_change(
     private_services: Callable[[int, int], dict[str, str]],
 ) -> None:
-    env = private_services(54393, 63793)
+    env = private_services(25493, 63793)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
