@@ -95,7 +95,9 @@ class ComposerForm(forms.Form):
     """An agent's public reply or internal note, optionally changing the status."""
 
     kind = forms.ChoiceField(
-        choices=[("public", _("Public reply")), ("note", _("Internal note"))], initial="public"
+        choices=[("public", _("Public reply")), ("note", _("Internal note"))],
+        initial="public",
+        widget=forms.RadioSelect,
     )
     text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
     status = forms.ChoiceField(
