@@ -4,7 +4,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
-export PUBLIC_PORT ?= $(PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test fmt typecheck bench
@@ -23,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed ## Create .venv and install Helpdesk with its tools
 
 run: install ## Start PostgreSQL, Redis, web, worker and beat with demo data (http://acme.localhost:8000/)
-	DEBUG=$${DEBUG:-true} $(PY) -m helpdesk.embedded supervise
+	DEBUG=$${DEBUG:-true} PUBLIC_PORT=$${PUBLIC_PORT:-$(PORT)} $(PY) -m helpdesk.embedded supervise
 
 test: install ## Lint, then the whole suite (embedded services unless DATABASE_URL/REDIS_URL are set)
 	$(VENV)/bin/ruff check .
