@@ -11,3 +11,6 @@ os.environ.setdefault("CONN_MAX_AGE", "0")  # consumer threads close their conne
 os.environ.setdefault(
     "CELERY_TASK_ALWAYS_EAGER", "true"
 )  # a real worker only where a test starts one
+# Links in mails and snippets are asserted without a port, whatever the shell exports.
+os.environ["PUBLIC_PORT"] = ""
+os.environ["PUBLIC_SCHEME"] = "https"
