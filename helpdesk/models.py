@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -99,10 +100,15 @@ class Tenant(models.Model):
         """Where requesters write and reply to; mail to it is routed back to this desk."""
         return self.support_email or f"support@{self.slug}.{settings.BASE_DOMAIN}"
 
+    @cached_property
+    def public_host(self) -> str:
+        """The host people reach this desk at: its primary custom domain, else its subdomain."""
+        domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+        return domain or f"{self.slug}.{settings.BASE_DOMAIN}"
+
     def url(self, path: str = "/") -> str:
         """The absolute address of `path` on this tenant's desk, for emails and links."""
-        domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
-        host = domain or f"{self.slug}.{settings.BASE_DOMAIN}"
+        host = self.public_host
         port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
         return f"{settings.PUBLIC_SCHEME}://{host}{port}{path}"
 
