@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -70,9 +71,26 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
+def _seq_key(tenant_id: int) -> str:
+    return f"{settings.CACHES['default']['KEY_PREFIX']}:live:seq:{tenant_id}"
+
+
 def next_seq(tenant_id: int) -> int:
     """The tenant's next event number: clients that reconnect ask for what came after theirs."""
-    return int(_redis().incr(f"{settings.CACHES['default']['KEY_PREFIX']}:live:seq:{tenant_id}"))
+    return int(_redis().incr(_seq_key(tenant_id)))
+
+
+_async_clients: dict[int, redis.asyncio.Redis] = {}
+
+
+def _async_redis() -> redis.asyncio.Redis:
+    """The sender loop's own client (asyncio clients belong to the loop that made them)."""
+    pid = os.getpid()
+    if pid not in _async_clients:
+        _async_clients[pid] = redis.asyncio.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+    return _async_clients[pid]
 
 
 class _Sender:
@@ -122,7 +140,7 @@ class _Sender:
 async def _send(event: Event) -> None:
     # The sequence number is taken here, in the sender's thread, so the committing request
     # or task does not wait for Redis; one sender per process keeps them in publish order.
-    seq = await asyncio.to_thread(next_seq, event.tenant_id)
+    seq = await _async_redis().incr(_seq_key(event.tenant_id))
     payload = {"type": event.type, "seq": seq, **event.ids}
     layer = get_channel_layer()
     for group in event.groups:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
-from helpdesk import live, presence
+from helpdesk import background, live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from tickets.models import (
@@ -221,7 +221,11 @@ def _next_ticket_number() -> int:
 
 
 def _enqueue(task: Any, *args: Any) -> None:
-    """Queue a task; with the broker down, log it: a periodic sweep sends it later."""
+    """Queue a task off the caller's path; with the broker down, a periodic sweep sends it."""
+    background.submit(_queue_task, task, args)
+
+
+def _queue_task(task: Any, args: tuple[Any, ...]) -> None:
     try:
         task.delay(*args)
     except Exception:  # kombu and redis raise many kinds; none may break a committed change
