@@ -206,20 +206,6 @@ def contact_update(*, contact: Contact, **fields: Any) -> Contact:
 # --- tickets -------------------------------------------------------------------------------
 
 
-def _next_ticket_number() -> int:
-    # One statement that creates or bumps the tenant's counter row; the row stays locked
-    # until the creating transaction commits, so concurrent tickets never share a number.
-    table = TicketCounter._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tenant_id, last_number) VALUES (%s, 1) "  # noqa: S608
-            f"ON CONFLICT (tenant_id) DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number",
-            [require_tenant_id()],
-        )
-        return cursor.fetchone()[0]
-
-
 def _enqueue(task: Any, *args: Any) -> None:
     """Queue a task off the caller's path; with the broker down, a periodic sweep sends it."""
     background.submit(_queue_task, task, args)
@@ -267,7 +253,7 @@ def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> list[
     return stored
 
 
-def _message(
+def _build_message(
     *,
     ticket: Ticket,
     kind: str,
@@ -277,12 +263,11 @@ def _message(
     html: str = "",
     author_user: User | None = None,
     author_contact: Contact | None = None,
-    attachments: Sequence[IncomingFile] = (),
     message_id: str = "",
     in_reply_to: str = "",
     references: str = "",
 ) -> Message:
-    message = Message.objects.create(
+    message = Message(
         ticket=ticket,
         kind=kind,
         author_type=author_type,
@@ -296,6 +281,13 @@ def _message(
         in_reply_to=in_reply_to[:255],
         references=references,
     )
+    message.tenant_id = ticket.tenant_id
+    return message
+
+
+def _message(*, attachments: Sequence[IncomingFile] = (), **fields: Any) -> Message:
+    message = _build_message(**fields)
+    message.save()
     _store_attachments(message, attachments)
     return message
 
@@ -412,8 +404,7 @@ def _ticket_create(
     follow_up_of: Ticket | None,
 ) -> Ticket:
     organization = requester.organization
-    ticket = Ticket.objects.create(
-        number=_next_ticket_number(),
+    ticket = Ticket(
         requester=requester,
         subject=subject,
         description=description,
@@ -431,7 +422,8 @@ def _ticket_create(
         status=Ticket.Status.OPEN if assignee else Ticket.Status.NEW,
         follow_up_of=follow_up_of,
     )
-    _message(
+    ticket.tenant_id = require_tenant_id()
+    message = _build_message(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
         author_type=Message.Author.CONTACT,
@@ -440,26 +432,87 @@ def _ticket_create(
         channel=channel,
         text=description,
         html=description_html,
-        attachments=attachments,
         message_id=message_id,
         in_reply_to=in_reply_to,
         references=references,
     )
-    _event(ticket, TicketEvent.Kind.CREATED, actor=by, contact=requester, source=str(channel))
+    event = TicketEvent(
+        ticket=ticket, kind=TicketEvent.Kind.CREATED, actor=by, actor_contact=requester,
+        source=str(channel), data={}, tenant_id=ticket.tenant_id,
+    )  # fmt: skip
     via, recipient, reason = _acknowledgement_plan(ticket, requester, auto_submitted)
-    ack = Acknowledgement.objects.create(
+    ack = Acknowledgement(
         ticket=ticket,
         via=via,
         recipient=recipient,
         skipped_reason=reason,
         expected_response_at=ticket.created_at + first_response_target(ticket.priority),
+        tenant_id=ticket.tenant_id,
     )
+    _insert_new_ticket(ticket, message, event, ack)
+    _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
 
         transaction.on_commit(lambda: _enqueue(send_acknowledgement_task, ticket.tenant_id, ack.pk))
     live.publish_on_commit(live.tenant_event(ticket.tenant_id, "ticket.created", ticket=ticket.pk))
     return ticket
+
+
+def _insert_values(obj: Any, link: str | None) -> tuple[str, str, list[Any]]:
+    """Column list, SELECT list and parameters that insert `obj` as its model would.
+
+    `link` names the column filled from the CTE before it (the new ticket's id or number).
+    """
+    columns, values, params = [], [], []
+    for field in obj._meta.concrete_fields:
+        if field.primary_key or field.column == link:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        values.append("%s")
+        params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+    return ", ".join(columns), ", ".join(values), params
+
+
+def _insert_new_ticket(
+    ticket: Ticket, message: Message, event: TicketEvent, ack: Acknowledgement
+) -> None:
+    """Insert a new ticket with its number, first message, event and acknowledgement at once.
+
+    One statement instead of five: the busiest write path of the desk (every channel's
+    intake) costs one round trip instead of five, and the INSERTs are still generated from
+    the models' fields, so a new column needs no change here. save() signals are not sent
+    for these rows; nothing listens to them.
+    """
+    q = connection.ops.quote_name
+    counter = TicketCounter._meta.db_table
+    ticket_cols, ticket_vals, ticket_params = _insert_values(ticket, "number")
+    parts, params = [], []
+    for alias, obj in (("m", message), ("e", event), ("a", ack)):
+        cols, vals, values = _insert_values(obj, "ticket_id")
+        # Names come from model metadata; every value is a parameter.
+        parts.append(
+            f"{alias} AS (INSERT INTO {q(obj._meta.db_table)} ({cols}, ticket_id)"  # noqa: S608
+            f" SELECT {vals}, t.id FROM t RETURNING id)"
+        )
+        params += values
+    sql = (
+        f"WITH n AS (INSERT INTO {q(counter)} (tenant_id, last_number) VALUES (%s, 1)"  # noqa: S608
+        f" ON CONFLICT (tenant_id) DO UPDATE SET last_number = {q(counter)}.last_number + 1"
+        " RETURNING last_number),"
+        f" t AS (INSERT INTO {q(Ticket._meta.db_table)} ({ticket_cols}, number)"
+        f" SELECT {ticket_vals}, n.last_number FROM n RETURNING id, number), "
+        + ", ".join(parts)
+        + " SELECT t.id, t.number, m.id, e.id, a.id FROM t, m, e, a"
+    )
+    with connection.cursor() as cursor:
+        # The counter row stays locked until commit: concurrent tickets never share a number.
+        cursor.execute(sql, [ticket.tenant_id, *ticket_params, *params])
+        ticket.pk, ticket.number, message.pk, event.pk, ack.pk = cursor.fetchone()
+    for obj in (ticket, message, event, ack):
+        obj._state.adding, obj._state.db = False, connection.alias
+    for obj in (message, event, ack):
+        obj.ticket_id = ticket.pk
 
 
 def _lock(ticket: Ticket) -> Ticket:
