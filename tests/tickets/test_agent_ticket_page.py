@@ -130,3 +130,16 @@ def test_customers_cannot_post_to_the_agent_composer(acme_customer_client, ticke
         f"/workspace/tickets/{ticket.number}/compose/", {"kind": "note", "text": "sneaky"}
     )
     assert response.status_code == 403
+
+
+def test_the_ticket_page_costs_the_same_queries_with_a_long_thread(
+    acme, acme_agent, acme_agent_client, ticket, django_assert_max_num_queries
+):
+    with tenant_context(acme):
+        for n in range(30):
+            services.ticket_reply_add(
+                ticket=ticket, text=f"Reply {n}", channel="email", author_user=acme_agent,
+                attachments=[services.IncomingFile(f"log{n}.txt", "text/plain", b"x")],
+            )  # fmt: skip
+    with django_assert_max_num_queries(20):
+        acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
