@@ -18,6 +18,7 @@ from pathlib import PurePath
 from typing import Any
 
 import nh3
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -505,7 +506,10 @@ def _insert_new_ticket(
         + ", ".join(parts)
         + " SELECT t.id, t.number, m.id, e.id, a.id FROM t, m, e, a"
     )
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # Server-side binding: this long statement is then parsed by psycopg once and prepared
+    # by PostgreSQL after a few runs, instead of being re-assembled as text every time.
+    with psycopg.Cursor(connection.connection) as cursor:
         # The counter row stays locked until commit: concurrent tickets never share a number.
         cursor.execute(sql, [ticket.tenant_id, *ticket_params, *params])
         ticket.pk, ticket.number, message.pk, event.pk, ack.pk = cursor.fetchone()
