@@ -198,14 +198,19 @@ def http_load(
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=work) for _ in range(concurrency)]
+    elapsed = run_concurrently(work, concurrency)
+    return latencies, len(latencies) / elapsed
+
+
+def run_concurrently(work: Callable[[], None], count: int) -> float:
+    """Run `work` in `count` threads at once; the seconds until all are done."""
+    threads = [threading.Thread(target=work) for _ in range(count)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    return latencies, len(latencies) / elapsed
+    return time.perf_counter() - started
 
 
 # --- the figures ------------------------------------------------------------------------------
@@ -407,13 +412,7 @@ class Bench:
                         errors.append(str(response.status))
                 conn.close()
 
-            threads = [threading.Thread(target=post_tickets) for _ in range(4)]
-            started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            elapsed = time.perf_counter() - started
+            elapsed = run_concurrently(post_tickets, 4)
         if errors:
             raise RuntimeError(f"API intake failed: {sorted(set(errors))}")
         return per_client * 4 / elapsed

@@ -29,6 +29,7 @@ from tickets.rules.conditions import (
     RuleError,
     did_you_mean,
     prepare_facts,
+    type_name,
 )
 
 STRATEGIES = ("round_robin", "least_open", "skills", "manual")
@@ -84,7 +85,7 @@ def validate_actions(data: Any, known: KnownIds | None = None) -> tuple[Action, 
                 (
                     "actions",
                     _('must be a list like [{"action": "set_team", "value": 3}], not %(got)s')
-                    % {"got": _type_name(data)},
+                    % {"got": type_name(data)},
                 )
             ]
         )
@@ -121,7 +122,7 @@ def _parse_action(
             (
                 path,
                 _('expected an action like {"action": "set_team", "value": 3}, not %(got)s')
-                % {"got": _type_name(item)},
+                % {"got": type_name(item)},
             )
         )
         return None
@@ -146,7 +147,7 @@ def _parse_action(
                 f"{path}.action",
                 _("unknown action %(got)s%(hint)s; use one of %(actions)s")
                 % {
-                    "got": _type_name(name),
+                    "got": type_name(name),
                     "hint": did_you_mean(name, ACTIONS) if isinstance(name, str) else "",
                     "actions": ", ".join(ACTIONS),
                 },
@@ -180,7 +181,7 @@ def _check_value(
         return _check_id(value, what, ids, path, problems)
     if name == "set_department":
         if not isinstance(value, str) or not value.strip():
-            problem(_("a department is non-empty text, not %(got)s") % {"got": _type_name(value)})
+            problem(_("a department is non-empty text, not %(got)s") % {"got": type_name(value)})
         elif len(value.strip()) > MAX_DEPARTMENT_LENGTH:
             problem(
                 _("a department has at most %(max)s characters") % {"max": MAX_DEPARTMENT_LENGTH}
@@ -192,7 +193,7 @@ def _check_value(
         if value not in PRIORITIES or not isinstance(value, str):
             problem(
                 _('"priority" must be one of %(choices)s, not %(got)s')
-                % {"choices": ", ".join(PRIORITIES), "got": _type_name(value)}
+                % {"choices": ", ".join(PRIORITIES), "got": type_name(value)}
             )
         return value
     if name == "set_language":
@@ -200,7 +201,7 @@ def _check_value(
         if value not in codes or not isinstance(value, str):
             problem(
                 _('"language" must be one of %(choices)s, not %(got)s')
-                % {"choices": ", ".join(codes), "got": _type_name(value)}
+                % {"choices": ", ".join(codes), "got": type_name(value)}
             )
         return value
     if name in ("add_tags", "remove_tags"):
@@ -209,7 +210,7 @@ def _check_value(
         return _check_assignment(value, path, known, problems)
     # mark_vip
     if not isinstance(value, bool):
-        problem(_('"mark_vip" is true or false, not %(got)s') % {"got": _type_name(value)})
+        problem(_('"mark_vip" is true or false, not %(got)s') % {"got": type_name(value)})
     return value
 
 
@@ -225,7 +226,7 @@ def _check_id(
             (
                 path,
                 _("give the %(what)s's id, a whole number above 0, not %(got)s")
-                % {"what": what, "got": _type_name(value)},
+                % {"what": what, "got": type_name(value)},
             )
         )
     elif ids is not None and value not in ids:
@@ -248,7 +249,7 @@ def _check_tags(value: Any, path: str, problems: list[tuple[str, str]]) -> tuple
             (
                 path,
                 _('give a list of tags, like ["vip", "eu"], not %(got)s')
-                % {"got": _type_name(value)},
+                % {"got": type_name(value)},
             )
         )
         return ()
@@ -261,7 +262,7 @@ def _check_tags(value: Any, path: str, problems: list[tuple[str, str]]) -> tuple
                 (
                     f"{path}[{index}]",
                     _("a tag is one word of at most %(max)s characters, not %(got)s")
-                    % {"max": MAX_TAG_LENGTH, "got": _type_name(tag)},
+                    % {"max": MAX_TAG_LENGTH, "got": type_name(tag)},
                 )
             )
         tags[word] = None
@@ -276,7 +277,7 @@ def _check_assignment(
             (
                 path,
                 _('give {"strategy": one of %(strategies)s} or {"agent": an agent id}, not %(got)s')
-                % {"strategies": ", ".join(STRATEGIES), "got": _type_name(value)},
+                % {"strategies": ", ".join(STRATEGIES), "got": type_name(value)},
             )
         )
         return None
@@ -293,27 +294,13 @@ def _check_assignment(
                 _("the strategy must be one of %(strategies)s, not %(got)s%(hint)s")
                 % {
                     "strategies": ", ".join(STRATEGIES),
-                    "got": _type_name(strategy),
+                    "got": type_name(strategy),
                     "hint": did_you_mean(strategy, STRATEGIES) if isinstance(strategy, str) else "",
                 },
             )
         )
         return None
     return Assignment(strategy=strategy)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value[:40]}"'
-    if isinstance(value, list):
-        return _("a list")
-    if isinstance(value, dict):
-        return _("an object")
-    return str(value)
 
 
 def actions_to_json(actions: Iterable[Action]) -> list[dict[str, Any]]:

@@ -401,7 +401,7 @@ def _parse(data: Any, path: str, depth: int, problems: _Problems) -> Condition |
                 'expected a condition {"field": …, "op": …, "value": …} or a group '
                 '{"all": […]} / {"any": […]}, not %(got)s'
             )
-            % {"got": _type_name(data)},
+            % {"got": type_name(data)},
         )
         return None
     if "all" in data or "any" in data:
@@ -435,7 +435,7 @@ def _parse_group(data: dict, path: str, depth: int, problems: _Problems) -> Cond
         problems.add(
             _key_path(path, mode),
             _('"%(mode)s" must be a list of conditions, not %(got)s')
-            % {"mode": mode, "got": _type_name(items)},
+            % {"mode": mode, "got": type_name(items)},
         )
         return None
     if not items:
@@ -477,7 +477,7 @@ def _parse_leaf(data: dict, path: str, problems: _Problems) -> Condition | None:
             problems.add(
                 _key_path(path, key),
                 _('"%(key)s" must be a name in quotes, not %(got)s')
-                % {"key": key, "got": _type_name(data[key])},
+                % {"key": key, "got": type_name(data[key])},
             )
             ok = False
     if not ok:
@@ -525,7 +525,8 @@ def _parse_leaf(data: dict, path: str, problems: _Problems) -> Condition | None:
     return Leaf(name, op, value, _compile(spec, op, value, pattern))
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """How a JSON value reads in an error message: null, true, "text", a list..."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -550,7 +551,7 @@ def _check_value(
             problems.add(
                 path,
                 _('"%(op)s" needs a list of values, like ["a", "b"], not %(got)s')
-                % {"op": op, "got": _type_name(value)},
+                % {"op": op, "got": type_name(value)},
             )
             return None, None
         if not value:
@@ -575,7 +576,7 @@ def _check_value(
             problems.add(
                 path,
                 _('"%(field)s" is compared with a number, not %(got)s')
-                % {"field": spec.name, "got": _type_name(value)},
+                % {"field": spec.name, "got": type_name(value)},
             )
         return value, None
     if spec.kind == Kind.YES_NO:
@@ -583,7 +584,7 @@ def _check_value(
             problems.add(
                 path,
                 _('"%(field)s" is true or false, not %(got)s')
-                % {"field": spec.name, "got": _type_name(value)},
+                % {"field": spec.name, "got": type_name(value)},
             )
         return value, None
     return _check_single(spec, value, path, problems), None
@@ -603,7 +604,7 @@ def _check_single(spec: FieldSpec, value: Any, path: str, problems: _Problems) -
                 % {
                     "field": spec.name,
                     "choices": ", ".join(spec.choices),
-                    "got": _type_name(value),
+                    "got": type_name(value),
                 },
             )
         return value
@@ -612,14 +613,14 @@ def _check_single(spec: FieldSpec, value: Any, path: str, problems: _Problems) -
             problems.add(
                 path,
                 _('"%(field)s" is compared by id: give a whole number above 0, not %(got)s')
-                % {"field": spec.name, "got": _type_name(value)},
+                % {"field": spec.name, "got": type_name(value)},
             )
         return value
     if not isinstance(value, str) or not value.strip():
         problems.add(
             path,
             _('"%(field)s" needs non-empty text, not %(got)s (to test for no value use "is_empty")')
-            % {"field": spec.name, "got": _type_name(value)},
+            % {"field": spec.name, "got": type_name(value)},
         )
     elif len(value) > MAX_TEXT_VALUE:
         problems.add(
@@ -637,7 +638,7 @@ def _check_pattern(
         problems.add(
             path,
             _('"matches" needs a regular expression in quotes, not %(got)s')
-            % {"got": _type_name(value)},
+            % {"got": type_name(value)},
         )
         return value, None
     if len(value) > MAX_TEXT_VALUE:
