@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import formataddr
 
 from django.conf import settings
@@ -24,13 +26,20 @@ def _context(ticket: Ticket) -> dict:
     }
 
 
-def _render(name: str, context: dict, ticket: Ticket) -> tuple[str, str, str]:
-    """Subject, text and HTML of template `name`, in the requester's language and zone."""
+@contextmanager
+def _as_requester_reads(ticket: Ticket) -> Iterator[None]:
+    """Render in the requester's language and time zone."""
     requester = ticket.requester
     with (
         translation.override(requester.best_language),
         timezone.override(zoneinfo.ZoneInfo(requester.best_time_zone)),
     ):
+        yield
+
+
+def _render(name: str, context: dict, ticket: Ticket) -> tuple[str, str, str]:
+    """Subject, text and HTML of template `name`, in the requester's language and zone."""
+    with _as_requester_reads(ticket):
         subject = render_to_string(f"tickets/email/{name}_subject.txt", context)
         text = render_to_string(f"tickets/email/{name}.txt", context)
         html = render_to_string(f"tickets/email/{name}.html", context)
@@ -67,9 +76,14 @@ def _send(ticket: Ticket, subject: str, text: str, html: str, headers: dict[str,
     mail.send()
 
 
-def acknowledgement_text(ack: Acknowledgement) -> str:
-    """The acknowledgement as plain text (also what a chat customer reads)."""
-    return _render("acknowledgement", {**_context(ack.ticket), "ack": ack}, ack.ticket)[1]
+def acknowledgement_chat_text(ack: Acknowledgement) -> str:
+    """The acknowledgement as the chat visitor reads it, in their language and zone."""
+    ticket = ack.ticket
+    with _as_requester_reads(ticket):
+        text = render_to_string(
+            "tickets/email/acknowledgement_chat.txt", {**_context(ticket), "ack": ack}
+        )
+    return " ".join(text.split())
 
 
 def send_acknowledgement(ack: Acknowledgement) -> None:

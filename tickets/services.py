@@ -777,7 +777,7 @@ def acknowledgement_send(*, acknowledgement_id: int) -> None:
                 kind=Message.Kind.PUBLIC,
                 author_type=Message.Author.SYSTEM,
                 channel=Ticket.Channel.CHAT,
-                text=emails.acknowledgement_text(ack),
+                text=emails.acknowledgement_chat_text(ack),
             )
             _changed(ack.ticket, "ticket.replied")
         ack.sent_at = timezone.now()

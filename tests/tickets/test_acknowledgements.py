@@ -115,3 +115,16 @@ def test_a_portal_ticket_is_acknowledged_by_a_real_worker_through_redis(
     assert "[ACME-1]" in received["Subject"]
     assert received["Auto-Submitted"] == "auto-replied"
     assert received["To"].addresses[0].addr_spec == acme_customer.email
+
+
+def test_a_chat_acknowledgement_reads_as_a_chat_line_without_mail_wording(acme):
+    requester = ContactFactory(tenant=acme, email="vera@example.com")
+    with tenant_context(acme):
+        ticket = services.ticket_open(requester=requester, subject="Hello?", channel="chat")
+        send_acknowledgement(acme.pk, ticket.acknowledgement.pk)
+        line = ticket.messages.get(author_type="system").body_text
+    assert f"{ticket.reference}" in line
+    assert "email" in line  # it says replies come by email if the visitor leaves
+    assert "reply to this email" not in line
+    assert "##-" not in line
+    assert mail.outbox == []
