@@ -97,13 +97,17 @@ def tenant_context(tenant: Tenant | int, *, using: str = "default") -> Iterator[
     previous = _active_tenant.get()
     nested = connections[using].in_atomic_block
     token = _active_tenant.set(tenant_id)
+    # Re-entering the tenant that is already set (a service called from a request) needs
+    # no round trips: the setting is already in force for this transaction.
+    switching = not (nested and previous == tenant_id)
     try:
         with transaction.atomic(using=using):
-            _set_database_tenant(tenant_id, using)
+            if switching:
+                _set_database_tenant(tenant_id, using)
             yield
             # The enclosing transaction goes on after this block: give it back its own
             # tenant. On an exception the savepoint rollback restores it by itself.
-            if nested:
+            if nested and switching:
                 _set_database_tenant(previous, using)
     finally:
         _active_tenant.reset(token)

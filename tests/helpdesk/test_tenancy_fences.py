@@ -90,3 +90,10 @@ def test_the_tenant_setting_ends_with_the_transaction(acme, tickets_of_both):
     with tenant_context(acme):
         pass
     assert raw("SELECT current_setting('app.tenant_id', true)") in ([("",)], [(None,)])
+
+
+def test_re_entering_the_same_tenant_keeps_it_set_inside_and_after(acme, tickets_of_both):
+    with tenant_context(acme):
+        with tenant_context(acme):
+            assert raw("SELECT subject FROM tickets_ticket") == [("Acme secret",)]
+        assert raw("SELECT subject FROM tickets_ticket") == [("Acme secret",)]
