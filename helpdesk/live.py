@@ -66,18 +66,9 @@ def tenant_event(tenant_id: int, type: str, **ids: Any) -> Event:
     return Event(tenant_id=tenant_id, type=type, groups=(tenant_group(tenant_id),), ids=ids)
 
 
-@functools.cache
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
 def _seq_key(tenant_id: int) -> str:
+    # The tenant's event counter: clients that reconnect ask for what came after theirs.
     return f"{settings.CACHES['default']['KEY_PREFIX']}:live:seq:{tenant_id}"
-
-
-def next_seq(tenant_id: int) -> int:
-    """The tenant's next event number: clients that reconnect ask for what came after theirs."""
-    return int(_redis().incr(_seq_key(tenant_id)))
 
 
 _async_clients: dict[int, redis.asyncio.Redis] = {}
@@ -155,17 +146,13 @@ def publish(event: Event) -> None:
     _sender.submit(event)
 
 
-def drain() -> None:
-    """Wait until the events published so far have left this process."""
-    _sender.drain()
-
-
 def publish_on_commit(event: Event) -> None:
     """Publish `event` once the current transaction commits (never for a rolled-back change)."""
     transaction.on_commit(functools.partial(publish, event))
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
+def header(scope: dict[str, Any], name: bytes) -> str:
+    """A header of an ASGI connection scope, decoded; empty when absent."""
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
@@ -183,8 +170,8 @@ class SameOriginValidator:
         self.application = application
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        origin = urlsplit(_header(scope, b"origin")).netloc.lower()
-        if not origin or origin != _header(scope, b"host").lower():
+        origin = urlsplit(header(scope, b"origin")).netloc.lower()
+        if not origin or origin != header(scope, b"host").lower():
             await send({"type": "websocket.close", "code": 4403})
             return None
         return await self.application(scope, receive, send)
@@ -201,7 +188,7 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         self.joined: list[str] = []
-        tenant = await database_sync_to_async(resolve_tenant)(_header(self.scope, b"host"))
+        tenant = await database_sync_to_async(resolve_tenant)(header(self.scope, b"host"))
         self.tenant_id = tenant.pk if tenant else None
         self.tenant = tenant
         if tenant is None:

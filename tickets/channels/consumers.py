@@ -38,13 +38,6 @@ LINES_PER_MINUTE = 30  # chat lines one socket may send per minute
 TRANSCRIPT_LINES = 200  # lines sent when a chat is resumed
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return ""
-
-
 def _count(key: str) -> int:
     """Add one to a per-minute counter in the cache and return the new count."""
     window = int(time.time() // 60)
@@ -93,9 +86,9 @@ class ChatConsumer(live.TenantConsumer):
         )
 
     def origin_allowed(self, widget: Any) -> bool:
-        origin = _header(self.scope, b"origin")
+        origin = live.header(self.scope, b"origin")
         # The desk's own pages (the embed page's preview) may always chat.
-        if origin and urlsplit(origin).netloc.lower() == _header(self.scope, b"host").lower():
+        if origin and urlsplit(origin).netloc.lower() == live.header(self.scope, b"host").lower():
             return True
         return widget.allows_origin(origin) if origin else not widget.allowed_origins
 
