@@ -72,15 +72,17 @@ def socket(address: str, host: str = "acme.localhost", origin: str = SHOP):
 
 
 async def opened(communicator: WebsocketCommunicator) -> bool:
-    ok, _code = await communicator.connect(timeout=5)
+    ok, _code = await communicator.connect(timeout=15)
     if ok:
-        assert (await communicator.receive_json_from(timeout=5))["type"] == "ready"
+        assert (await communicator.receive_json_from(timeout=15))["type"] == "ready"
     else:
         await communicator.disconnect()  # as a server would: the refused consumer finishes
     return ok
 
 
-async def next_frame(communicator: WebsocketCommunicator, type: str, timeout: float = 5, **match):
+# Generous timeouts: a chat start commits a ticket and its acknowledgement, which on a
+# loaded 2-core CI machine has taken longer than 5 s.
+async def next_frame(communicator: WebsocketCommunicator, type: str, timeout: float = 15, **match):
     """The next frame of `type` (and matching `match`), skipping any others on the way."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
