@@ -1,0 +1,185 @@
+"""Browser tests: uvicorn serving the test database, and Debian's Chromium driven by Playwright.
+
+The server is a subprocess, as in production, so it only sees committed rows: browser tests
+use `transactional_db` (through `open_as`), and every page it serves runs as the same ordinary
+database role as the suite, row-level security in force.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import pytest
+import pytest_asyncio
+from channels.db import database_sync_to_async
+
+from helpdesk.models import Tenant, User
+from tests.conftest import client_for, free_port, host_of
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent.parent
+# Debian's Chromium runs as root here (no sandbox) and must not phone home during a test.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+# live.js fires `live-event` on body for every message; the consumer's first is `live.ready`,
+# sent once the socket has joined its groups. Events bubble up to document, which exists first.
+LIVE_READY_SCRIPT = """
+document.addEventListener("live-event", function (event) {
+  if (event.detail && event.detail.type === "live.ready") window.helpdeskLiveReady = true;
+});
+"""
+# A live change shows within Playwright's `expect` default of 5 s (measured delivery: tens
+# of milliseconds); page loads and clicks get more, for a loaded CI machine.
+LIVE_TIMEOUT_MS = 5_000
+ACTION_TIMEOUT_MS = 15_000
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    missing = (
+        f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+        if not CHROMIUM.exists()
+        else "Playwright is not installed (pip install -e '.[dev]')"
+        if find_spec("playwright") is None
+        else None
+    )
+    if missing:
+        for item in items:
+            if item.get_closest_marker("browser"):
+                item.add_marker(pytest.mark.skip(reason=missing))
+
+
+class WebServer:
+    """The uvicorn process serving every desk on one port of 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def url(self, tenant: Tenant) -> str:
+        # Chromium resolves every *.localhost name to the loopback address by itself.
+        return f"http://{host_of(tenant)}:{self.port}"
+
+
+def _server_env(port: int) -> dict[str, str]:
+    """Production settings against the test database, minus what needs TLS or a mail server."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    login = db["USER"] + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return {
+        **os.environ,  # the suite's Redis, prefixes, queue and SECRET_KEY
+        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "CONN_MAX_AGE": "0",  # no idle connection blocks the flush between tests
+        "DEBUG": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_MANIFEST": "false",
+        "WHITENOISE_USE_FINDERS": "true",  # live.js and htmx without collectstatic
+        # Tasks run in the web process; acknowledgement mails go nowhere.
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "EMAIL_URL": "dummymail://",
+        "PORT": str(port),
+    }
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, tmp_path_factory) -> Iterator[WebServer]:
+    """uvicorn on a free port, started once for the whole run (about 2 s)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("web") / "uvicorn.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application",
+             "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
+             "--log-level", "warning"],
+            cwd=ROOT, env=_server_env(port), stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    server = WebServer(port)
+    try:
+        _wait_for_port(port, process, log)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"uvicorn did not come up on port {port}:\n{log.read_text()[-3000:]}")
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    # The async API: the sync one keeps its event loop running in the main thread, which
+    # Django takes for an async context and refuses the suite's own database calls.
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+def _session_cookie(tenant: Tenant, user: User) -> dict[str, str]:
+    """A signed-in session of `user`, as the desk's login page would have left it."""
+    from django.conf import settings
+
+    client = client_for(tenant, user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+    }
+
+
+async def open_live(page: Page, path: str) -> Page:
+    """Go to `path` and wait until its live socket listens, so no change can slip past it."""
+    await page.goto(path)
+    await page.wait_for_function("window.helpdeskLiveReady === true")
+    return page
+
+
+@pytest_asyncio.fixture
+async def open_as(
+    transactional_db, web_server, browser
+) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
+    """A page in its own browser (cookies, socket) on `tenant`'s host, logged in as `user`."""
+    contexts = []
+
+    async def open_as(tenant: Tenant, user: User) -> Page:
+        context = await browser.new_context(base_url=web_server.url(tenant))
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        await context.add_init_script(LIVE_READY_SCRIPT)
+        contexts.append(context)
+        # Logged in by a session cookie: the login page's password hash costs a second a user.
+        cookie = await database_sync_to_async(_session_cookie)(tenant, user)
+        await context.add_cookies([{**cookie, "url": web_server.url(tenant)}])
+        return await context.new_page()
+
+    yield open_as
+    # Closed before transactional_db empties the tables, so no socket is mid-query then.
+    for context in contexts:
+        await context.close()
