@@ -48,6 +48,14 @@ LIVE_TIMEOUT_MS = 5_000
 ACTION_TIMEOUT_MS = 15_000
 
 
+# What a browser test module sets as its `pytestmark`.
+browser_tests = [
+    pytest.mark.browser,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.django_db(transaction=True),  # the server sees only committed rows
+]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     missing = (
         f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
@@ -130,10 +138,13 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
     raise RuntimeError(f"uvicorn did not come up on port {port}:\n{log.read_text()[-3000:]}")
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Browser]:
-    # The async API: the sync one keeps its event loop running in the main thread, which
-    # Django takes for an async context and refuses the suite's own database calls.
+    """One Chromium per module; its tests run in the module's event loop (`browser_tests`).
+
+    The async API, because the sync one keeps its event loop running in the main thread,
+    which Django takes for an async context and so refuses the suite's own database calls.
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -162,7 +173,7 @@ async def open_live(page: Page, path: str) -> Page:
     return page
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def open_as(
     transactional_db, web_server, browser
 ) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:

@@ -6,14 +6,14 @@ import pytest
 
 from helpdesk.models import User
 from helpdesk.tenancy import Role, tenant_context
-from tests.browser.conftest import open_live
+from tests.browser.conftest import browser_tests, open_live
 from tests.conftest import member
 from tests.factories import ContactFactory
 from tickets import services
 from tickets.models import Ticket
 
 expect = pytest.importorskip("playwright.async_api").expect
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = browser_tests
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ async def test_a_ticket_filed_in_the_portal_appears_in_an_agents_open_workspace(
     await portal.get_by_label("Describe the problem").fill("Floor 3, next to the coffee machine.")
     await portal.get_by_role("button", name="Send request").click()
     await expect(portal.get_by_role("status").first).to_contain_text("ACME-1")
-    await expect(workspace.locator("#workspace-rows")).to_contain_text("Printer on fire")
+    await expect(workspace.get_by_role("row").filter(has_text="Printer on fire")).to_be_visible()
 
 
 @pytest.mark.xfail(
