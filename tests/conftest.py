@@ -168,15 +168,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _start_worker(smtp_port: int) -> subprocess.Popen:
-    """A real Celery worker on the test database and Redis, mailing to the SMTP sink."""
+def suite_database_url() -> str:
+    """The test database, as the suite's own role reaches it, for processes the tests start."""
     from django.db import connection
 
     db = connection.settings_dict
     login = db["USER"] + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _start_worker(smtp_port: int) -> subprocess.Popen:
+    """A real Celery worker on the test database and Redis, mailing to the SMTP sink."""
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": suite_database_url(),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "CONN_MAX_AGE": "0",
     }

@@ -16,14 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 import pytest
 import pytest_asyncio
 from channels.db import database_sync_to_async
 
 from helpdesk.models import Tenant, User
-from tests.conftest import client_for, free_port, host_of
+from tests.conftest import client_for, free_port, host_of, suite_database_url
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -83,13 +82,9 @@ class WebServer:
 
 def _server_env(port: int) -> dict[str, str]:
     """Production settings against the test database, minus what needs TLS or a mail server."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    login = db["USER"] + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
     return {
         **os.environ,  # the suite's Redis, prefixes, queue and SECRET_KEY
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": suite_database_url(),
         "CONN_MAX_AGE": "0",  # no idle connection blocks the flush between tests
         "DEBUG": "false",
         "SESSION_COOKIE_SECURE": "false",
