@@ -20,15 +20,6 @@ def _listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related("tenant", "requester__organization", "team", "assignee")
 
 
-def workspace_tickets(*, agent: User, limit: int = 50) -> QuerySet[Ticket]:
-    """Open tickets an agent should look at: theirs, and unassigned ones of their teams."""
-    teams = Team.objects.filter(memberships__user=agent).values("pk")
-    tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES).filter(
-        Q(assignee=agent) | Q(assignee__isnull=True, team__in=teams)
-    )
-    return _listed(tickets).order_by("-created_at")[:limit]
-
-
 def requester_tickets(*, user: User) -> QuerySet[Ticket]:
     """The tickets a customer filed under any of their contact records in this tenant."""
     contacts = Contact.objects.filter(user=user).values("pk")
