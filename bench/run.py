@@ -449,37 +449,82 @@ class Bench:
         connection.close()
         return slug, agent
 
-    def queue_floor(self, slug: str, email: str, repeat: int) -> list[float]:
-        """The bare query of the workspace plus rendering its rows: no HTTP, no middleware."""
+    def queue_positions(self, slug: str, email: str, depth: int) -> tuple[int, str]:
+        """The agent's biggest team, and the cursor of the page that starts `depth` rows deep."""
+        from django.db import connection
+        from django.db.models import Count
+
+        from helpdesk.models import Tenant, User
+        from helpdesk.tenancy import tenant_context
+        from tickets import selectors
+        from tickets.models import Team
+
+        tenant, agent = Tenant.objects.get(slug=slug), User.objects.get(email=email)
+        with tenant_context(tenant):
+            team = (
+                Team.objects.filter(memberships__user=agent)
+                .annotate(size=Count("tickets"))
+                .order_by("-size")
+                .first()
+            )
+            tickets = selectors.queue_tickets_base(key="team", agent=agent, team=team)
+            row = tickets.order_by("-created_at", "-id")[depth - 1 : depth].first()
+            if row is None:  # a small queue: its last row
+                row = tickets.order_by("created_at", "id").first()
+            cursor = selectors._cursor_encode(row, selectors.SORTS["newest"])
+        connection.close()
+        return team.pk, cursor
+
+    def queue_floor(
+        self, slug: str, email: str, team_id: int, after: str, repeat: int
+    ) -> list[float]:
+        """A queue page's bare query plus rendering its rows: no HTTP, no middleware."""
         from django.db import connection
         from django.template.loader import get_template
 
         from helpdesk.models import Tenant, User
         from helpdesk.tenancy import tenant_context
         from tickets import selectors
+        from tickets.models import Team
 
-        template = get_template("tickets/_ticket_rows.html")
+        template = get_template("tickets/_queue_rows.html")
         tenant, agent = Tenant.objects.get(slug=slug), User.objects.get(email=email)
         samples = []
         with tenant_context(tenant):
-            sql, params = selectors.workspace_tickets(agent=agent).query.sql_with_params()
-            tickets = list(selectors.workspace_tickets(agent=agent))
+            team = Team.objects.get(pk=team_id)
+            base = selectors.queue_tickets_base(key="team", agent=agent, team=team)
+            values = selectors._cursor_decode(after, selectors.SORTS["newest"]) if after else None
+            query = (
+                base.filter(selectors._after(selectors.SORTS["newest"], values)) if values else base
+            )
+            query = selectors._listed(query).order_by("-created_at", "-id")[:51]
+            sql, params = query.query.sql_with_params()
+            page = selectors.queue_page(base, sort="newest", after=after)
             for _ in range(repeat):
                 started = time.perf_counter()
                 with connection.cursor() as cursor:
                     cursor.execute(sql, params)
                     cursor.fetchall()
-                template.render({"tickets": tickets})
+                template.render({"tickets": page.tickets, "page": page, "query": ""})
                 samples.append((time.perf_counter() - started) * 1000)
         connection.close()
         return samples
 
     def pages(self) -> None:
-        """Workspace page through the real server, the floor, memory, and the ASGI servers."""
+        """Queue pages (first and deep) through the real server, their floors, memory, servers."""
         slug, agent = self.largest_desk()
         cookie = self.login_cookie(slug, agent)
         repeat = self.args.requests
-        floor = self.queue_floor(slug, agent, repeat)
+        team_id, deep_cursor = self.queue_positions(slug, agent, depth=5000)
+        floors = {
+            "first": self.queue_floor(slug, agent, team_id, "", repeat),
+            "deep": self.queue_floor(slug, agent, team_id, deep_cursor, repeat),
+        }
+        paths = {
+            "first": f"/workspace/teams/{team_id}/",
+            "deep": f"/workspace/teams/{team_id}/?after={deep_cursor}",
+        }
+        latencies = {}
         port = free_port()
         with server(uvicorn(port), self.env, port) as web:
             worker = subprocess.Popen(
@@ -488,24 +533,30 @@ class Bench:
                 cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                http_load(port, f"{slug}.localhost", "/workspace/", cookie=cookie, requests=20,
-                          concurrency=1)  # fmt: skip
-                latencies, _ = http_load(
-                    port, f"{slug}.localhost", "/workspace/", cookie=cookie, requests=repeat,
-                    concurrency=1,
-                )  # fmt: skip
-                http_load(port, f"{slug}.localhost", "/workspace/", cookie=cookie,
+                for name, path in paths.items():
+                    http_load(port, f"{slug}.localhost", path, cookie=cookie, requests=20,
+                              concurrency=1)  # fmt: skip
+                    latencies[name], _ = http_load(
+                        port, f"{slug}.localhost", path, cookie=cookie, requests=repeat,
+                        concurrency=1,
+                    )  # fmt: skip
+                http_load(port, f"{slug}.localhost", paths["first"], cookie=cookie,
                           requests=repeat, concurrency=4)  # fmt: skip
                 web_rss = peak_rss_mib(web.pid)
                 worker_rss = peak_rss_mib(worker.pid)
             finally:
                 worker.terminate()
                 worker.wait(timeout=20)
-        self.add(Figure("workspace floor p95 (SQL + render)", percentile(floor, 0.95), "ms"))
-        self.add_percentiles(
-            f"workspace page {{}} ({slug})", latencies, floor, "floor {}",
-            {"p50": "", "p95": "p95 ≤ 2x floor"},
-        )  # fmt: skip
+        for name, label in (("first", "first page"), ("deep", "page at row 5,000")):
+            self.add(
+                Figure(
+                    f"queue floor p95, {label} (SQL + render)", percentile(floors[name], 0.95), "ms"
+                )
+            )
+            self.add_percentiles(
+                f"queue {label} {{}} ({slug})", latencies[name], floors[name], "floor {}",
+                {"p50": "", "p95": "p95 ≤ 2x floor"},
+            )  # fmt: skip
         self.add(Figure("web peak RSS under page load", web_rss, "MiB"))
         self.add(Figure("worker peak RSS", worker_rss, "MiB"))
 

@@ -10,10 +10,11 @@ import asyncio
 import atexit
 import concurrent.futures
 import functools
+import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +52,11 @@ def user_group(tenant_id: int, user_id: int) -> str:
     return f"tenant.{tenant_id}.user.{user_id}"
 
 
+def ticket_staff_group(tenant_id: int, ticket_id: int) -> str:
+    """The agents looking at one ticket: who else is viewing it, who is typing."""
+    return f"tenant.{tenant_id}.ticket.{ticket_id}.staff"
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that changed, and the groups that should hear of it."""
@@ -69,6 +75,59 @@ def tenant_event(tenant_id: int, type: str, **ids: Any) -> Event:
 def _seq_key(tenant_id: int) -> str:
     # The tenant's event counter: clients that reconnect ask for what came after theirs.
     return f"{settings.CACHES['default']['KEY_PREFIX']}:live:seq:{tenant_id}"
+
+
+def _log_key(tenant_id: int) -> str:
+    # The tenant's recent events (a capped Redis stream), replayed to pages that reconnect.
+    return f"{settings.CACHES['default']['KEY_PREFIX']}:live:log:{tenant_id}"
+
+
+LOG_LENGTH = 2000  # events kept per tenant for catching up; older gaps make a page resync
+# Events of several processes reach the log in commit order, not always in seq order:
+# a replay reads this many entries past the first one it already had.
+LOG_SLACK = 200
+
+
+@functools.cache
+def _redis() -> redis.Redis:
+    """A blocking client for consumers' catch-up reads (run off the event loop)."""
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def current_seq(tenant_id: int) -> int:
+    """The tenant's latest event number (0 when Redis cannot say); pages start from it."""
+    try:
+        return int(_redis().get(_seq_key(tenant_id)) or 0)
+    except (redis.RedisError, OSError):
+        return 0
+
+
+def missed_events(tenant_id: int, since: int, groups: Collection[str]) -> list[dict] | None:
+    """Events after `since` sent to any of `groups`, oldest first.
+
+    None when the log no longer reaches back to `since` (or Redis cannot say): the page
+    must then refresh everything it shows instead of replaying.
+    """
+    try:
+        current = int(_redis().get(_seq_key(tenant_id)) or 0)
+        if since >= current:
+            return []
+        entries = _redis().xrevrange(_log_key(tenant_id), count=LOG_LENGTH)
+    except (redis.RedisError, OSError):
+        return None
+    wanted = set(groups)
+    missed, lowest, reached = [], None, False
+    for _entry_id, fields in entries:
+        seq = int(fields[b"seq"])
+        lowest = seq if lowest is None else min(lowest, seq)
+        if seq <= since - LOG_SLACK:
+            reached = True
+            break
+        if seq > since and wanted.intersection(json.loads(fields[b"groups"])):
+            missed.append(json.loads(fields[b"payload"]))
+    if not reached and (lowest is None or lowest > since + 1):
+        return None
+    return sorted(missed, key=lambda payload: payload["seq"])
 
 
 _async_clients: dict[int, redis.asyncio.Redis] = {}
@@ -131,11 +190,18 @@ class _Sender:
 async def _send(event: Event) -> None:
     # The sequence number is taken here, in the sender's thread, so the committing request
     # or task does not wait for Redis; one sender per process keeps them in publish order.
-    seq = await _async_redis().incr(_seq_key(event.tenant_id))
+    client = _async_redis()
+    seq = await client.incr(_seq_key(event.tenant_id))
     payload = {"type": event.type, "seq": seq, **event.ids}
     layer = get_channel_layer()
     for group in event.groups:
         await layer.group_send(group, {"type": "live.event", "payload": payload})
+    await client.xadd(
+        _log_key(event.tenant_id),
+        {"seq": seq, "groups": json.dumps(event.groups), "payload": json.dumps(payload)},
+        maxlen=LOG_LENGTH,
+        approximate=True,
+    )
 
 
 _sender = _Sender()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import time
 
@@ -111,3 +112,41 @@ async def stay_online(tenant_id: int, channel_name: str) -> None:
 async def visitor_stay_online(tenant_id: int, ticket_id: int, channel_name: str) -> None:
     """Keep one chat socket counted until cancelled: run it as a task while the chat is open."""
     await _renew(_visitor_key(tenant_id, ticket_id), channel_name)
+
+
+def _viewers_key(tenant_id: int, ticket_id: int) -> str:
+    return f"{_prefix()}:viewers:{tenant_id}:{ticket_id}"
+
+
+def viewer_member(user_id: int, name: str, channel_name: str) -> str:
+    """How one agent's socket on a ticket is recorded: who, under which name, which socket."""
+    return json.dumps({"id": user_id, "name": name, "socket": channel_name}, sort_keys=True)
+
+
+def viewer_mark(tenant_id: int, ticket_id: int, member: str) -> None:
+    """Count one agent's socket as viewing the ticket for the next `TTL` seconds."""
+    _mark(_viewers_key(tenant_id, ticket_id), member)
+
+
+def viewer_unmark(tenant_id: int, ticket_id: int, member: str) -> None:
+    """Stop counting one agent's socket as viewing the ticket."""
+    _unmark(_viewers_key(tenant_id, ticket_id), member)
+
+
+def viewers(tenant_id: int, ticket_id: int) -> list[dict[str, object]]:
+    """The agents viewing a ticket now, each once, by name."""
+    try:
+        members = _redis().zrangebyscore(_viewers_key(tenant_id, ticket_id), time.time(), "+inf")
+    except (redis.RedisError, OSError):
+        logger.warning("viewers of ticket %s unknown", ticket_id)
+        return []
+    people: dict[int, dict[str, object]] = {}
+    for member in members:
+        viewer = json.loads(member)
+        people[viewer["id"]] = {"id": viewer["id"], "name": viewer["name"]}
+    return sorted(people.values(), key=lambda viewer: str(viewer["name"]).lower())
+
+
+async def viewer_stay(tenant_id: int, ticket_id: int, member: str) -> None:
+    """Keep one agent's socket counted as viewing a ticket until cancelled."""
+    await _renew(_viewers_key(tenant_id, ticket_id), member)

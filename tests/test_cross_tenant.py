@@ -9,9 +9,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
-from tests.factories import ContactFactory, OrganizationFactory, TeamFactory
+from tests.factories import ContactFactory, OrganizationFactory, TeamFactory, UserFactory
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import SavedView, Ticket
 
 MARKER = "Zebra-7781 acme confidential"
 
@@ -47,7 +47,10 @@ def acme_data(acme, globex):
             ticket = services.ticket_open(
                 requester=contact, subject=f"{MARKER} {n}", channel="api", team=team
             )
-    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, 1, 2, 3]
+        view = SavedView.objects.create(
+            owner=UserFactory(), name=f"{MARKER} view", is_shared=True, filters={}
+        )
+    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, view.pk, 1, 2, 3]
 
 
 @pytest.mark.parametrize("who", ["globex_agent", "globex_admin"])

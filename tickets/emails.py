@@ -12,6 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from helpdesk.models import User
 from integrations.email.quotes import REPLY_MARKER  # the inbound parser cuts replies there
 from tickets.models import Acknowledgement, Message, Ticket
 
@@ -107,3 +108,26 @@ def send_reply(message: Message) -> None:
     context = {**_context(ticket), "message": message}
     subject, text, html = _render("reply", context, ticket)
     _send(ticket, subject, text, html, _thread_headers(ticket, reply_message_id(message)))
+
+
+def send_mention(note: Message, agent: User, by: User | None) -> None:
+    """Tell an agent that a colleague mentioned them in an internal note."""
+    ticket = note.ticket
+    context = {
+        "ticket": ticket,
+        "tenant": ticket.tenant,
+        "note": note,
+        "by": by,
+        "ticket_url": ticket.tenant.url(ticket.get_absolute_url()),
+    }
+    subject = " ".join(render_to_string("tickets/email/mention_subject.txt", context).split())
+    text = render_to_string("tickets/email/mention.txt", context)
+    tenant = ticket.tenant
+    mail = EmailMultiAlternatives(
+        subject=f"[{ticket.reference}] {subject}",
+        body=text,
+        from_email=formataddr((tenant.name, tenant.reply_address)),
+        to=[formataddr((str(agent), agent.email))],
+        headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Ticket": ticket.reference},
+    )
+    mail.send()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.tenancy import STAFF_ROLES
-from tickets.models import Category, Product, Team, Ticket
+from tickets.models import Category, Organization, Product, Team, Ticket
 from tickets.services import IncomingFile
 
 
@@ -99,13 +99,20 @@ class ComposerForm(forms.Form):
         initial="public",
         widget=forms.RadioSelect,
     )
-    text = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}))
+    text = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("In a note, @name (an agent's email address or its first part) notifies them."),
+    )
     status = forms.ChoiceField(
         label=_("Then set status"),
         choices=[("", _("Keep as is")), *Ticket.Status.choices],
         required=False,
     )
     attachments = AttachmentsField()
+    # The newest message the agent had on screen; a newer reply by someone else is a collision.
+    seen = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    confirmed = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
 
 class StatusForm(forms.Form):
@@ -166,3 +173,141 @@ class PhoneCallForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Ticket.Priority.choices, initial=Ticket.Priority.MEDIUM
     )
+
+
+# --- queues ------------------------------------------------------------------------------------
+
+SORT_CHOICES = [
+    ("newest", _("Newest first")),
+    ("oldest", _("Oldest first")),
+    ("updated", _("Recently updated")),
+    ("urgent", _("Most urgent first")),
+]
+
+
+class AssigneeFilterField(forms.ChoiceField):
+    """Anyone, nobody, or one agent of the desk."""
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        if value in ("", "none"):
+            return value
+        return platform_selectors.tenant_users(roles=STAFF_ROLES).get(pk=int(value))
+
+
+class QueueFilterForm(forms.Form):
+    """The filters and sort of a queue page; every field is optional."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.MultipleChoiceField(
+        label=_("Status"), choices=Ticket.Status.choices, required=False
+    )
+    priority = forms.MultipleChoiceField(
+        label=_("Priority"), choices=Ticket.Priority.choices, required=False
+    )
+    channel = forms.MultipleChoiceField(
+        label=_("Channel"), choices=Ticket.Channel.choices, required=False
+    )
+    team = forms.ModelChoiceField(
+        label=_("Team"), queryset=None, required=False, empty_label=_("Any team")
+    )
+    assignee = AssigneeFilterField(label=_("Assignee"), required=False)
+    category = CategoryChoiceField(
+        label=_("Category"), queryset=None, required=False, empty_label=_("Any category")
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product line"), queryset=None, required=False, empty_label=_("Any product")
+    )
+    department = forms.CharField(label=_("Department"), required=False, max_length=80)
+    region = forms.CharField(label=_("Region"), required=False, max_length=40)
+    tier = forms.ChoiceField(
+        label=_("Customer tier"),
+        choices=[("", _("Any tier")), *Organization.Tier.choices],
+        required=False,
+    )
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=200)
+    vip = forms.BooleanField(label=_("VIP only"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.all()
+        self.fields["category"].queryset = Category.objects.select_related("parent__parent")
+        self.fields["product"].queryset = Product.objects.all()
+        agents = platform_selectors.tenant_users(roles=STAFF_ROLES)
+        self.fields["assignee"].choices = [
+            ("", _("Anyone")),
+            ("none", _("Nobody")),
+            *((str(agent.pk), str(agent)) for agent in agents),
+        ]
+
+    def clean_tags(self) -> list[str]:
+        raw = self.cleaned_data["tags"].replace(",", " ")
+        return sorted({tag.lower() for tag in raw.split() if tag})
+
+    def saved(self) -> dict[str, Any]:
+        """The filters as a saved view stores them: the query string's values, none empty."""
+        stored: dict[str, Any] = {}
+        for name in self.fields:
+            if name == "sort":
+                continue
+            values = [value for value in self.data.getlist(name) if value]
+            if values:
+                multiple = isinstance(self.fields[name], forms.MultipleChoiceField)
+                stored[name] = values if multiple else values[0]
+        return stored
+
+
+class SavedViewForm(forms.Form):
+    """Name the current filters as a view of one's own or of the whole desk."""
+
+    name = forms.CharField(label=_("Name"), max_length=80)
+    is_shared = forms.BooleanField(label=_("Share with every agent"), required=False)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+
+
+class BulkForm(forms.Form):
+    """One change applied to the tickets selected in a queue."""
+
+    ACTIONS = [
+        ("assign", _("Assign to")),
+        ("status", _("Set status")),
+        ("priority", _("Set priority")),
+        ("team", _("Move to team")),
+        ("merge", _("Merge into ticket")),
+    ]
+    tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("Tickets"))
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    agent = forms.ModelChoiceField(
+        label=_("Agent"), queryset=None, required=False, empty_label=_("Nobody")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", "—"), *Ticket.Status.choices], required=False
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=[("", "—"), *Ticket.Priority.choices], required=False
+    )
+    team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label="—")
+    target = forms.CharField(label=_("Target ticket"), required=False, max_length=40)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = platform_selectors.tenant_users(roles=STAFF_ROLES)
+        self.fields["team"].queryset = Team.objects.all()
+        # Any id may be posted; the view looks each one up in the tenant's tickets.
+        self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        action = data.get("action")
+        needed = {"status": "status", "priority": "priority", "team": "team", "merge": "target"}
+        field = needed.get(action or "")
+        if field and not data.get(field):
+            self.add_error(field, _("Choose what to set."))
+        return data
+
+
+class MergeForm(forms.Form):
+    """Merge this ticket into another one, given by its number or reference."""
+
+    target = forms.CharField(label=_("Merge into ticket"), max_length=40)

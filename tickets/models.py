@@ -127,6 +127,11 @@ class Contact(TenantOwned):
         validators=[validate_time_zone],
         help_text=TIME_ZONE_HELP,
     )
+    is_blocked = models.BooleanField(
+        _("blocked"),
+        default=False,
+        help_text=_("A spammer: what they send is filed as spam and never acknowledged."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -248,6 +253,10 @@ class TicketCounter(TenantOwned):
         constraints = [models.UniqueConstraint(fields=["tenant"], name="one_counter_per_tenant")]
 
 
+# Which rows the open-ticket queue indexes cover (Ticket.OPEN_STATUSES).
+OPEN_TICKET = models.Q(status__in=["new", "open", "pending", "on_hold"])
+
+
 class Ticket(TenantOwned):
     """One request for help, from any channel, numbered per tenant (ACME-1042)."""
 
@@ -353,6 +362,24 @@ class Ticket(TenantOwned):
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
     solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+    )
+    is_spam = models.BooleanField(_("spam"), default=False)
+    # Queues sort "most urgent first" on a number, and an index can serve that order.
+    priority_rank = models.GeneratedField(
+        expression=models.Case(
+            *(models.When(priority=value, then=rank) for rank, value in enumerate(Priority)),
+            default=0,
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("ticket")
@@ -361,8 +388,32 @@ class Ticket(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "number"], name="ticket_number_unique"),
         ]
-        indexes = [  # queues read a tenant's open tickets, newest first
-            models.Index(fields=["tenant", "status", "-created_at"], name="ticket_queue"),
+        # Every queue is one index range read in its sort order (keyset pages stay fast deep
+        # into a large queue): open tickets newest first, by owner, by team, most urgent first.
+        indexes = [
+            models.Index(fields=["tenant", "status", "-created_at", "-id"], name="ticket_queue"),
+            models.Index(fields=["tenant", "-created_at", "-id"], name="ticket_recent"),
+            models.Index(
+                fields=["tenant", "-created_at", "-id"],
+                condition=OPEN_TICKET,
+                name="ticket_open_recent",
+            ),
+            models.Index(
+                fields=["tenant", "assignee", "-created_at", "-id"],
+                condition=OPEN_TICKET,
+                name="ticket_open_assignee",
+            ),
+            models.Index(
+                fields=["tenant", "team", "-created_at", "-id"],
+                condition=OPEN_TICKET,
+                name="ticket_open_team",
+            ),
+            models.Index(
+                fields=["tenant", "-priority_rank", "created_at", "id"],
+                condition=OPEN_TICKET,
+                name="ticket_open_urgent",
+            ),
+            models.Index(fields=["tenant", "-updated_at", "-id"], name="ticket_updated"),
             GinIndex(fields=["tags"], name="ticket_tags"),
         ]
 
@@ -477,6 +528,37 @@ class Attachment(TenantOwned):
         return self.filename
 
 
+class SavedView(TenantOwned):
+    """A queue an agent defined with filters, for themselves or shared with the whole desk."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    is_shared = models.BooleanField(
+        _("shared"), default=False, help_text=_("Every agent of the desk sees it.")
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("sort"), max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "owner", "name"], name="saved_view_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TicketEvent(TenantOwned):
     """Something that happened to a ticket: who, what, when, from which channel or rule."""
 
@@ -491,6 +573,9 @@ class TicketEvent(TenantOwned):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         NOTIFIED = "notified", _("Requester notified")
         FOLLOW_UP = "follow_up", _("Follow-up created")
+        MERGED = "merged", _("Merged")
+        SPAM = "spam", _("Marked as spam")
+        MENTIONED = "mentioned", _("Agent mentioned")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 
 from helpdesk.models import User
-from tickets.models import Contact, Message, Team, Ticket, TicketEvent
+from tickets.models import Category, Contact, Message, SavedView, Team, Ticket, TicketEvent
 
 
 def _listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related("tenant", "requester__organization", "team", "assignee")
-
-
-def workspace_tickets(*, agent: User, limit: int = 50) -> QuerySet[Ticket]:
-    """Open tickets an agent should look at: theirs, and unassigned ones of their teams."""
-    teams = Team.objects.filter(memberships__user=agent).values("pk")
-    tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES).filter(
-        Q(assignee=agent) | Q(assignee__isnull=True, team__in=teams)
-    )
-    return _listed(tickets).order_by("-created_at")[:limit]
 
 
 def requester_tickets(*, user: User) -> QuerySet[Ticket]:
@@ -73,3 +72,190 @@ def requester_other_tickets(*, ticket: Ticket, limit: int = 5) -> QuerySet[Ticke
 def contact_for_user(*, user: User) -> Contact | None:
     """The requester record of a portal user in this tenant."""
     return Contact.objects.filter(user=user).order_by("pk").first()
+
+
+# --- queues ----------------------------------------------------------------------------------
+
+# Each sort is a list of (field, descending); the last field is unique, so a position in the
+# queue is the row's values of these fields and the next page starts right after it.
+SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "newest": (("created_at", True), ("id", True)),
+    "oldest": (("created_at", False), ("id", False)),
+    "updated": (("updated_at", True), ("id", True)),
+    "urgent": (("priority_rank", True), ("created_at", False), ("id", False)),
+}
+PAGE_SIZE = 50
+COUNT_CAP = 999  # counts above this show as "999+": counting a huge queue exactly is slow
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a queue: its tickets and where the next page starts (None: the end)."""
+
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+def my_team_ids(*, agent: User) -> list[int]:
+    """The teams an agent belongs to in this tenant."""
+    return list(Team.objects.filter(memberships__user=agent).values_list("pk", flat=True))
+
+
+def queue_tickets_base(*, key: str, agent: User, team: Team | None = None) -> QuerySet[Ticket]:
+    """The tickets of one built-in queue, unsorted and unfiltered.
+
+    mine: open tickets the agent owns; unassigned: open, nobody's, in the agent's teams;
+    inbox: both (the agent's start page); team: one team's open tickets; pending: tickets
+    waiting on their requester; all: every ticket (managers); spam: what was marked as spam.
+    """
+    open_tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
+    teams = my_team_ids(agent=agent) if key in ("unassigned", "inbox") else []
+    if key == "mine":
+        return open_tickets.filter(assignee=agent)
+    if key == "unassigned":
+        return open_tickets.filter(assignee__isnull=True, team__in=teams)
+    if key == "inbox":
+        return open_tickets.filter(Q(assignee=agent) | Q(assignee__isnull=True, team__in=teams))
+    if key == "team" and team is not None:
+        return open_tickets.filter(team=team)
+    if key == "pending":
+        return Ticket.objects.filter(status=Ticket.Status.PENDING)
+    if key == "all":
+        return Ticket.objects.filter(is_spam=False)
+    if key == "spam":
+        return Ticket.objects.filter(is_spam=True)
+    raise ValueError(f"unknown queue {key!r}")
+
+
+TICKET_REFERENCE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9]*-)?(\d{1,18})$")
+
+
+def tickets_filtered(tickets: QuerySet[Ticket], *, filters: dict[str, Any]) -> QuerySet[Ticket]:
+    """Narrow `tickets` by a queue filter form's cleaned data (empty values are ignored)."""
+    if filters.get("status"):
+        tickets = tickets.filter(status__in=filters["status"])
+    if filters.get("priority"):
+        tickets = tickets.filter(priority__in=filters["priority"])
+    if filters.get("channel"):
+        tickets = tickets.filter(channel__in=filters["channel"])
+    if filters.get("team"):
+        tickets = tickets.filter(team=filters["team"])
+    assignee = filters.get("assignee")
+    if assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif isinstance(assignee, User):
+        tickets = tickets.filter(assignee=assignee)
+    if filters.get("category"):
+        tickets = tickets.filter(category__in=category_subtree(filters["category"]))
+    if filters.get("product"):
+        tickets = tickets.filter(product=filters["product"])
+    for field in ("department", "region", "language"):
+        if filters.get(field):
+            tickets = tickets.filter(**{f"{field}__iexact": filters[field]})
+    if filters.get("tier"):
+        tickets = tickets.filter(customer_segment=filters["tier"])
+    if filters.get("tags"):
+        tickets = tickets.filter(tags__overlap=filters["tags"])
+    if filters.get("vip"):
+        tickets = tickets.filter(requester__organization__is_vip=True)
+    text = (filters.get("q") or "").strip()
+    if text:
+        reference = TICKET_REFERENCE.match(text)
+        match = (
+            Q(subject__icontains=text)
+            | Q(requester__email__iexact=text)
+            | Q(requester__name__icontains=text)
+        )
+        if reference:
+            match |= Q(number=int(reference.group(1)))
+        tickets = tickets.filter(match)
+    return tickets
+
+
+def category_subtree(category: Category) -> list[int]:
+    """A category and every category below it (a filter on Billing finds Billing > Refunds)."""
+    ids, frontier = [category.pk], [category.pk]
+    while frontier:
+        frontier = list(
+            Category.objects.filter(parent__in=frontier)
+            .exclude(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        ids += frontier
+    return ids
+
+
+def _cursor_encode(ticket: Ticket, sort: tuple[tuple[str, bool], ...]) -> str:
+    values = []
+    for field, _descending in sort:
+        value = getattr(ticket, field)
+        values.append(value.isoformat() if isinstance(value, datetime) else value)
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_decode(cursor: str, sort: tuple[tuple[str, bool], ...]) -> list[Any] | None:
+    """The sort values a cursor holds, or None for a cursor this sort did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(values, list) or len(values) != len(sort):
+        return None
+    decoded = []
+    for (field, _descending), value in zip(sort, values, strict=True):
+        if field.endswith("_at"):
+            if not isinstance(value, str):
+                return None
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return None
+            if value.tzinfo is None:
+                return None
+        elif not isinstance(value, int) or isinstance(value, bool):
+            return None
+        decoded.append(value)
+    return decoded
+
+
+def _after(sort: tuple[tuple[str, bool], ...], values: list[Any]) -> Q:
+    """Rows strictly after the position `values` in the order `sort` (a keyset condition)."""
+    condition = Q()
+    for index in range(len(sort) - 1, -1, -1):
+        field, descending = sort[index]
+        beyond = Q(**{f"{field}__{'lt' if descending else 'gt'}": values[index]})
+        if index == len(sort) - 1:
+            condition = beyond
+        else:
+            condition = beyond | (Q(**{field: values[index]}) & condition)
+    return condition
+
+
+def queue_page(
+    tickets: QuerySet[Ticket], *, sort: str, after: str = "", size: int = PAGE_SIZE
+) -> QueuePage:
+    """One page of `tickets` in `sort` order, starting after the cursor `after`.
+
+    Keyset pagination: the database reads one index range from the cursor on, so page 500
+    costs what page 1 costs. A cursor that does not fit the sort starts from the top.
+    """
+    order = SORTS.get(sort) or SORTS["newest"]
+    if after and (values := _cursor_decode(after, order)) is not None:
+        tickets = tickets.filter(_after(order, values))
+    ordering = [f"-{field}" if descending else field for field, descending in order]
+    rows = list(_listed(tickets).order_by(*ordering)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return QueuePage(rows, _cursor_encode(rows[-1], order) if more and rows else None)
+
+
+def queue_count(tickets: QuerySet[Ticket]) -> int:
+    """How many tickets a queue holds, counted up to COUNT_CAP + 1."""
+    return tickets.order_by()[: COUNT_CAP + 1].count()
+
+
+def saved_views(*, agent: User) -> QuerySet[SavedView]:
+    """The views an agent may open: their own and those shared with the desk."""
+    return SavedView.objects.filter(Q(owner=agent) | Q(is_shared=True)).select_related("owner")

@@ -8,6 +8,7 @@ transaction, records what happened on the ticket's event log, and queues side ef
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import time
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
@@ -40,6 +42,7 @@ from tickets.models import (
     Organization,
     Product,
     ResponseTarget,
+    SavedView,
     Team,
     TeamMember,
     Ticket,
@@ -329,6 +332,8 @@ def _acknowledgement_plan(
     if auto_submitted:
         # Never answer an automatic message: two autoresponders would answer each other.
         return Acknowledgement.Via.NONE, "", auto_submitted
+    if requester.is_blocked:
+        return Acknowledgement.Via.NONE, "", _("The requester is blocked as a spammer.")
     if ticket.channel == Ticket.Channel.CHAT:
         return Acknowledgement.Via.CHAT, "", ""
     if ticket.channel in ACK_CHANNELS_BY_EMAIL and requester.email:
@@ -424,6 +429,10 @@ def _ticket_create(
         follow_up_of=follow_up_of,
     )
     ticket.tenant_id = require_tenant_id()
+    if requester.is_blocked:
+        # Kept (nothing is lost) but filed away: closed, marked as spam, never answered.
+        ticket.is_spam, ticket.status = True, Ticket.Status.CLOSED
+        ticket.closed_at = ticket.solved_at = ticket.created_at
     message = _build_message(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
@@ -467,7 +476,7 @@ def _insert_values(obj: Any, link: str | None) -> tuple[str, str, list[Any]]:
     """
     columns, values, params = [], [], []
     for field in obj._meta.concrete_fields:
-        if field.primary_key or field.column == link:
+        if field.primary_key or field.column == link or field.generated:
             continue
         columns.append(connection.ops.quote_name(field.column))
         values.append("%s")
@@ -568,6 +577,8 @@ def ticket_reply_add(
         raise ValidationError({"text": _("A reply needs some text.")})
     attachments_check(attachments)
     ticket = _lock(ticket)
+    if ticket.merged_into_id is not None:
+        ticket = _lock(_merged_target(ticket))
     by_agent = author_user is not None and author_contact is None
     if by_agent and ticket.status == Ticket.Status.CLOSED:
         raise ValidationError(
@@ -656,9 +667,158 @@ def ticket_note_add(
         attachments=attachments,
     )
     _event(ticket, TicketEvent.Kind.NOTED, actor=author)
+    if author is not None:
+        _mentions_notify(ticket, message, author)
     ticket.save(update_fields=["updated_at"])
     _changed(ticket)
     return message
+
+
+# An @ that starts a word: "@anna", "@anna.schmidt", "@anna@acme.example".
+MENTION = re.compile(r"(?<![\w@.])@([\w.+-]*\w(?:@[\w-]+(?:\.[\w-]+)+)?)")
+
+
+def mentioned_agents(text: str) -> list[User]:
+    """The desk's agents a note names with @ and their email address or its local part."""
+    from helpdesk import selectors as platform_selectors
+    from helpdesk.tenancy import STAFF_ROLES
+
+    names = {name.lower() for name in MENTION.findall(text)}
+    if not names:
+        return []
+    match = Q()
+    for name in names:
+        match |= Q(email__iexact=name) if "@" in name else Q(email__istartswith=f"{name}@")
+    return list(platform_selectors.tenant_users(roles=STAFF_ROLES).filter(match))
+
+
+def _mentions_notify(ticket: Ticket, message: Message, author: User) -> None:
+    from tickets.tasks import send_mention_notification as send_mention_notification_task
+
+    for agent in mentioned_agents(message.body_text):
+        if agent.pk == author.pk:
+            continue
+        event = _event(
+            ticket, TicketEvent.Kind.MENTIONED, actor=author, agent=agent.pk,
+            agent_name=str(agent), message=message.pk, mailed=False,
+        )  # fmt: skip
+        live.publish_on_commit(
+            live.Event(
+                tenant_id=ticket.tenant_id,
+                type="ticket.mentioned",
+                groups=(live.user_group(ticket.tenant_id, agent.pk),),
+                ids={"ticket": ticket.pk, "number": ticket.number, "by": author.pk},
+            )
+        )
+        transaction.on_commit(
+            functools.partial(_enqueue, send_mention_notification_task, ticket.tenant_id, event.pk)
+        )
+
+
+def mention_notification_send(*, event_id: int) -> None:
+    """Mail an agent that a colleague mentioned them in a note, once."""
+    from tickets import emails
+
+    with transaction.atomic():
+        event = (
+            TicketEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("ticket__tenant", "actor")
+            .filter(pk=event_id, kind=TicketEvent.Kind.MENTIONED, data__mailed=False)
+            .first()
+        )
+        if event is None:
+            return  # mailed already, or another worker is mailing it
+        agent = User.objects.filter(pk=event.data.get("agent"), is_active=True).first()
+        note = Message.objects.filter(pk=event.data.get("message")).first()
+        if agent is not None and note is not None:
+            emails.send_mention(note, agent, event.actor)
+        event.data = {**event.data, "mailed": True}
+        event.save(update_fields=["data"])
+
+
+def _merged_target(ticket: Ticket) -> Ticket:
+    """The ticket that now carries `ticket`'s conversation (itself unless it was merged)."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
+    """Merge `source` into `target`: its thread moves over, and it closes pointing there.
+
+    Replies to the merged ticket (mail, portal, API) then land on the target; the target
+    keeps its own SLA clocks.
+    """
+    if source.pk == target.pk:
+        raise ValidationError(_("A ticket cannot be merged into itself."))
+    # Both rows locked in id order: two agents merging A into B and B into A never deadlock.
+    locked = {
+        row.pk: row
+        for row in Ticket.objects.select_for_update(no_key=True)
+        .select_related("tenant")
+        .filter(pk__in=(source.pk, target.pk))
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id is not None:
+        raise ValidationError(
+            _("%(ticket)s was already merged into another ticket.") % {"ticket": source.reference}
+        )
+    if target.merged_into_id is not None or target.status == Ticket.Status.CLOSED:
+        raise ValidationError(
+            _("%(ticket)s is closed; merge into a ticket that is still open.")
+            % {"ticket": target.reference}
+        )
+    moved = Message.objects.filter(ticket=source).update(ticket=target)
+    _message(
+        ticket=target,
+        kind=Message.Kind.NOTE,
+        author_type=Message.Author.SYSTEM,
+        channel=target.channel,
+        text=_("%(ticket)s (“%(subject)s”) was merged into this ticket.")
+        % {"ticket": source.reference, "subject": source.subject},
+    )
+    target.tags = sorted(set(target.tags) | set(source.tags))
+    target.save()
+    source.merged_into = target
+    if source.status != Ticket.Status.CLOSED:
+        _set_status(source, Ticket.Status.CLOSED, actor=by, source="merge")
+    source.save()
+    _event(source, TicketEvent.Kind.MERGED, actor=by, into=target.reference)
+    _event(target, TicketEvent.Kind.MERGED, actor=by, merged=source.reference, messages=moved)
+    _changed(source)
+    _changed(target, "ticket.replied")
+    return target
+
+
+@transaction.atomic
+def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool = True) -> Ticket:
+    """File a ticket as spam: closed, out of every queue, its sender blocked if asked."""
+    ticket = _lock(ticket)
+    if ticket.is_spam:
+        return ticket
+    ticket.is_spam = True
+    if ticket.status != Ticket.Status.CLOSED:
+        _set_status(ticket, Ticket.Status.CLOSED, actor=by, source="spam")
+    ticket.save()
+    if block_requester:
+        Contact.objects.filter(pk=ticket.requester_id).update(is_blocked=True)
+    _event(ticket, TicketEvent.Kind.SPAM, actor=by, blocked=block_requester)
+    _changed(ticket)
+    return ticket
+
+
+def replies_since(*, ticket: Ticket, seen: int, by: User) -> list[Message]:
+    """Public replies added after the message `seen` by anyone but `by` (a collision)."""
+    return list(
+        ticket.messages.filter(kind=Message.Kind.PUBLIC, pk__gt=seen)
+        .exclude(author_user=by, author_contact__isnull=True)
+        .select_related("author_user", "author_contact")
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
@@ -834,3 +994,29 @@ def team_member_add(*, team: Team, user: User, is_lead: bool = False) -> TeamMem
         team=team, user=user, defaults={"is_lead": is_lead}
     )
     return member
+
+
+# --- saved views -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def saved_view_create(
+    *, owner: User, name: str, is_shared: bool, filters: dict[str, Any], sort: str = ""
+) -> SavedView:
+    """Name a set of queue filters, for the agent alone or for every agent of the desk."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError(_("A view needs a name."))
+    if SavedView.objects.filter(owner=owner, name__iexact=name).exists():
+        raise ValidationError(_("You already have a view named “%(name)s”.") % {"name": name})
+    return SavedView.objects.create(
+        owner=owner, name=name, is_shared=is_shared, filters=filters, sort=sort
+    )
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, by: User, as_manager: bool = False) -> None:
+    """Delete a view: one's own, or as a manager any shared one."""
+    if view.owner_id != by.pk and not (as_manager and view.is_shared):
+        raise ValidationError(_("Only its owner or a manager can delete this view."))
+    view.delete()

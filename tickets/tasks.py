@@ -33,6 +33,15 @@ def send_reply_notification(tenant_id: int, message_id: int) -> None:
         reply_notification_send(message_id=message_id)
 
 
+@shared_task(name="tickets.send_mention_notification", **RETRY)
+def send_mention_notification(tenant_id: int, event_id: int) -> None:
+    """Mail an agent mentioned in a note (a no-op if it went out already)."""
+    from tickets.services import mention_notification_send
+
+    with tenant_context(tenant_id):
+        mention_notification_send(event_id=event_id)
+
+
 @shared_task(name="tickets.acknowledgement_sweep")
 def acknowledgement_sweep() -> None:
     """Send acknowledgements that were never queued or whose task was lost."""

@@ -7,16 +7,20 @@ from django.contrib.auth import login
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk import services as platform_services
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from tickets import forms, selectors, services
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, Message, SavedView, Team, Ticket
 
 GUEST_LINK_SALT = "tickets.portal.guest"
 GUEST_LINK_MAX_AGE = 24 * 60 * 60
@@ -34,12 +38,229 @@ def _form_errors(form, error: ValidationError) -> None:
 # --- agent workspace -------------------------------------------------------------------------
 
 
+QUEUES = {
+    "inbox": _lazy("My work"),
+    "mine": _lazy("My tickets"),
+    "unassigned": _lazy("Unassigned in my teams"),
+    "pending": _lazy("Pending"),
+    "all": _lazy("All tickets"),
+    "spam": _lazy("Spam"),
+}
+MANAGER_QUEUES = {"all", "spam"}
+
+
+def _queue_page(
+    request: TenantRequest,
+    *,
+    title: str,
+    tickets: QuerySet[Ticket],
+    saved: SavedView | None = None,
+    key: str = "",
+    team: Team | None = None,
+) -> HttpResponse:
+    """A queue page: filters, sort, one keyset page of rows; htmx gets the rows only."""
+    params = request.GET.copy()
+    if saved is not None:
+        # A saved view's filters apply; the page's own query string refines them.
+        for name, value in saved.filters.items():
+            if name not in params:
+                params.setlist(name, value if isinstance(value, list) else [value])
+        if "sort" not in params and saved.sort:
+            params["sort"] = saved.sort
+    form = forms.QueueFilterForm(params)
+    filters = form.cleaned_data if form.is_valid() else {}
+    sort = filters.get("sort") or "newest"
+    page = selectors.queue_page(
+        selectors.tickets_filtered(tickets, filters=filters),
+        sort=sort,
+        after=request.GET.get("after", ""),
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "title": title,
+        "key": key,
+        "team": team,
+        "saved": saved,
+        "filter_form": form,
+        "page": page,
+        "tickets": page.tickets,
+        "query": query.urlencode(),
+        "filtered": bool(filters) and any(v for k, v in filters.items() if k != "sort"),
+        "bulk_form": forms.BulkForm(),
+        "save_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
+        "nav_teams": Team.objects.all(),
+        "nav_views": selectors.saved_views(agent=request.user),
+    }
+    if request.htmx and request.GET.get("after"):
+        return render(request, "tickets/_queue_rows.html", context)
+    return render(request, "tickets/queue.html", context)
+
+
 @role_required(Role.AGENT)
 @require_GET
 def workspace(request: TenantRequest) -> HttpResponse:
     """An agent's start page: their open tickets and their teams' unassigned ones."""
-    tickets = selectors.workspace_tickets(agent=request.user)
-    return render(request, "tickets/workspace.html", {"tickets": tickets})
+    tickets = selectors.queue_tickets_base(key="inbox", agent=request.user)
+    return _queue_page(request, title=str(QUEUES["inbox"]), tickets=tickets, key="inbox")
+
+
+@role_required(Role.AGENT)
+@require_GET
+def queue(request: TenantRequest, key: str) -> HttpResponse:
+    """One of the built-in queues: mine, unassigned, pending, all, spam."""
+    if key not in QUEUES or (key in MANAGER_QUEUES and not has_role(request, Role.MANAGER)):
+        raise Http404(_("There is no such queue."))
+    tickets = selectors.queue_tickets_base(key=key, agent=request.user)
+    return _queue_page(request, title=str(QUEUES[key]), tickets=tickets, key=key)
+
+
+@role_required(Role.AGENT)
+@require_GET
+def team_queue(request: TenantRequest, team_id: int) -> HttpResponse:
+    """One team's open tickets."""
+    team = get_object_or_404(Team.objects, pk=team_id)
+    tickets = selectors.queue_tickets_base(key="team", agent=request.user, team=team)
+    return _queue_page(request, title=team.name, tickets=tickets, key="team", team=team)
+
+
+def _saved_view(request: TenantRequest, view_id: int) -> SavedView:
+    return get_object_or_404(selectors.saved_views(agent=request.user), pk=view_id)
+
+
+@role_required(Role.AGENT)
+@require_GET
+def saved_view(request: TenantRequest, view_id: int) -> HttpResponse:
+    """A saved view: its filters over every ticket of the desk (spam aside)."""
+    view = _saved_view(request, view_id)
+    tickets = selectors.queue_tickets_base(key="all", agent=request.user)
+    return _queue_page(request, title=view.name, tickets=tickets, saved=view, key="view")
+
+
+@role_required(Role.AGENT)
+@require_POST
+def saved_view_create(request: TenantRequest) -> HttpResponse:
+    """Save the filters of the page the agent is on as a named view."""
+    form = forms.SavedViewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A view needs a name."))
+        return redirect("tickets:workspace")
+    filters_form = forms.QueueFilterForm(QueryDict(form.cleaned_data["query"]))
+    if not filters_form.is_valid():
+        messages.error(request, _("These filters cannot be saved: %s") % filters_form.errors)
+        return redirect("tickets:workspace")
+    try:
+        view = services.saved_view_create(
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            is_shared=form.cleaned_data["is_shared"],
+            filters=filters_form.saved(),
+            sort=filters_form.cleaned_data.get("sort") or "",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("tickets:workspace")
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect("tickets:saved_view", view.pk)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def saved_view_delete(request: TenantRequest, view_id: int) -> HttpResponse:
+    """Delete a view of one's own (a shared view only by its owner or a manager)."""
+    view = _saved_view(request, view_id)
+    try:
+        services.saved_view_delete(
+            view=view, by=request.user, as_manager=has_role(request, Role.MANAGER)
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("tickets:saved_view", view.pk)
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": view.name})
+    return redirect("tickets:workspace")
+
+
+@role_required(Role.AGENT)
+@require_GET
+def queue_counts(request: TenantRequest) -> HttpResponse:
+    """How many tickets each queue of the side navigation holds (loaded after the page)."""
+    agent = request.user
+    counts = {
+        key: selectors.queue_count(selectors.queue_tickets_base(key=key, agent=agent))
+        for key in ("inbox", "mine", "unassigned", "pending")
+    }
+    teams = {
+        team.pk: selectors.queue_count(
+            selectors.queue_tickets_base(key="team", agent=agent, team=team)
+        )
+        for team in Team.objects.all()
+    }
+    return render(
+        request,
+        "tickets/_queue_counts.html",
+        {"counts": counts, "team_counts": teams, "cap": selectors.COUNT_CAP},
+    )
+
+
+def _ticket_by_reference(text: str) -> Ticket | None:
+    match = selectors.TICKET_REFERENCE.match(text.strip())
+    if match is None:
+        return None
+    return Ticket.objects.select_related("tenant").filter(number=int(match.group(1))).first()
+
+
+@role_required(Role.AGENT)
+@require_POST
+def tickets_bulk(request: TenantRequest) -> HttpResponse:
+    """Apply one change to every selected ticket; each ticket succeeds or fails on its own."""
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("tickets:workspace")
+    form = forms.BulkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Select tickets and say what to change."))
+        return redirect(back)
+    data = form.cleaned_data
+    tickets = list(Ticket.objects.select_related("tenant").filter(pk__in=data["tickets"]))
+    target = None
+    if data["action"] == "merge":
+        target = _ticket_by_reference(data["target"])
+        if target is None:
+            messages.error(request, _("There is no ticket %(ref)s.") % {"ref": data["target"]})
+            return redirect(back)
+    done, problems = 0, []
+    for ticket in tickets:
+        try:
+            _bulk_apply(request, ticket, data, target)
+        except ValidationError as error:
+            problems.append(f"{ticket.reference}: {' '.join(error.messages)}")
+        else:
+            done += 1
+    if done:
+        messages.success(
+            request,
+            ngettext("%(count)s ticket changed.", "%(count)s tickets changed.", done)
+            % {"count": done},
+        )
+    for problem in problems:
+        messages.error(request, problem)
+    return redirect(back)
+
+
+def _bulk_apply(request: TenantRequest, ticket: Ticket, data: dict, target: Ticket | None) -> None:
+    action, by = data["action"], request.user
+    if action == "assign":
+        services.ticket_assign(ticket=ticket, agent=data["agent"], by=by, source="bulk")
+    elif action == "status":
+        services.ticket_status_change(ticket=ticket, status=data["status"], by=by, source="bulk")
+    elif action == "priority":
+        services.ticket_update(ticket=ticket, by=by, source="bulk", priority=data["priority"])
+    elif action == "team":
+        services.ticket_assign(
+            ticket=ticket, agent=ticket.assignee, by=by, team=data["team"], source="bulk"
+        )
+    elif action == "merge" and target is not None and ticket.pk != target.pk:
+        services.ticket_merge(source=ticket, target=target, by=by)
 
 
 def _agent_ticket(number: int) -> Ticket:
@@ -51,13 +272,28 @@ def _agent_ticket(number: int) -> Ticket:
     )
 
 
-def _ticket_page(request: TenantRequest, ticket: Ticket, **forms_: object) -> HttpResponse:
+def _ticket_page(
+    request: TenantRequest,
+    ticket: Ticket,
+    collision: list[Message] | None = None,
+    **forms_: object,
+) -> HttpResponse:
+    thread = list(selectors.ticket_thread(ticket=ticket, public_only=False))
+    composer = forms_.get("composer") or forms.ComposerForm(
+        initial={"seen": max((message.pk for message in thread), default=0)}
+    )
+    if collision:
+        composer.data = composer.data.copy()
+        composer.data["seen"] = str(max(message.pk for message in thread))
+        composer.data["confirmed"] = ""
     context = {
+        "collision": collision or [],
+        "merge_form": forms.MergeForm(),
         "ticket": ticket,
-        "thread": selectors.ticket_thread(ticket=ticket, public_only=False),
+        "thread": thread,
         "events": selectors.ticket_events(ticket=ticket)[:50],
         "other_tickets": selectors.requester_other_tickets(ticket=ticket),
-        "composer": forms_.get("composer") or forms.ComposerForm(),
+        "composer": composer,
         "assign_form": forms_.get("assign_form")
         or forms.AssignForm(initial={"assignee": ticket.assignee_id, "team": ticket.team_id}),
         "fields_form": forms_.get("fields_form")
@@ -74,6 +310,7 @@ def _ticket_page(request: TenantRequest, ticket: Ticket, **forms_: object) -> Ht
         "next_statuses": [status for status in Ticket.Status if ticket.can_become(status)],
     }
     status = 400 if any(getattr(f, "errors", None) for f in forms_.values()) else 200
+    status = 409 if collision else status
     return render(request, "tickets/ticket_detail.html", context, status=status)
 
 
@@ -92,6 +329,12 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
     form = forms.ComposerForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
+        newer = []
+        if data["kind"] == "public" and not data["confirmed"] and data["seen"] is not None:
+            newer = services.replies_since(ticket=ticket, seen=data["seen"], by=request.user)
+        if newer:
+            # Someone answered while this agent was writing: show it, keep the draft.
+            return _ticket_page(request, ticket, composer=form, collision=newer)
         try:
             if data["kind"] == "note":
                 services.ticket_note_add(
@@ -169,6 +412,41 @@ def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
         else:
             return redirect(ticket)
     return _ticket_page(request, ticket, fields_form=form)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
+    """Merge this ticket into another one; its conversation moves there."""
+    ticket = _agent_ticket(number)
+    form = forms.MergeForm(request.POST)
+    target = _ticket_by_reference(form.data.get("target", "")) if form.is_valid() else None
+    if target is None:
+        messages.error(request, _("Give the number of the ticket to merge into."))
+        return redirect(ticket)
+    try:
+        services.ticket_merge(source=ticket, target=target, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(ticket)
+    messages.success(
+        request,
+        _("%(source)s was merged into %(target)s.")
+        % {"source": ticket.reference, "target": target.reference},
+    )
+    return redirect(target)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
+    """File the ticket as spam and block its sender."""
+    ticket = _agent_ticket(number)
+    services.ticket_spam_mark(
+        ticket=ticket, by=request.user, block_requester=request.POST.get("block") != "0"
+    )
+    messages.success(request, _("%(ticket)s was filed as spam.") % {"ticket": ticket.reference})
+    return redirect("tickets:workspace")
 
 
 def _download(attachment: Attachment) -> FileResponse:

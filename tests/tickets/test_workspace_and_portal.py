@@ -75,7 +75,8 @@ def test_the_workspace_page_costs_the_same_queries_with_many_tickets(
 ):
     for n in range(30):
         open_ticket(acme, acme_requester, f"Ticket {n}", team=acme_team)
-    with django_assert_max_num_queries(12):
+    # Filter, bulk and navigation choices are a fixed few queries; rows are one query.
+    with django_assert_max_num_queries(20):
         acme_agent_client.get("/workspace/")
 
 
