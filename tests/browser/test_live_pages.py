@@ -46,9 +46,6 @@ async def test_a_ticket_filed_in_the_portal_appears_in_an_agents_open_workspace(
     await expect(workspace.get_by_role("row").filter(has_text="Printer on fire")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="The portal ticket page has no live region yet (being added on main)."
-)
 async def test_an_agents_reply_appears_in_the_customers_open_ticket(
     acme, acme_agent, acme_customer, customers_ticket, open_as
 ):
@@ -62,12 +59,6 @@ async def test_an_agents_reply_appears_in_the_customers_open_ticket(
     await expect(portal.locator("#thread")).to_contain_text("A technician is on the way.")
 
 
-PRESENCE_PENDING = pytest.mark.xfail(
-    strict=True, reason="The ticket page shows no presence yet (being added on main)."
-)
-
-
-@PRESENCE_PENDING
 async def test_two_agents_on_one_ticket_see_each_other_viewing_it(
     acme, acme_agent, other_agent, customers_ticket, open_as
 ):
@@ -78,7 +69,6 @@ async def test_two_agents_on_one_ticket_see_each_other_viewing_it(
     await expect(second.locator("#ticket-presence")).to_contain_text(acme_agent.get_full_name())
 
 
-@PRESENCE_PENDING
 async def test_an_agent_sees_the_other_agent_typing_on_the_same_ticket(
     acme, acme_agent, other_agent, customers_ticket, open_as
 ):
