@@ -42,7 +42,7 @@ async def test_a_ticket_filed_in_the_portal_appears_in_an_agents_open_workspace(
     await portal.get_by_label("Subject").fill("Printer on fire")
     await portal.get_by_label("Describe the problem").fill("Floor 3, next to the coffee machine.")
     await portal.get_by_role("button", name="Send request").click()
-    await expect(portal.get_by_role("status").first).to_contain_text("ACME-1")
+    await expect(portal.get_by_role("heading", level=1)).to_contain_text("ACME-1")
     await expect(workspace.get_by_role("row").filter(has_text="Printer on fire")).to_be_visible()
 
 
