@@ -212,6 +212,28 @@ def celery_worker_process(transactional_db, smtp_sink) -> Iterator[subprocess.Po
     process = _start_worker(smtp_sink.port)
     with _through_redis(process):
         yield process
+        worker_idle()
+
+
+def worker_idle(timeout: float = 30) -> None:
+    """Wait until the worker has taken and finished every queued task.
+
+    A test's data is flushed right after it: a task still running then would lock rows
+    against the flush (a deadlock on a slow machine), or act on the next test's data.
+    """
+    import redis
+    from django.conf import settings
+
+    from helpdesk import background
+
+    background.drain()  # tasks queued after commit by this process's background thread
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    deadline = time.monotonic() + timeout
+    # With acks_late a task stays in kombu's "unacked" hash until it has finished.
+    while time.monotonic() < deadline:
+        if not client.llen(settings.CELERY_TASK_DEFAULT_QUEUE) and not client.hlen("unacked"):
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from django.test import Client
 from helpdesk.asgi import application
 from helpdesk.tenancy import tenant_context
 from integrations.services import api_token_create
-from tests.conftest import client_for
+from tests.conftest import client_for, worker_idle
 from tickets.models import ChatWidget, SocialChannel, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def sink(mail_worker):
     mail_worker.messages.clear()
-    return mail_worker
+    yield mail_worker
+    worker_idle()
 
 
 def acknowledgement_for(sink, address: str):
