@@ -104,18 +104,20 @@ def my_team_ids(*, agent: User) -> list[int]:
 def queue_tickets_base(*, key: str, agent: User, team: Team | None = None) -> QuerySet[Ticket]:
     """The tickets of one built-in queue, unsorted and unfiltered.
 
-    mine: open tickets the agent owns; unassigned: open, nobody's, in the agent's teams;
-    inbox: both (the agent's start page); team: one team's open tickets; pending: tickets
+    mine: open tickets the agent owns; unassigned: open, nobody's, in the agent's teams or
+    in no team yet (routing did not place them, so every agent must see them); inbox: both
+    (the agent's start page); team: one team's open tickets; pending: tickets
     waiting on their requester; all: every ticket (managers); spam: what was marked as spam.
     """
     open_tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
     teams = my_team_ids(agent=agent) if key in ("unassigned", "inbox") else []
     if key == "mine":
         return open_tickets.filter(assignee=agent)
+    waiting = Q(assignee__isnull=True) & (Q(team__in=teams) | Q(team__isnull=True))
     if key == "unassigned":
-        return open_tickets.filter(assignee__isnull=True, team__in=teams)
+        return open_tickets.filter(waiting)
     if key == "inbox":
-        return open_tickets.filter(Q(assignee=agent) | Q(assignee__isnull=True, team__in=teams))
+        return open_tickets.filter(Q(assignee=agent) | waiting)
     if key == "team" and team is not None:
         return open_tickets.filter(team=team)
     if key == "pending":

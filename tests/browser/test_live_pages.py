@@ -28,11 +28,6 @@ def customers_ticket(acme, acme_customer) -> Ticket:
         return services.ticket_open(requester=requester, subject="VPN drops", channel="portal")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Portal tickets get no team, and the workspace lists only an agent's own tickets "
-    "and their teams' unassigned ones: the page re-fetches, but the row is not in it.",
-)
 async def test_a_ticket_filed_in_the_portal_appears_in_an_agents_open_workspace(
     acme, acme_team, acme_agent, acme_customer, open_as
 ):
