@@ -491,6 +491,8 @@ class TicketEvent(TenantOwned):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         NOTIFIED = "notified", _("Requester notified")
         FOLLOW_UP = "follow_up", _("Follow-up created")
+        SLA_WARNED = "sla_warned", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind)
