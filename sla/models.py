@@ -17,8 +17,8 @@ from tickets.models import Ticket
 class BusinessCalendar(TenantOwned):
     """When a desk works: weekly hours in one time zone minus holidays, or around the clock.
 
-    The calendar with an empty region is the desk's default; a region's own calendar applies to
-    tickets of that region (global operations).
+    A policy may name its calendar; otherwise a region's own calendar applies to tickets of that
+    region (global operations), else the desk's default.
     """
 
     name = models.CharField(_("name"), max_length=80)
@@ -26,7 +26,12 @@ class BusinessCalendar(TenantOwned):
         _("region"),
         max_length=40,
         blank=True,
-        help_text=_("Tickets of this region use this calendar. Empty: the desk's default."),
+        help_text=_("Tickets of this region use this calendar (unless their policy names one)."),
+    )
+    is_default = models.BooleanField(
+        _("desk default"),
+        default=False,
+        help_text=_("Used for tickets whose region and policy name no calendar."),
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, validators=[validate_time_zone], help_text=TIME_ZONE_HELP
@@ -50,9 +55,16 @@ class BusinessCalendar(TenantOwned):
     class Meta:
         verbose_name = _("business calendar")
         verbose_name_plural = _("business calendars")
-        ordering = ["region", "name"]
+        ordering = ["-is_default", "region", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "region"], name="calendar_region_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "region"],
+                condition=~models.Q(region=""),
+                name="calendar_region_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant"], condition=models.Q(is_default=True), name="one_default_calendar"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -56,7 +56,7 @@ class SlaConfig:
     time_zone: str
     policies: tuple[CompiledPolicy, ...]
     calendars: dict[int, Calendar]
-    region_calendars: dict[str, int]  # case-folded region ("" for the default) -> calendar id
+    region_calendars: dict[str, int]  # case-folded region ("": the desk default) -> calendar id
     by_pk: dict[int, CompiledPolicy] = field(default_factory=dict)
 
     def policy(self, pk: int | None) -> CompiledPolicy | None:
@@ -111,7 +111,10 @@ def _compile(tenant_id: int) -> SlaConfig:
     regions = {}
     for calendar in BusinessCalendar.objects.prefetch_related("working_hours", "holidays"):
         calendars[calendar.pk] = _pure_calendar(calendar)
-        regions[calendar.region.casefold()] = calendar.pk
+        if calendar.region:
+            regions[calendar.region.casefold()] = calendar.pk
+        if calendar.is_default:
+            regions[""] = calendar.pk
     policies = []
     for policy in SlaPolicy.objects.filter(is_active=True).prefetch_related("targets"):
         targets = {

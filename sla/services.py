@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +36,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from helpdesk import background, live
 from sla import business_time, signals
@@ -465,3 +466,68 @@ def clock_notification_send(*, clock_id: int, what: str) -> None:
             ).send()
         setattr(clock, field, timezone.now())
         clock.save(update_fields=[field])
+
+
+# --- set-up --------------------------------------------------------------------------------
+
+HOUR = 60
+DAY = 24 * HOUR
+# (first response, resolution) in minutes of the policy's calendar, per priority.
+DEFAULT_TARGETS = {
+    Ticket.Priority.CRITICAL: (1 * HOUR, 1 * DAY),
+    Ticket.Priority.HIGH: (4 * HOUR, 2 * DAY),
+    Ticket.Priority.MEDIUM: (1 * DAY, 5 * DAY),
+    Ticket.Priority.LOW: (2 * DAY, 10 * DAY),
+}
+CRITICAL_UPDATE_MINUTES = 2 * HOUR
+
+
+@transaction.atomic
+def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
+    """Give a desk without SLA policies the standard set-up; False if it has policies already.
+
+    Enterprise customers get the targets around the clock; everyone else in office hours
+    (Monday to Friday 09:00-17:00 in `time_zone`, minus the country's public holidays). Next
+    replies share the first-response target; critical tickets need an update every two hours.
+    """
+    from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
+    from sla.selectors import sla_config_forget
+
+    if SlaPolicy.objects.exists():
+        return False
+    office = BusinessCalendar.objects.filter(is_default=True).first()
+    if office is None:
+        office = BusinessCalendar.objects.create(
+            name=str(_("Office hours")), time_zone=time_zone, is_default=True,
+            holiday_country=holiday_country,
+        )  # fmt: skip
+        WorkingHours.objects.bulk_create(
+            WorkingHours(calendar=office, weekday=day, start=time(9), end=time(17))
+            for day in range(5)
+        )
+    around_the_clock = BusinessCalendar.objects.create(
+        name=str(_("Around the clock")), time_zone=time_zone, always_open=True
+    )
+    enterprise = SlaPolicy.objects.create(
+        name=str(_("Enterprise (24/7)")), position=10, calendar=around_the_clock,
+        conditions={"field": "customer_segment", "op": "is", "value": "enterprise"},
+    )  # fmt: skip
+    standard = SlaPolicy.objects.create(name=str(_("Standard (business hours)")), position=20)
+    SlaTarget.objects.bulk_create(
+        SlaTarget(
+            policy=policy,
+            priority=priority,
+            first_response_minutes=response,
+            next_reply_minutes=response,
+            resolution_minutes=resolution,
+            periodic_update_minutes=(
+                CRITICAL_UPDATE_MINUTES
+                if policy is enterprise and priority == Ticket.Priority.CRITICAL
+                else None
+            ),
+        )
+        for policy in (enterprise, standard)
+        for priority, (response, resolution) in DEFAULT_TARGETS.items()
+    )
+    sla_config_forget()
+    return True

@@ -26,7 +26,9 @@ def _fresh_sla_config():
 @pytest.fixture
 def office_hours(acme):
     """The desk's default calendar: Monday to Friday, 09:00-17:00 Europe/Berlin."""
-    calendar = BusinessCalendarFactory(tenant=acme, name="Berlin office", time_zone="Europe/Berlin")
+    calendar = BusinessCalendarFactory(
+        tenant=acme, name="Berlin office", time_zone="Europe/Berlin", is_default=True
+    )
     for weekday in range(5):
         WorkingHoursFactory(
             tenant=acme, calendar=calendar, weekday=weekday, start=time(9), end=time(17)

@@ -29,7 +29,7 @@ def inline(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
 
 def calendar_form(**fields: str) -> dict[str, str]:
     return {
-        "name": "Berlin office", "region": "", "time_zone": "Europe/Berlin",
+        "name": "Berlin office", "region": "", "is_default": "on", "time_zone": "Europe/Berlin",
         "holiday_country": "", "holiday_subdivision": "", **fields,
         **inline("holidays", []),
     }  # fmt: skip

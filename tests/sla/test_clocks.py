@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from helpdesk.tenancy import tenant_context
+from sla import services as sla_services
 from sla.models import Holiday, SlaClock
 from sla.selectors import business_hours_inside, ticket_clocks
 from tests.factories import (
@@ -268,3 +269,17 @@ def test_tickets_of_a_desk_without_policies_run_no_clocks(acme, requester):
     with tenant_context(acme):
         assert not SlaClock.objects.filter(ticket=ticket).exists()
     assert ticket.status == Ticket.Status.NEW
+
+
+def test_the_standard_set_up_runs_enterprise_tickets_around_the_clock(acme, requester):
+    with tenant_context(acme):
+        assert sla_services.sla_defaults_create(time_zone="Europe/Berlin", holiday_country="DE")
+        assert not sla_services.sla_defaults_create(time_zone="Europe/Berlin")
+        requester.organization = OrganizationFactory(tenant=acme, tier="enterprise")
+        requester.save()
+    saturday_night = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
+    enterprise = open_ticket(acme, requester, saturday_night, priority="critical")
+    standard = open_ticket(acme, ContactFactory(tenant=acme), saturday_night, priority="critical")
+    assert clock(acme, enterprise, "first_response").due_at == saturday_night + HOUR
+    assert clock(acme, enterprise, "periodic_update").due_at == saturday_night + 2 * HOUR
+    assert clock(acme, standard, "first_response").due_at == MONDAY_9 + HOUR
