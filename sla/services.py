@@ -34,6 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -337,39 +338,41 @@ def clocks_sweep(*, now: datetime, batch: int | None = None) -> tuple[int, int]:
     """Record the warnings and breaches of the active tenant whose time has come.
 
     Claims clocks with SKIP LOCKED, so several workers sweep at once without recording anything
-    twice; reads only the indexed warn/due columns, so the work follows what is due.
+    twice; reads only the indexed warn/due columns, so the work follows what is due. Runs in
+    the caller's transaction (the task's tenant context): a tenant with nothing due costs one
+    query.
     """
     batch = batch or settings.SLA_SWEEP_BATCH
     warned = breached = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             clocks = list(
                 SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=State.RUNNING, warned_at__isnull=True, warn_at__lte=now)
-                .order_by("warn_at")[:batch]
-            )
-            for clock in clocks:
-                clock.warned_at = clock.warn_at
-            SlaClock.objects.bulk_update(clocks, ["warned_at"])
-            _publish(clocks, "warned", now)
-        warned += len(clocks)
-        if len(clocks) < batch:
-            break
-    while True:
-        with transaction.atomic():
-            clocks = list(
-                SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(state=State.RUNNING, breached_at__isnull=True, due_at__lte=now)
+                .filter(
+                    Q(warned_at__isnull=True, warn_at__lte=now)
+                    | Q(breached_at__isnull=True, due_at__lte=now),
+                    state=State.RUNNING,
+                )
                 .order_by("due_at")[:batch]
             )
-            for clock in clocks:
-                clock.breached_at = clock.due_at
-            SlaClock.objects.bulk_update(clocks, ["breached_at"])
-            _publish(clocks, "breached", now)
-        breached += len(clocks)
+            due = {
+                "warned": [c for c in clocks if c.warned_at is None and c.warn_at <= now],
+                "breached": [c for c in clocks if c.breached_at is None and c.due_at <= now],
+            }
+            for what, moment, mark in (("warned", "warn_at", "warned_at"),
+                                       ("breached", "due_at", "breached_at")):  # fmt: skip
+                if not due[what]:
+                    continue
+                # The recorded instant is the warning or due time itself, exact for reports.
+                SlaClock.objects.filter(pk__in=[clock.pk for clock in due[what]]).update(
+                    **{mark: F(moment)}
+                )
+                for clock in due[what]:
+                    setattr(clock, mark, getattr(clock, moment))
+                _publish(due[what], what, now)
+        warned, breached = warned + len(due["warned"]), breached + len(due["breached"])
         if len(clocks) < batch:
-            break
-    return warned, breached
+            return warned, breached
 
 
 def _breaches_record(clocks: list[SlaClock], now: datetime) -> None:
@@ -398,40 +401,50 @@ def _publish(clocks: list[SlaClock], what: str, now: datetime) -> None:
         )
         for clock in clocks
     )
+    tenant_id = clocks[0].tenant_id
+    live.publish_all_on_commit(
+        live.Event(
+            tenant_id,
+            f"sla.{what}",
+            (live.tenant_group(tenant_id), live.ticket_group(tenant_id, clock.ticket_id)),
+            {"ticket": clock.ticket_id, "clock": clock.pk, "metric": clock.metric},
+        )
+        for clock in clocks
+    )
+    # One mail task for the batch: hundreds of breaches at once must not queue hundreds of
+    # tasks ahead of the next sweep.
+    transaction.on_commit(_notify_later(tenant_id, [clock.pk for clock in clocks], what))
     signal = signals.sla_warned if what == "warned" else signals.sla_breached
     for clock in clocks:
-        event = live.tenant_event(
-            clock.tenant_id, f"sla.{what}", ticket=clock.ticket_id, clock=clock.pk,
-            metric=clock.metric,
-        )  # fmt: skip
-        ticket_group = live.ticket_group(clock.tenant_id, clock.ticket_id)
-        live.publish_on_commit(
-            live.Event(clock.tenant_id, event.type, (*event.groups, ticket_group), event.ids)
-        )
-        transaction.on_commit(_notify_later(clock.tenant_id, clock.pk, what))
         # In the recording transaction: an escalation raised for it commits with it, or not at all.
         signal.send(sender=SlaClock, clock=clock)
 
 
-def _notify_later(tenant_id: int, clock_id: int, what: str) -> Callable[[], None]:
-    from sla.tasks import send_clock_notification as send_clock_notification_task
+def _notify_later(tenant_id: int, clock_ids: list[int], what: str) -> Callable[[], None]:
+    from sla.tasks import send_clock_notifications as send_clock_notifications_task
 
     def queue() -> None:
         background.submit(
-            _queue_notification, send_clock_notification_task, tenant_id, clock_id, what
+            _queue_notification, send_clock_notifications_task, tenant_id, clock_ids, what
         )
 
     return queue
 
 
-def _queue_notification(task: Any, tenant_id: int, clock_id: int, what: str) -> None:
+def _queue_notification(task: Any, tenant_id: int, clock_ids: list[int], what: str) -> None:
     try:
-        task.delay(tenant_id, clock_id, what)
+        task.delay(tenant_id, clock_ids, what)
     except Exception:  # kombu and redis raise many kinds; none may break a recorded breach
-        logger.warning("could not queue the SLA %s mail of clock %s", what, clock_id)
+        logger.warning("could not queue the SLA %s mail of clocks %s", what, clock_ids)
 
 
 # --- mail ---------------------------------------------------------------------------------
+
+
+def clock_notifications_send(*, clock_ids: Iterable[int], what: str) -> None:
+    """Mail each clock's warning or breach to its ticket's assignee and team leads, once."""
+    for clock_id in clock_ids:
+        clock_notification_send(clock_id=clock_id, what=what)
 
 
 def clock_notification_send(*, clock_id: int, what: str) -> None:

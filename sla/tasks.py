@@ -23,14 +23,14 @@ def sweep() -> None:
 
 
 @shared_task(
-    name="sla.send_clock_notification",
+    name="sla.send_clock_notifications",
     autoretry_for=(AnymailError, SMTPException, OSError),
     retry_backoff=True,
     max_retries=12,
 )
-def send_clock_notification(tenant_id: int, clock_id: int, what: str) -> None:
-    """Mail one clock's warning or breach to its ticket's owner and team lead (once)."""
-    from sla.services import clock_notification_send
+def send_clock_notifications(tenant_id: int, clock_ids: list[int], what: str) -> None:
+    """Mail clocks' warnings or breaches to their tickets' owners and team leads (once each)."""
+    from sla.services import clock_notifications_send
 
     with tenant_context(tenant_id):
-        clock_notification_send(clock_id=clock_id, what=what)
+        clock_notifications_send(clock_ids=clock_ids, what=what)
