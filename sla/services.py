@@ -20,8 +20,12 @@ What each metric means (the ticket services call these hooks inside their own tr
   ticket's clocks as they are.
 
 Warnings and breaches are recorded once each by the sweep (or by a late fulfilment the sweep has
-not seen yet): an event on the ticket, a live `sla.warned` / `sla.breached`, mail to the assignee
-and the team lead, and the signals `sla.signals.sla_warned` / `sla_breached`.
+not seen yet), at the warning or due instant itself (`warned_at`, `breached_at`): an event on the
+ticket (`sla_warned` / `sla_breached` with clock, metric and target), a live `sla.warned` /
+`sla.breached` to the ticket's group (and one per batch, listing the tickets, to the tenant's
+staff), mail to the assignee and the team leads, and the signals `sla.signals.sla_warned` /
+`sla_breached`, sent inside the recording transaction. A clock row stays as the record for
+reports: target, business minutes used, paused time, fulfilled / breached instants.
 """
 
 from __future__ import annotations
@@ -402,14 +406,24 @@ def _publish(clocks: list[SlaClock], what: str, now: datetime) -> None:
         for clock in clocks
     )
     tenant_id = clocks[0].tenant_id
+    # Each ticket's own group hears of its clock; the staff's tenant group hears once per
+    # batch (a sweep can record hundreds at once, and each send costs the sender time).
+    tenant_event = live.tenant_event(
+        tenant_id, f"sla.{what}", tickets=sorted({clock.ticket_id for clock in clocks})
+    )
     live.publish_all_on_commit(
-        live.Event(
-            tenant_id,
-            f"sla.{what}",
-            (live.tenant_group(tenant_id), live.ticket_group(tenant_id, clock.ticket_id)),
-            {"ticket": clock.ticket_id, "clock": clock.pk, "metric": clock.metric},
-        )
-        for clock in clocks
+        [
+            tenant_event,
+            *(
+                live.Event(
+                    tenant_id,
+                    f"sla.{what}",
+                    (live.ticket_group(tenant_id, clock.ticket_id),),
+                    {"ticket": clock.ticket_id, "clock": clock.pk, "metric": clock.metric},
+                )
+                for clock in clocks
+            ),
+        ]
     )
     # One mail task for the batch: hundreds of breaches at once must not queue hundreds of
     # tasks ahead of the next sweep.
