@@ -106,3 +106,13 @@ def test_the_ticket_page_shows_the_business_time_left(acme, acme_agent_client, s
         page = acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
     assertContains(page, "First response")
     assertContains(page, "3 h 00 min business time left")
+
+
+def test_another_desks_admin_does_not_see_or_open_this_desks_policies(
+    acme, globex_admin_client, standard_policy
+):
+    listing = globex_admin_client.get("/admin/sla/slapolicy/")
+    assert listing.status_code == 200
+    assert "Standard" not in listing.content.decode()
+    response = globex_admin_client.get(f"/admin/sla/slapolicy/{standard_policy.pk}/change/")
+    assert response.status_code == 302  # admin's "does not exist" redirect, nothing shown

@@ -228,3 +228,17 @@ def test_a_real_worker_and_beat_record_the_warning_and_breach_once_and_mail_them
     subjects = sorted(str(m["Subject"]) for m in mails if "SLA" in str(m["Subject"]))
     assert len(subjects) == 2
     assert all(ticket.reference in subject for subject in subjects)
+
+
+def test_a_sweep_records_everything_due_even_beyond_one_batch(acme, acme_agent, high_ticket):
+    with time_machine.travel(MONDAY_9, tick=False), tenant_context(acme):
+        other = services.ticket_open(
+            requester=high_ticket.requester, subject="Also down", channel="email",
+            priority="high",
+        )  # fmt: skip
+    with time_machine.travel(MONDAY_9 + 4 * HOUR, tick=False), tenant_context(acme):
+        assert clocks_sweep(now=timezone.now(), batch=1) == (2, 2)
+    assert sla_events(acme, other) == [
+        ("sla_warned", "first_response"),
+        ("sla_breached", "first_response"),
+    ]
