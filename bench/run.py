@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -287,17 +287,21 @@ class Bench:
 
         from helpdesk.models import Tenant
         from helpdesk.tenancy import tenant_context
+        from sla.models import SlaPolicy
         from tickets import services
         from tickets.models import Contact, Team
 
         count = self.args.intake
         tenant = Tenant.objects.get(slug="bench001")
         with tenant_context(tenant):
-            requester = Contact.objects.order_by("pk").first()
+            # A standard-tier requester: the business-hours policy, two clocks a ticket.
+            requester = Contact.objects.filter(organization__tier="standard").order_by("pk")[0]
             team = Team.objects.order_by("pk").first()
+            policy_id = SlaPolicy.objects.get(position=20).pk
 
         # Baseline: PostgreSQL alone inserting the same rows ticket_open writes (counter,
-        # ticket, first message, created event, acknowledgement), one transaction each.
+        # ticket, first message, created event, acknowledgement, SLA clocks), one
+        # transaction each.
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             started = time.perf_counter()
             for n in range(count):
@@ -336,6 +340,17 @@ class Bench:
                         " recipient, skipped_reason, expected_response_at, created_at, attempts)"
                         " VALUES (%s, %s, 'email', %s, '', now() + interval '1 day', now(), 0)",
                         [tenant.pk, ticket_id, requester.email],
+                    )
+                    # Its SLA clocks (first response and resolution of a medium ticket).
+                    conn.execute(
+                        "INSERT INTO sla_slaclock (tenant_id, ticket_id, metric, state,"
+                        " policy_id, priority, target_minutes, warn_percent, started_at,"
+                        " resumed_at, elapsed_minutes, paused_seconds, due_at, warn_at)"
+                        " VALUES (%s, %s, 'first_response', 'running', %s, 'medium', 1440, 75,"
+                        " now(), now(), 0, 0, now() + interval '1 day', now() + interval '18 h'),"
+                        " (%s, %s, 'resolution', 'running', %s, 'medium', 7200, 75, now(),"
+                        " now(), 0, 0, now() + interval '5 days', now() + interval '90 h')",
+                        [tenant.pk, ticket_id, policy_id] * 2,
                     )
             raw_rate = count / (time.perf_counter() - started)
         self.add(Figure("intake: raw SQL insert", raw_rate, "tickets/s", higher_is_better=True))
@@ -687,6 +702,145 @@ class Bench:
         delivered = sum(1 for value in commit if value != float("inf")) / len(commit)
         self.add(Figure("live updates delivered", delivered * 100, "%", higher_is_better=True))
 
+    # --- SLA enforcement ----------------------------------------------------------------------
+
+    def _make_due(self, count: int, due: Callable[[int], object]) -> list[tuple[int, int]]:
+        """Make `count` running clocks, spread over the tenants, due at `due(n)`."""
+        from django.utils import timezone
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from sla.models import SlaClock
+
+        tenants = list(Tenant.objects.filter(slug__startswith="bench").order_by("pk"))
+        share = -(-count // len(tenants))
+        chosen: list[tuple[int, int]] = []
+        for tenant in sorted(tenants, key=lambda t: t.slug != "bench001"):  # tops up first
+            with tenant_context(tenant):
+                want = min(share, count - len(chosen))
+                ids = list(
+                    SlaClock.objects.filter(state="running", breached_at=None)
+                    .order_by("-due_at")
+                    .values_list("pk", flat=True)[:want]
+                )
+                for pk in ids:
+                    SlaClock.objects.filter(pk=pk).update(
+                        warned_at=timezone.now(), due_at=due(len(chosen))
+                    )
+                    chosen.append((tenant.pk, pk))
+        return chosen
+
+    def _breach_times(self, chosen: list[tuple[int, int]]) -> dict[int, float]:
+        """Seconds from each chosen clock's due time to its breach event (missing: none yet)."""
+        from helpdesk.tenancy import tenant_context
+        from sla.models import SlaClock
+        from tickets.models import TicketEvent
+
+        late: dict[int, float] = {}
+        for tenant_id in sorted({tenant_id for tenant_id, _pk in chosen}):
+            ids = [pk for t, pk in chosen if t == tenant_id]
+            with tenant_context(tenant_id):
+                due = dict(SlaClock.objects.filter(pk__in=ids).values_list("pk", "due_at"))
+                for clock, at in TicketEvent.objects.filter(
+                    kind="sla_breached", data__clock__in=ids
+                ).values_list("data__clock", "created_at"):
+                    late[clock] = (at - due[clock]).total_seconds()
+        return late
+
+    def sla(self) -> None:
+        """One sweep's time with N clocks due, and breach latency from a real worker + beat."""
+        import tempfile
+
+        from django.conf import settings
+        from django.db import connection
+        from django.utils import timezone
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from sla.models import SlaClock
+        from sla.tasks import sweep
+        from tickets import services
+        from tickets.models import Contact
+
+        running = 0
+        for tenant_id in Tenant.objects.filter(slug__startswith="bench").values_list(
+            "pk", flat=True
+        ):
+            with tenant_context(tenant_id):
+                running += SlaClock.objects.filter(state="running").count()
+        started = time.perf_counter()
+        sweep()
+        idle = (time.perf_counter() - started) * 1000
+        count = self.args.sla_due
+        chosen = self._make_due(count, lambda n: timezone.now() - timedelta(seconds=1))
+        started = time.perf_counter()
+        sweep()
+        busy = (time.perf_counter() - started) * 1000
+        recorded = len(self._breach_times(chosen))
+        self.add(
+            Figure(
+                f"sla: one sweep, {len(chosen):,} of {running:,} running clocks due",
+                busy,
+                "ms",
+                baseline=idle,
+                baseline_name="sweep with none due",
+                target="< 1000 ms",
+            )
+        )
+        if recorded != len(chosen):
+            raise RuntimeError(f"the sweep recorded {recorded} of {len(chosen)} breaches")
+
+        # A real worker with beat sweeping every SLA_SWEEP_SECONDS while intake runs: how late
+        # after its due time is each breach recorded?
+        interval = settings.SLA_SWEEP_SECONDS
+        env = {**self.env, "EMAIL_URL": "dummymail://", "CONN_MAX_AGE": "0"}
+        schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
+        from helpdesk.celery import app
+
+        with app.connection_for_write() as conn:  # the first sweep's mail: not this figure's
+            conn.default_channel.queue_purge("helpdesk-bench")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "--beat",
+             "--schedule", str(schedule), "-Q", "helpdesk-bench", "--concurrency", "2",
+             "--loglevel", "WARNING", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            time.sleep(5)  # beat's first sweep has run
+            spread = 2 * interval
+            chosen = self._make_due(
+                200, lambda n: timezone.now() + timedelta(seconds=1 + spread * n / 200)
+            )
+            tenant = Tenant.objects.get(slug="bench001")
+            with tenant_context(tenant):
+                requester = Contact.objects.order_by("pk")[0]
+            deadline = time.monotonic() + spread + interval + 30
+            opened = 0
+            while time.monotonic() < deadline:
+                with tenant_context(tenant):
+                    services.ticket_open(
+                        requester=requester, subject=f"During sweep {opened}", channel="api"
+                    )
+                opened += 1
+                if opened % 50 == 0 and len(self._breach_times(chosen)) == len(chosen):
+                    break
+            late = self._breach_times(chosen)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            connection.close()
+        samples = [late.get(pk, float("inf")) * 1000 for _tenant, pk in chosen]
+        for label, share in (("p50", 0.5), ("p99", 0.99)):
+            self.add(
+                Figure(
+                    f"sla: breach recorded after due {label}, sweep every {interval:g} s,"
+                    f" {opened} tickets opened meanwhile",
+                    percentile(samples, share),
+                    "ms",
+                    target=f"p99 ≤ {(interval + 2) * 1000:,.0f} ms" if label == "p99" else "",
+                )
+            )
+
     # --- output -----------------------------------------------------------------------------
 
     def report(self, started: float) -> None:
@@ -739,7 +893,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="page requests per figure")
     parser.add_argument("--sockets", type=int, default=100)
     parser.add_argument("--events", type=int, default=100)
-    parser.add_argument("--only", nargs="*", default=["intake", "pages", "live"])
+    parser.add_argument("--sla-due", type=int, default=1000, help="clocks due in one sweep")
+    parser.add_argument("--only", nargs="*", default=["intake", "pages", "live", "sla"])
     args = parser.parse_args()
     default_tenants, default_tickets = SIZES[args.size]
     args.tenants = args.tenants or default_tenants

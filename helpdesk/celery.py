@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "task": "tickets.acknowledgement_sweep",
         "schedule": timedelta(seconds=30),
     },
+    # SLA warnings and breaches: indexed due columns, swept every few seconds.
+    "sla-sweep": {
+        "task": "sla.sweep",
+        "schedule": timedelta(seconds=float(os.environ.get("SLA_SWEEP_SECONDS", "5"))),
+    },
     "poll-mailboxes": {
         "task": "integrations.poll_mailboxes",
         "schedule": timedelta(seconds=float(os.environ.get("MAILBOX_POLL_SECONDS", "60"))),

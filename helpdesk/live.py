@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -176,6 +176,12 @@ class _Sender:
         self._pending.add(future)
         future.add_done_callback(self._done)
 
+    def submit_all(self, events: tuple[Event, ...]) -> None:
+        """Send many events one after another in one coroutine (one connection, not hundreds)."""
+        future = asyncio.run_coroutine_threadsafe(_send_all(events), self._running_loop())
+        self._pending.add(future)
+        future.add_done_callback(self._done)
+
     def _done(self, future: concurrent.futures.Future[None]) -> None:
         self._pending.discard(future)
         if not future.cancelled() and future.exception() is not None:
@@ -204,6 +210,14 @@ async def _send(event: Event) -> None:
     )
 
 
+async def _send_all(events: tuple[Event, ...]) -> None:
+    for event in events:
+        try:
+            await _send(event)
+        except Exception as error:  # one lost nudge must not lose the ones after it
+            logger.warning("live update not delivered: %r", error)
+
+
 _sender = _Sender()
 
 
@@ -215,6 +229,11 @@ def publish(event: Event) -> None:
 def publish_on_commit(event: Event) -> None:
     """Publish `event` once the current transaction commits (never for a rolled-back change)."""
     transaction.on_commit(functools.partial(publish, event))
+
+
+def publish_all_on_commit(events: Iterable[Event]) -> None:
+    """Publish many events after commit, in order and one at a time (a sweep's breaches)."""
+    transaction.on_commit(functools.partial(_sender.submit_all, tuple(events)))
 
 
 def header(scope: dict[str, Any], name: bytes) -> str:

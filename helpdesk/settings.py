@@ -227,6 +227,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# How often beat sweeps SLA clocks for warnings and breaches, and how many one claim takes.
+SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=5)
+SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=500)
 
 LOGGING = {
     "version": 1,

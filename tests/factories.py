@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 import factory
@@ -9,6 +10,7 @@ from factory.django import DjangoModelFactory
 
 from helpdesk.models import Domain, Membership, Tenant, User
 from helpdesk.tenancy import Role, tenant_context
+from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
 from tickets.models import Contact, Organization, Team, TeamMember, Ticket
 
 
@@ -108,3 +110,37 @@ class TicketFactory(TenantOwnedFactory):
     subject = factory.Sequence(lambda n: f"Problem number {n}")
     requester = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
     channel = Ticket.Channel.PORTAL
+
+
+class BusinessCalendarFactory(TenantOwnedFactory):
+    class Meta:
+        model = BusinessCalendar
+
+    name = factory.Sequence(lambda n: f"Calendar {n}")
+    time_zone = "Europe/Berlin"
+
+
+class WorkingHoursFactory(TenantOwnedFactory):
+    class Meta:
+        model = WorkingHours
+
+    calendar = factory.SubFactory(BusinessCalendarFactory, tenant=factory.SelfAttribute("..tenant"))
+    weekday = 0
+    start = time(9)
+    end = time(17)
+
+
+class SlaPolicyFactory(TenantOwnedFactory):
+    class Meta:
+        model = SlaPolicy
+
+    name = factory.Sequence(lambda n: f"Policy {n}")
+
+
+class SlaTargetFactory(TenantOwnedFactory):
+    class Meta:
+        model = SlaTarget
+
+    policy = factory.SubFactory(SlaPolicyFactory, tenant=factory.SelfAttribute("..tenant"))
+    priority = Ticket.Priority.MEDIUM
+    first_response_minutes = 60

@@ -576,6 +576,8 @@ class TicketEvent(TenantOwned):
         MERGED = "merged", _("Merged")
         SPAM = "spam", _("Marked as spam")
         MENTIONED = "mentioned", _("Agent mentioned")
+        SLA_WARNED = "sla_warned", _("SLA warning")
+        SLA_BREACHED = "sla_breached", _("SLA breached")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from helpdesk import background, live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
+from sla import services as sla_services
 from tickets.models import (
     Acknowledgement,
     Attachment,
@@ -451,15 +452,21 @@ def _ticket_create(
         source=str(channel), data={}, tenant_id=ticket.tenant_id,
     )  # fmt: skip
     via, recipient, reason = _acknowledgement_plan(ticket, requester, auto_submitted)
+    clocks = (
+        []  # spam is filed closed: no promise runs against it
+        if ticket.is_spam
+        else sla_services.clocks_for_new_ticket(ticket=ticket, first_message_text=description)
+    )
     ack = Acknowledgement(
         ticket=ticket,
         via=via,
         recipient=recipient,
         skipped_reason=reason,
-        expected_response_at=ticket.created_at + first_response_target(ticket.priority),
+        expected_response_at=sla_services.first_response_due(clocks)
+        or ticket.created_at + first_response_target(ticket.priority),
         tenant_id=ticket.tenant_id,
     )
-    _insert_new_ticket(ticket, message, event, ack)
+    _insert_new_ticket(ticket, message, event, ack, *clocks)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
@@ -485,9 +492,11 @@ def _insert_values(obj: Any, link: str | None) -> tuple[str, str, list[Any]]:
 
 
 def _insert_new_ticket(
-    ticket: Ticket, message: Message, event: TicketEvent, ack: Acknowledgement
+    ticket: Ticket, message: Message, event: TicketEvent, ack: Acknowledgement, *more: Any
 ) -> None:
     """Insert a new ticket with its number, first message, event and acknowledgement at once.
+
+    `more` are further rows of the ticket (its SLA clocks), linked by their `ticket_id`.
 
     One statement instead of five: the busiest write path of the desk (every channel's
     intake) costs one round trip instead of five, and the INSERTs are still generated from
@@ -498,7 +507,8 @@ def _insert_new_ticket(
     counter = TicketCounter._meta.db_table
     ticket_cols, ticket_vals, ticket_params = _insert_values(ticket, "number")
     parts, params = [], []
-    for alias, obj in (("m", message), ("e", event), ("a", ack)):
+    extra = [(f"x{n}", obj) for n, obj in enumerate(more)]
+    for alias, obj in (("m", message), ("e", event), ("a", ack), *extra):
         cols, vals, values = _insert_values(obj, "ticket_id")
         # Names come from model metadata; every value is a parameter.
         parts.append(
@@ -513,7 +523,10 @@ def _insert_new_ticket(
         f" t AS (INSERT INTO {q(Ticket._meta.db_table)} ({ticket_cols}, number)"
         f" SELECT {ticket_vals}, n.last_number FROM n RETURNING id, number), "
         + ", ".join(parts)
-        + " SELECT t.id, t.number, m.id, e.id, a.id FROM t, m, e, a"
+        + " SELECT t.id, t.number, m.id, e.id, a.id"
+        + "".join(f", {alias}.id" for alias, _obj in extra)
+        + " FROM t, m, e, a"
+        + "".join(f", {alias}" for alias, _obj in extra)
     )
     connection.ensure_connection()
     # Server-side binding: this long statement is then parsed by psycopg once and prepared
@@ -521,10 +534,12 @@ def _insert_new_ticket(
     with psycopg.Cursor(connection.connection) as cursor:
         # The counter row stays locked until commit: concurrent tickets never share a number.
         cursor.execute(sql, [ticket.tenant_id, *ticket_params, *params])
-        ticket.pk, ticket.number, message.pk, event.pk, ack.pk = cursor.fetchone()
-    for obj in (ticket, message, event, ack):
+        ticket.pk, ticket.number, message.pk, event.pk, ack.pk, *ids = cursor.fetchone()
+    for obj, pk in zip(more, ids, strict=True):
+        obj.pk = pk
+    for obj in (ticket, message, event, ack, *more):
         obj._state.adding, obj._state.db = False, connection.alias
-    for obj in (message, event, ack):
+    for obj in (message, event, ack, *more):
         obj.ticket_id = ticket.pk
 
 
@@ -550,6 +565,7 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str)
     elif old in (Ticket.Status.SOLVED,):
         ticket.solved_at = None
     _event(ticket, TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status)
+    sla_services.clocks_status_record(ticket=ticket, old=old, now=now)
 
 
 @transaction.atomic
@@ -618,6 +634,7 @@ def ticket_reply_add(
         references=references,
     )
     if by_agent:
+        sla_services.clocks_reply_record(ticket=ticket, message=message)
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
         _event(ticket, TicketEvent.Kind.REPLIED, actor=author_user, source=str(channel))
@@ -640,6 +657,7 @@ def ticket_reply_add(
         elif ticket.status in (Ticket.Status.PENDING, Ticket.Status.ON_HOLD):
             # The requester answered: the ball is back with the desk.
             _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+        sla_services.clocks_reply_record(ticket=ticket, message=message)
     ticket.save()
     _changed(ticket, "ticket.replied")
     return message
@@ -900,6 +918,7 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
         return ticket
     ticket.full_clean(exclude=["requester", "tenant"])
     ticket.save()
+    sla_services.clocks_policy_apply(ticket=ticket)
     _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
     _changed(ticket)
     return ticket

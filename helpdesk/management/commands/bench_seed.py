@@ -222,9 +222,53 @@ class Command(BaseCommand):
             " t.created_at + interval '2 seconds', 1"
             " FROM tickets_ticket t JOIN tickets_contact c ON c.id = t.requester_id"
         )
+        _seed_sla(cursor, tenant_id)
         if desk.index == 0:
             role = Role.ADMIN  # one admin on the first desk, for looking around in admin
             cursor.execute(
                 "UPDATE helpdesk_membership SET role = %s WHERE user_id = %s",
                 [role, agent_ids[-1]],
             )
+
+
+def _seed_sla(cursor: Any, tenant_id: int) -> None:
+    """The standard SLA policies, and first-response and resolution clocks for open tickets.
+
+    The open tickets are weeks old, so their real due times would all be long past; the clocks
+    get due times spread over the next 30 days instead, so a sweep finds nothing due until a
+    benchmark makes some clocks due on purpose.
+    """
+    from sla.services import DEFAULT_TARGETS, sla_defaults_create
+
+    sla_defaults_create(time_zone="UTC")
+    minutes = " ".join(
+        f"WHEN '{priority}' THEN {targets[0]}" for priority, targets in DEFAULT_TARGETS.items()
+    )
+    resolution = " ".join(
+        f"WHEN '{priority}' THEN {targets[1]}" for priority, targets in DEFAULT_TARGETS.items()
+    )
+    cursor.execute(
+        "INSERT INTO sla_slaclock (tenant_id, ticket_id, metric, state, policy_id, calendar_id,"
+        " priority, target_minutes, warn_percent, started_at, resumed_at, paused_at,"
+        " elapsed_minutes, paused_seconds, due_at, warn_at, fulfilled_at)"
+        " SELECT t.tenant_id, t.id, m.metric, c.state, p.id, NULL, t.priority,"
+        " CASE m.metric WHEN 'first_response' THEN CASE t.priority " + minutes + " END"
+        " ELSE CASE t.priority " + resolution + " END END,"
+        " 75, t.created_at,"
+        " CASE WHEN c.state = 'running' THEN now() END,"
+        " CASE WHEN c.state = 'paused' THEN now() END, 0, 0,"
+        " CASE WHEN c.state = 'running' THEN now() + d.span END,"
+        " CASE WHEN c.state = 'running' THEN now() + d.span * 0.75 END,"
+        " CASE WHEN c.state = 'fulfilled' THEN t.first_responded_at END"
+        " FROM tickets_ticket t"
+        " CROSS JOIN (VALUES ('first_response'), ('resolution')) m(metric)"
+        " CROSS JOIN LATERAL (SELECT CASE"
+        "   WHEN m.metric = 'first_response' AND t.first_responded_at IS NOT NULL"
+        "   THEN 'fulfilled'"
+        "   WHEN t.status IN ('pending', 'on_hold') THEN 'paused' ELSE 'running' END AS state) c"
+        " CROSS JOIN LATERAL (SELECT (10 + (t.id * 7919 + length(m.metric)) %% 43200)"
+        "   * interval '1 minute' AS span) d,"
+        " (SELECT id FROM sla_slapolicy WHERE position = 20) p"
+        " WHERE t.status IN ('new', 'open', 'pending', 'on_hold')",
+        [],  # parameters, even none: so "%%" reaches PostgreSQL as "%"
+    )

@@ -11,6 +11,7 @@ from django.db import transaction
 from helpdesk import services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
+from sla import services as sla_services
 from tickets import services as ticket_services
 from tickets.models import (
     Category,
@@ -27,6 +28,7 @@ DESKS: dict[str, dict[str, Any]] = {
         "name": "Acme Corporation",
         "prefix": "ACME",
         "time_zone": "Europe/Berlin",
+        "holiday_country": "DE",
         "language": "en",
         "brand_color": "#1f4e8c",
         "teams": [
@@ -136,6 +138,7 @@ DESKS: dict[str, dict[str, Any]] = {
         "name": "Globex Inc.",
         "prefix": "GLX",
         "time_zone": "America/New_York",
+        "holiday_country": "US",
         "language": "en",
         "brand_color": "#2d6a4f",
         "teams": [("Service Desk", "Support L1"), ("IT", "IT")],
@@ -231,6 +234,9 @@ class Command(BaseCommand):
                 contacts[email] = ticket_services.contact_for_email(
                     email=email, name=name, organization=organizations[organization], user=user
                 )
+            sla_services.sla_defaults_create(
+                time_zone=tenant.time_zone, holiday_country=desk["holiday_country"]
+            )
             # Channels a desk switches on: the chat widget and a messaging webhook.
             ChatWidget.objects.get_or_create(defaults={"is_enabled": True})
             SocialChannel.objects.get_or_create(

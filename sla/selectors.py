@@ -1,0 +1,261 @@
+"""Reads of the SLA engine: the tenant's compiled policies and calendars, and ticket clocks."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from helpdesk.models import Tenant
+from helpdesk.tenancy import require_tenant_id
+from sla import business_time
+from sla.business_time import BusinessCalendar as Calendar
+from sla.business_time import Interval
+from sla.holidays import public_holidays
+from sla.models import BusinessCalendar, SlaClock, SlaPolicy
+from tickets.models import Ticket
+from tickets.rules import Condition, validate_conditions
+
+METRIC_FIELDS = {
+    SlaClock.Metric.FIRST_RESPONSE: "first_response_minutes",
+    SlaClock.Metric.NEXT_REPLY: "next_reply_minutes",
+    SlaClock.Metric.RESOLUTION: "resolution_minutes",
+    SlaClock.Metric.PERIODIC_UPDATE: "periodic_update_minutes",
+}
+DEFAULT_PAUSE_STATUSES = frozenset({Ticket.Status.PENDING, Ticket.Status.ON_HOLD})
+CONFIG_TTL_SECONDS = 30  # an admin's change reaches every other process within this long
+HOLIDAY_YEARS_BACK, HOLIDAY_YEARS_AHEAD = 1, 3
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """An SLA policy ready to match tickets without a query."""
+
+    pk: int
+    name: str
+    conditions: Condition | None
+    calendar_id: int | None
+    warn_percent: int
+    pause_statuses: frozenset[str]
+    targets: dict[str, dict[str, int]]  # priority -> metric -> business minutes
+
+    def matches(self, facts: Callable[[], dict[str, Any]]) -> bool:
+        return self.conditions is None or self.conditions.matches(facts())
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    """One tenant's active policies (in order) and calendars, compiled once per process."""
+
+    time_zone: str
+    policies: tuple[CompiledPolicy, ...]
+    calendars: dict[int, Calendar]
+    region_calendars: dict[str, int]  # case-folded region ("": the desk default) -> calendar id
+    by_pk: dict[int, CompiledPolicy] = field(default_factory=dict)
+
+    def policy(self, pk: int | None) -> CompiledPolicy | None:
+        return self.by_pk.get(pk) if pk is not None else None
+
+    def match(self, facts: Callable[[], dict[str, Any]]) -> CompiledPolicy | None:
+        """The first policy whose conditions hold; `facts` is called at most once."""
+        cached: list[dict[str, Any]] = []
+
+        def once() -> dict[str, Any]:
+            if not cached:
+                cached.append(facts())
+            return cached[0]
+
+        return next((policy for policy in self.policies if policy.matches(once)), None)
+
+    def calendar_id_for(self, policy: CompiledPolicy | None, region: str) -> int | None:
+        """The policy's calendar, else the region's, else the desk's default (None: 24/7)."""
+        if policy is not None and policy.calendar_id is not None:
+            return policy.calendar_id
+        regional = self.region_calendars.get(region.casefold()) if region else None
+        return regional if regional is not None else self.region_calendars.get("")
+
+    def calendar(self, calendar_id: int | None) -> Calendar:
+        """The pure calendar to count in; around the clock in the desk's zone when there is none."""
+        found = self.calendars.get(calendar_id) if calendar_id is not None else None
+        return found or Calendar.twenty_four_seven(self.time_zone)
+
+
+_CONFIGS: dict[int, tuple[float, SlaConfig]] = {}
+
+
+def sla_config() -> SlaConfig:
+    """The active tenant's compiled SLA set-up, cached per process for `CONFIG_TTL_SECONDS`."""
+    tenant_id = require_tenant_id()
+    cached = _CONFIGS.get(tenant_id)
+    if cached is None or cached[0] < time.monotonic():
+        # Read on every ticket it would cost several queries for tables that rarely change.
+        cached = (time.monotonic() + CONFIG_TTL_SECONDS, _compile(tenant_id))
+        _CONFIGS[tenant_id] = cached
+    return cached[1]
+
+
+def sla_config_forget() -> None:
+    """Drop this process's compiled set-up of the active tenant (after an admin's change)."""
+    _CONFIGS.pop(require_tenant_id(), None)
+
+
+def _compile(tenant_id: int) -> SlaConfig:
+    time_zone = Tenant.objects.filter(pk=tenant_id).values_list("time_zone", flat=True).first()
+    calendars = {}
+    regions = {}
+    for calendar in BusinessCalendar.objects.prefetch_related("working_hours", "holidays"):
+        calendars[calendar.pk] = _pure_calendar(calendar)
+        if calendar.region:
+            regions[calendar.region.casefold()] = calendar.pk
+        if calendar.is_default:
+            regions[""] = calendar.pk
+    policies = []
+    for policy in SlaPolicy.objects.filter(is_active=True).prefetch_related("targets"):
+        targets = {
+            target.priority: {
+                metric: minutes
+                for metric, name in METRIC_FIELDS.items()
+                if (minutes := getattr(target, name))
+            }
+            for target in policy.targets.all()
+        }
+        policies.append(
+            CompiledPolicy(
+                pk=policy.pk,
+                name=policy.name,
+                conditions=validate_conditions(policy.conditions) if policy.conditions else None,
+                calendar_id=policy.calendar_id,
+                warn_percent=policy.warn_percent,
+                pause_statuses=frozenset(policy.pause_statuses),
+                targets=targets,
+            )
+        )
+    return SlaConfig(
+        time_zone=time_zone or "UTC",
+        policies=tuple(policies),
+        calendars=calendars,
+        region_calendars=regions,
+        by_pk={policy.pk: policy for policy in policies},
+    )
+
+
+def _pure_calendar(calendar: BusinessCalendar) -> Calendar:
+    year = timezone.now().year
+    days: set[date] = {holiday.date for holiday in calendar.holidays.all()}
+    if calendar.holiday_country:
+        years = range(year - HOLIDAY_YEARS_BACK, year + HOLIDAY_YEARS_AHEAD + 1)
+        # Refused in admin; a code that stopped being known drops only its holidays.
+        with contextlib.suppress(ValueError):
+            days |= public_holidays(
+                calendar.holiday_country, calendar.holiday_subdivision or None, years
+            )
+    hours = tuple(
+        Interval(weekday=row.weekday, start=row.start, end=row.end)
+        for row in calendar.working_hours.all()
+    )
+    if calendar.always_open or not hours:  # admin refuses the latter; never stall intake on it
+        return Calendar(calendar.time_zone, (), frozenset(days), always_open=True)
+    return Calendar(calendar.time_zone, hours, frozenset(days))
+
+
+# --- business hours ------------------------------------------------------------------------
+
+
+def business_hours_inside(*, at: datetime, region: str = "") -> bool | None:
+    """Whether `at` lies inside the business hours of the region's calendar, else the default's.
+
+    None when the desk has no calendar at all.
+    """
+    config = sla_config()
+    calendar_id = config.calendar_id_for(None, region)
+    if calendar_id is None:
+        return None
+    calendar = config.calendar(calendar_id)
+    return any(business_time.open_periods(calendar, at, at + timedelta(microseconds=1)))
+
+
+# --- clocks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClockState:
+    """A clock as an agent reads it: its state and the business time left (negative: overdue)."""
+
+    clock: SlaClock
+    remaining_minutes: float | None
+    is_warned: bool
+    is_breached: bool
+
+    @property
+    def label(self) -> str:
+        return self.clock.get_metric_display()
+
+    @property
+    def remaining(self) -> timedelta | None:
+        if self.remaining_minutes is None:
+            return None
+        return timedelta(minutes=abs(self.remaining_minutes))
+
+
+def clock_remaining_minutes(clock: SlaClock, now: datetime, config: SlaConfig) -> float | None:
+    """Business minutes left before `clock` is due (negative once past due); None when done."""
+    if not clock.is_live:
+        return None
+    if clock.state == SlaClock.State.PAUSED or clock.due_at is None:
+        return clock.target_minutes - clock.elapsed_minutes
+    calendar = config.calendar(clock.calendar_id)
+    if now <= clock.due_at:
+        return business_time.business_minutes_between(calendar, now, clock.due_at)
+    return -business_time.business_minutes_between(calendar, clock.due_at, now)
+
+
+def ticket_clocks(*, ticket: Ticket, now: datetime | None = None) -> list[ClockState]:
+    """A ticket's clocks, the live ones first, each with its state and remaining business time."""
+    now = now or timezone.now()
+    config = sla_config()
+    clocks = sorted(
+        SlaClock.objects.filter(ticket=ticket),
+        key=lambda clock: (not clock.is_live, clock.started_at, clock.pk),
+    )
+    return [
+        ClockState(
+            clock=clock,
+            remaining_minutes=clock_remaining_minutes(clock, now, config),
+            is_warned=clock.warned_at is not None,
+            is_breached=clock.breached_at is not None,
+        )
+        for clock in clocks
+    ]
+
+
+def running_clocks() -> QuerySet[SlaClock]:
+    """Clocks counting down now, the soonest due first (a 'breaching soon' queue)."""
+    return (
+        SlaClock.objects.filter(state=SlaClock.State.RUNNING, due_at__isnull=False)
+        .select_related("ticket", "ticket__team", "ticket__assignee")
+        .order_by("due_at", "pk")
+    )
+
+
+def clocks_breaching_soon(*, now: datetime, within: timedelta) -> QuerySet[SlaClock]:
+    """Running clocks not yet breached that fall due within `within` from `now`."""
+    return running_clocks().filter(breached_at__isnull=True, due_at__lte=now + within)
+
+
+def tickets_next_due(*, tickets: Iterable[Ticket | int]) -> dict[int, datetime]:
+    """Each ticket's earliest running due time, for queue rows (tickets without one left out)."""
+    ids = [ticket if isinstance(ticket, int) else ticket.pk for ticket in tickets]
+    rows = (
+        SlaClock.objects.filter(
+            ticket_id__in=ids, state=SlaClock.State.RUNNING, due_at__isnull=False
+        )
+        .values("ticket_id")
+        .annotate(next_due=Min("due_at"))
+    )
+    return {row["ticket_id"]: row["next_due"] for row in rows}
