@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from helpdesk import background, live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
+from tickets import routing
 from tickets.models import (
     Acknowledgement,
     Attachment,
@@ -424,6 +425,8 @@ def _ticket_create(
         follow_up_of=follow_up_of,
     )
     ticket.tenant_id = require_tenant_id()
+    # Before the insert: the one statement that stores the ticket carries the routed values.
+    routed = routing.ticket_route_new(ticket=ticket, text=description)
     message = _build_message(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
@@ -451,6 +454,7 @@ def _ticket_create(
         tenant_id=ticket.tenant_id,
     )
     _insert_new_ticket(ticket, message, event, ack)
+    routing.routed_events_record(ticket=ticket, outcome=routed)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
@@ -630,6 +634,8 @@ def ticket_reply_add(
             # The requester answered: the ball is back with the desk.
             _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
     ticket.save()
+    if not by_agent:
+        routing.ticket_reroute(ticket=ticket)
     _changed(ticket, "ticket.replied")
     return message
 
@@ -667,8 +673,11 @@ def ticket_status_change(
 ) -> Ticket:
     """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
     ticket = _lock(ticket)
+    old = ticket.status
     _set_status(ticket, status, actor=by, source=source)
     ticket.save()
+    if ticket.status != old:
+        routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
     return ticket
 
@@ -711,6 +720,7 @@ def ticket_assign(
         old_team=old_team,
         team=ticket.team_id,
     )
+    routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
     return ticket
 
@@ -741,6 +751,7 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     ticket.full_clean(exclude=["requester", "tenant"])
     ticket.save()
     _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
+    routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
     return ticket
 
