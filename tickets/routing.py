@@ -413,7 +413,8 @@ def rules_depend_on_changed(sender: type, instance: Any, **kwargs: Any) -> None:
 @transaction.atomic
 def routing_rule_save(*, rule: RoutingRule) -> RoutingRule:
     """Store a rule an admin wrote (validated: its ids exist in this desk) and put it to work."""
-    rule_compile(rule, known_ids())  # RuleError names every problem with its path
+    if rule.is_enabled:  # a broken rule may still be switched off
+        rule_compile(rule, known_ids())  # RuleError names every problem with its path
     rule.save()
     routing_rules_changed(tenant_id=rule.tenant_id)
     return rule
