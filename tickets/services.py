@@ -453,8 +453,7 @@ def _ticket_create(
         expected_response_at=ticket.created_at + first_response_target(ticket.priority),
         tenant_id=ticket.tenant_id,
     )
-    _insert_new_ticket(ticket, message, event, ack)
-    routing.routed_events_record(ticket=ticket, outcome=routed)
+    _insert_new_ticket(ticket, message, event, ack, more=routing.routed_events(outcome=routed))
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
@@ -480,20 +479,27 @@ def _insert_values(obj: Any, link: str | None) -> tuple[str, str, list[Any]]:
 
 
 def _insert_new_ticket(
-    ticket: Ticket, message: Message, event: TicketEvent, ack: Acknowledgement
+    ticket: Ticket,
+    message: Message,
+    event: TicketEvent,
+    ack: Acknowledgement,
+    more: Sequence[Any] = (),
 ) -> None:
     """Insert a new ticket with its number, first message, event and acknowledgement at once.
 
     One statement instead of five: the busiest write path of the desk (every channel's
     intake) costs one round trip instead of five, and the INSERTs are still generated from
     the models' fields, so a new column needs no change here. save() signals are not sent
-    for these rows; nothing listens to them.
+    for these rows; nothing listens to them. `more`: further rows with a `ticket` foreign key
+    (the routing rules' events), inserted by the same statement.
     """
     q = connection.ops.quote_name
     counter = TicketCounter._meta.db_table
     ticket_cols, ticket_vals, ticket_params = _insert_values(ticket, "number")
     parts, params = [], []
-    for alias, obj in (("m", message), ("e", event), ("a", ack)):
+    rows = [("m", message), ("e", event), ("a", ack)]
+    rows += [(f"x{index}", obj) for index, obj in enumerate(more)]
+    for alias, obj in rows:
         cols, vals, values = _insert_values(obj, "ticket_id")
         # Names come from model metadata; every value is a parameter.
         parts.append(
@@ -508,7 +514,8 @@ def _insert_new_ticket(
         f" t AS (INSERT INTO {q(Ticket._meta.db_table)} ({ticket_cols}, number)"
         f" SELECT {ticket_vals}, n.last_number FROM n RETURNING id, number), "
         + ", ".join(parts)
-        + " SELECT t.id, t.number, m.id, e.id, a.id FROM t, m, e, a"
+        + f" SELECT t.id, t.number, {', '.join(f'{alias}.id' for alias, _obj in rows)}"
+        + f" FROM t, {', '.join(alias for alias, _obj in rows)}"
     )
     connection.ensure_connection()
     # Server-side binding: this long statement is then parsed by psycopg once and prepared
@@ -516,10 +523,12 @@ def _insert_new_ticket(
     with psycopg.Cursor(connection.connection) as cursor:
         # The counter row stays locked until commit: concurrent tickets never share a number.
         cursor.execute(sql, [ticket.tenant_id, *ticket_params, *params])
-        ticket.pk, ticket.number, message.pk, event.pk, ack.pk = cursor.fetchone()
-    for obj in (ticket, message, event, ack):
+        ticket.pk, ticket.number, *ids = cursor.fetchone()
+    for (_alias, obj), pk in zip(rows, ids, strict=True):
+        obj.pk = pk
+    for obj in (ticket, *(obj for _alias, obj in rows)):
         obj._state.adding, obj._state.db = False, connection.alias
-    for obj in (message, event, ack):
+    for _alias, obj in rows:
         obj.ticket_id = ticket.pk
 
 
