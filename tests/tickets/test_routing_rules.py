@@ -13,7 +13,7 @@ from integrations.services import api_token_create
 from tests.conftest import client_for
 from tests.factories import ContactFactory, OrganizationFactory, TeamFactory
 from tickets import routing, services
-from tickets.models import RoutingRule, Ticket, TicketEvent
+from tickets.models import Category, RoutingRule, Ticket, TicketEvent
 from tickets.rules import RuleError
 
 INVOICES = {"field": "subject", "op": "contains", "value": "invoice"}
@@ -306,3 +306,27 @@ def test_phone_tickets_are_routed(acme, acme_agent):
     )
     with tenant_context(acme):
         assert Ticket.objects.get().tags == ["call"]
+
+
+def test_the_agent_sees_on_the_ticket_page_which_rule_routed_it(
+    acme, acme_agent_client, acme_team, billing, requester
+):
+    rule(acme, "Invoices EU", INVOICES, [{"action": "set_team", "value": acme_team.pk}])
+    ticket = open_ticket(acme, requester)
+    page = acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
+    assert "Routed to L1 Support by rule “Invoices EU”" in page.content.decode()
+
+
+def test_a_category_added_after_the_rules_were_read_counts_for_its_tree(acme, requester):
+    with tenant_context(acme):
+        billing_tree = Category.objects.create(name="Billing")
+    rule(
+        acme,
+        "Billing tree",
+        {"field": "category_path", "op": "within_tree", "value": ["Billing"]},
+        [{"action": "add_tags", "value": ["billing"]}],
+    )
+    open_ticket(acme, requester, subject="warm the cache")
+    with tenant_context(acme):
+        refunds = Category.objects.create(name="Refunds", parent=billing_tree)
+    assert open_ticket(acme, requester, subject="Money back", category=refunds).tags == ["billing"]
