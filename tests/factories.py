@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 
 from helpdesk.models import Domain, Membership, Tenant, User
 from helpdesk.tenancy import Role, tenant_context
-from tickets.models import Contact, Organization, Team, TeamMember, Ticket
+from tickets.models import Contact, Organization, RoutingRule, Team, TeamMember, Ticket
 
 
 class TenantFactory(DjangoModelFactory):
@@ -108,3 +108,15 @@ class TicketFactory(TenantOwnedFactory):
     subject = factory.Sequence(lambda n: f"Problem number {n}")
     requester = factory.SubFactory(ContactFactory, tenant=factory.SelfAttribute("..tenant"))
     channel = Ticket.Channel.PORTAL
+
+
+class RoutingRuleFactory(TenantOwnedFactory):
+    """A rule stored as is; to see it act on tickets, save it with `routing_rule_save`."""
+
+    class Meta:
+        model = RoutingRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    position = factory.Sequence(lambda n: n * 10)
+    conditions = factory.LazyFunction(lambda: {"field": "subject", "op": "contains", "value": "x"})
+    actions = factory.LazyFunction(lambda: [{"action": "add_tags", "value": ["x"]}])

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -128,6 +128,10 @@ class RoutingRuleAdmin(TenantModelAdmin):
     list_filter = ["is_enabled", "trigger"]
     search_fields = ["name"]
     ordering = ["position", "pk"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        last = RoutingRule.objects.aggregate(last=Max("position"))["last"]
+        return {"position": (last or 0) + 10, **super().get_changeform_initial_data(request)}
 
     def save_model(self, request: HttpRequest, obj: RoutingRule, form: Any, change: bool) -> None:
         routing.routing_rule_save(rule=obj)

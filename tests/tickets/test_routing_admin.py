@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from pytest_django.asserts import assertContains, assertNotContains
 
 from helpdesk.tenancy import tenant_context
-from tests.factories import ContactFactory, TeamFactory
+from tests.factories import ContactFactory, RoutingRuleFactory, TeamFactory
 from tickets import routing, services
 from tickets.models import RoutingRule, Ticket, TicketEvent
 
@@ -170,3 +170,9 @@ def test_another_desks_rule_is_not_shown(acme_admin_client, globex, globex_admin
 def test_agents_cannot_open_the_rule_tester(acme_agent_client):
     response = acme_agent_client.get(f"{RULES}test/", follow=True)
     assert response.status_code == 403
+
+
+def test_a_new_rule_is_offered_the_place_after_the_last(acme, acme_admin_client):
+    RoutingRuleFactory(tenant=acme, position=40)
+    page = acme_admin_client.get(f"{RULES}add/")
+    assertContains(page, 'name="position" value="50"')
