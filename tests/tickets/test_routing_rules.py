@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from helpdesk.tenancy import tenant_context
@@ -330,3 +332,23 @@ def test_a_category_added_after_the_rules_were_read_counts_for_its_tree(acme, re
     with tenant_context(acme):
         refunds = Category.objects.create(name="Refunds", parent=billing_tree)
     assert open_ticket(acme, requester, subject="Money back", category=refunds).tags == ["billing"]
+
+
+def test_tickets_from_an_email_webhook_are_routed(acme, billing, settings):
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
+    rule(acme, "Invoices", INVOICES, [{"action": "set_team", "value": billing.pk}])
+    payload = {
+        "FromFull": {"Email": "carol@bigbank.example", "Name": "Carol"},
+        "ToFull": [{"Email": "support@acme.localhost", "Name": ""}],
+        "OriginalRecipient": "support@acme.localhost",
+        "Subject": "Invoice 2026-11",
+        "Headers": [{"Name": "Message-ID", "Value": "<first@bigbank.example>"}],
+        "TextBody": "Wrong VAT.",
+    }
+    Client(HTTP_HOST="localhost").post(
+        "/anymail/postmark/inbound/", json.dumps(payload), content_type="application/json",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"hook:secret").decode(),
+    )  # fmt: skip
+    with tenant_context(acme):
+        ticket = Ticket.objects.get()
+    assert (ticket.channel, ticket.team_id) == ("email", billing.pk)
