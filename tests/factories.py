@@ -11,7 +11,7 @@ from factory.django import DjangoModelFactory
 from helpdesk.models import Domain, Membership, Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
-from tickets.models import Contact, Organization, Team, TeamMember, Ticket
+from tickets.models import Contact, Organization, RoutingRule, Team, TeamMember, Ticket
 
 
 class TenantFactory(DjangoModelFactory):
@@ -144,3 +144,15 @@ class SlaTargetFactory(TenantOwnedFactory):
     policy = factory.SubFactory(SlaPolicyFactory, tenant=factory.SelfAttribute("..tenant"))
     priority = Ticket.Priority.MEDIUM
     first_response_minutes = 60
+
+
+class RoutingRuleFactory(TenantOwnedFactory):
+    """A rule stored as is; to see it act on tickets, save it with `routing_rule_save`."""
+
+    class Meta:
+        model = RoutingRule
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    position = factory.Sequence(lambda n: n * 10)
+    conditions = factory.LazyFunction(lambda: {"field": "subject", "op": "contains", "value": "x"})
+    actions = factory.LazyFunction(lambda: [{"action": "add_tags", "value": ["x"]}])

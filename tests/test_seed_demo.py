@@ -47,3 +47,19 @@ def test_demo_logins_work_on_their_desks():
     )
     assert response.status_code == 302
     assert client.get("/workspace/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_demo_tickets_show_what_the_routing_rules_did():
+    call_command("seed_demo")
+    with tenant_context(Tenant.objects.get(slug="acme")):
+        german = Ticket.objects.get(subject__startswith="Rechnung")
+        outage = Ticket.objects.get(subject="Order sync API returns 502")
+        summaries = list(
+            german.events.filter(kind="routed").values_list("data__summary", flat=True)
+        )
+        assert (german.language, german.team.name) == ("de", "Billing")
+    assert "Routed to DACH Support by rule “German requesters to the DACH team”" in summaries[0]
+    # The "after hours" rule also tags it when the seed runs outside acme's business hours.
+    assert outage.priority == "critical"
+    assert "outage" in outage.tags

@@ -333,6 +333,12 @@ class Ticket(TenantOwned):
     tags = ArrayField(
         models.CharField(max_length=50), verbose_name=_("tags"), default=list, blank=True
     )
+    is_vip = models.BooleanField(
+        _("VIP"),
+        default=False,
+        db_default=False,
+        help_text=_("Marked by a routing rule; the organisation's VIP flag counts as well."),
+    )
     follow_up_of = models.ForeignKey(
         "self",
         verbose_name=_("follow-up of"),
@@ -578,6 +584,7 @@ class TicketEvent(TenantOwned):
         MENTIONED = "mentioned", _("Agent mentioned")
         SLA_WARNED = "sla_warned", _("SLA warning")
         SLA_BREACHED = "sla_breached", _("SLA breached")
+        ROUTED = "routed", _("Routing rule applied")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind)
@@ -837,3 +844,37 @@ class SocialThread(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.thread_id}"
+
+
+# --- routing rules ------------------------------------------------------------------------------
+
+
+class RoutingRule(TenantOwned):
+    """One of a desk's ordered routing rules: when its conditions match, its actions apply."""
+
+    class Trigger(models.TextChoices):
+        CREATE = "create", _("When a ticket is created")
+        UPDATE = "update", _("When a ticket is updated")
+        BOTH = "both", _("When a ticket is created or updated")
+
+    name = models.CharField(_("name"), max_length=120)
+    position = models.PositiveIntegerField(
+        _("order"), default=0, help_text=_("Rules run from the lowest number to the highest.")
+    )
+    is_enabled = models.BooleanField(_("enabled"), default=True)
+    trigger = models.CharField(_("runs"), max_length=10, choices=Trigger, default=Trigger.CREATE)
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    actions = models.JSONField(_("actions"), default=list)
+    description = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="routing_rule_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

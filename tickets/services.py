@@ -33,6 +33,7 @@ from helpdesk import background, live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from sla import services as sla_services
+from tickets import routing
 from tickets.models import (
     Acknowledgement,
     Attachment,
@@ -434,6 +435,8 @@ def _ticket_create(
         # Kept (nothing is lost) but filed away: closed, marked as spam, never answered.
         ticket.is_spam, ticket.status = True, Ticket.Status.CLOSED
         ticket.closed_at = ticket.solved_at = ticket.created_at
+    # Before the insert: the one statement that stores the ticket carries the routed values.
+    routed = None if ticket.is_spam else routing.ticket_route_new(ticket=ticket, text=description)
     message = _build_message(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
@@ -466,7 +469,8 @@ def _ticket_create(
         or ticket.created_at + first_response_target(ticket.priority),
         tenant_id=ticket.tenant_id,
     )
-    _insert_new_ticket(ticket, message, event, ack, *clocks)
+    routed_events = routing.routed_events(outcome=routed) if routed is not None else []
+    _insert_new_ticket(ticket, message, event, ack, *routed_events, *clocks)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
@@ -501,7 +505,8 @@ def _insert_new_ticket(
     One statement instead of five: the busiest write path of the desk (every channel's
     intake) costs one round trip instead of five, and the INSERTs are still generated from
     the models' fields, so a new column needs no change here. save() signals are not sent
-    for these rows; nothing listens to them.
+    for these rows; nothing listens to them. `more`: further rows with a `ticket` foreign key
+    (the routing rules' events), inserted by the same statement.
     """
     q = connection.ops.quote_name
     counter = TicketCounter._meta.db_table
@@ -659,6 +664,8 @@ def ticket_reply_add(
             _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
         sla_services.clocks_reply_record(ticket=ticket, message=message)
     ticket.save()
+    if not by_agent:
+        routing.ticket_reroute(ticket=ticket)
     _changed(ticket, "ticket.replied")
     return message
 
@@ -845,8 +852,11 @@ def ticket_status_change(
 ) -> Ticket:
     """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
     ticket = _lock(ticket)
+    old = ticket.status
     _set_status(ticket, status, actor=by, source=source)
     ticket.save()
+    if ticket.status != old:
+        routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
     return ticket
 
@@ -889,6 +899,7 @@ def ticket_assign(
         old_team=old_team,
         team=ticket.team_id,
     )
+    routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
     return ticket
 
@@ -920,6 +931,7 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     ticket.save()
     sla_services.clocks_policy_apply(ticket=ticket)
     _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
+    routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
     return ticket
 

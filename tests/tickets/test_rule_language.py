@@ -214,6 +214,12 @@ def test_business_hours_unknown_to_the_caller_matches_neither_inside_nor_outside
     assert not leaf("business_hours", "in", ["inside", "outside"]).matches(unknown)
 
 
+def test_business_hours_unknown_is_not_taken_for_not_inside_either():
+    unknown = ticket_facts(a_ticket())
+    assert not leaf("business_hours", "is_not", "inside").matches(unknown)
+    assert not leaf("business_hours", "not_in", ["outside"]).matches(unknown)
+
+
 def test_the_facts_of_a_ticket_come_from_its_requester_organisation_and_category():
     ticket = a_ticket(category=VAT, team=SimpleNamespace(pk=4))
     assert ticket_facts(ticket, first_message_text="Hallo", inside_business_hours=True) == {

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0005_ticket_events_replace_history'),
+        ('tickets', '0006_routing_rules'),
     ]
 
     operations = [

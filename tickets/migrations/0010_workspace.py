@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='ticketevent',
             name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('replied', 'Public reply'), ('noted', 'Internal note'), ('status', 'Status changed'), ('reopened', 'Reopened'), ('assigned', 'Assigned'), ('fields', 'Fields changed'), ('acknowledged', 'Acknowledged'), ('notified', 'Requester notified'), ('follow_up', 'Follow-up created'), ('merged', 'Merged'), ('spam', 'Marked as spam'), ('mentioned', 'Agent mentioned'), ('sla_warned', 'SLA warning'), ('sla_breached', 'SLA breached')], max_length=20),
+            field=models.CharField(choices=[('created', 'Created'), ('replied', 'Public reply'), ('noted', 'Internal note'), ('status', 'Status changed'), ('reopened', 'Reopened'), ('assigned', 'Assigned'), ('fields', 'Fields changed'), ('acknowledged', 'Acknowledged'), ('notified', 'Requester notified'), ('follow_up', 'Follow-up created'), ('merged', 'Merged'), ('spam', 'Marked as spam'), ('mentioned', 'Agent mentioned'), ('sla_warned', 'SLA warning'), ('sla_breached', 'SLA breached'), ('routed', 'Routing rule applied')], max_length=20),
         ),
         migrations.AddField(
             model_name='ticket',

@@ -763,9 +763,13 @@ def _compile(spec: FieldSpec, op: str, value: Any, pattern: re.Pattern[str] | No
             members = frozenset(value)
             if op == "in":
                 return lambda facts: facts.get(name) in members
+            if name == "business_hours":  # unknown hours are neither inside nor outside
+                return lambda facts: facts.get(name) not in members and facts.get(name) is not None
             return lambda facts: facts.get(name) not in members
         if op == "is":
             return lambda facts: facts.get(name) == value
+        if name == "business_hours":
+            return lambda facts: facts.get(name) != value and facts.get(name) is not None
         return lambda facts: facts.get(name) != value
 
     if spec.kind == Kind.YES_NO:

@@ -12,12 +12,14 @@ from helpdesk import services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from sla import services as sla_services
+from tickets import routing
 from tickets import services as ticket_services
 from tickets.models import (
     Category,
     ChatWidget,
     Organization,
     Product,
+    RoutingRule,
     SocialChannel,
     Team,
     Ticket,
@@ -35,6 +37,7 @@ DESKS: dict[str, dict[str, Any]] = {
             ("L1 Support", "Support L1"),
             ("L2 Support", "Support L2"),
             ("Billing", "Billing"),
+            ("DACH Support", "Support L1"),
         ],
         "staff": [
             ("alice.agent@acme.test", "Alice Agent", Role.AGENT, ["L1 Support"]),
@@ -47,11 +50,98 @@ DESKS: dict[str, dict[str, Any]] = {
             ("BigBank AG", Organization.Tier.ENTERPRISE, "EMEA", "Finance", True),
             ("Northwind Traders", Organization.Tier.PREMIUM, "AMER", "Retail", False),
             ("Corner Shop", Organization.Tier.STANDARD, "EMEA", "Retail", False),
+            ("Müller Maschinenbau GmbH", Organization.Tier.STANDARD, "EMEA", "Industry", False),
         ],
         "customers": [
             ("carol@bigbank.test", "Carol Customer", "BigBank AG"),
             ("nick@northwind.test", "Nick Northwind", "Northwind Traders"),
             ("dan@corner.test", "Dan Corner", "Corner Shop"),
+            ("jonas@mueller-maschinenbau.de", "Jonas Müller", "Müller Maschinenbau GmbH"),
+        ],
+        # name, runs on, conditions, actions (set_team names a team of the desk)
+        "rules": [
+            (
+                "Outage keywords are critical",
+                "create",
+                {
+                    "any": [
+                        {
+                            "field": "subject",
+                            "op": "matches",
+                            "value": r"\b(outage|down|502|503)\b",
+                        },
+                        {"field": "body", "op": "matches", "value": r"\b(outage|system down)\b"},
+                    ]
+                },
+                [
+                    {"action": "set_priority", "value": "critical"},
+                    {"action": "add_tags", "value": ["outage"]},
+                ],
+            ),
+            (
+                "VIP and enterprise customers get high priority",
+                "create",
+                {
+                    "all": [
+                        {
+                            "any": [
+                                {"field": "is_vip", "op": "is", "value": True},
+                                {"field": "customer_segment", "op": "is", "value": "enterprise"},
+                            ]
+                        },
+                        {"field": "priority", "op": "in", "value": ["low", "medium"]},
+                    ]
+                },
+                [
+                    {"action": "set_priority", "value": "high"},
+                    {"action": "mark_vip", "value": True},
+                ],
+            ),
+            (
+                "German requesters to the DACH team",
+                "create",
+                {
+                    "any": [
+                        {"field": "requester_domain", "op": "ends_with", "value": ".de"},
+                        {"field": "language", "op": "is", "value": "de"},
+                    ]
+                },
+                [
+                    {"action": "set_language", "value": "de"},
+                    {"action": "set_team", "value": "DACH Support"},
+                ],
+            ),
+            (
+                "Invoices EU",
+                "create",
+                {
+                    "any": [
+                        {"field": "subject", "op": "matches", "value": r"invoice|rechnung"},
+                        {"field": "category_path", "op": "within_tree", "value": ["Billing"]},
+                    ]
+                },
+                [
+                    {"action": "set_team", "value": "Billing"},
+                    {"action": "add_tags", "value": ["billing"]},
+                ],
+            ),
+            (
+                "Outside business hours",
+                "create",
+                {"field": "business_hours", "op": "is", "value": "outside"},
+                [{"action": "add_tags", "value": ["after-hours"]}],
+            ),
+            (
+                "Critical tickets leave first-level support",
+                "update",
+                {
+                    "all": [
+                        {"field": "priority", "op": "is", "value": "critical"},
+                        {"field": "team", "op": "is", "value": "L1 Support"},
+                    ]
+                },
+                [{"action": "set_team", "value": "L2 Support"}],
+            ),
         ],
         "tickets": [
             # requester, subject, channel, priority, team, assignee, category, product, story
@@ -132,6 +222,17 @@ DESKS: dict[str, dict[str, Any]] = {
                 "",
                 "",
             ),
+            (
+                "jonas@mueller-maschinenbau.de",
+                "Rechnung 2026-114 doppelt abgebucht",
+                "email",
+                "medium",
+                "L1 Support",
+                None,
+                "Billing/Invoices",
+                "Web Shop",
+                "",
+            ),
         ],
     },
     "globex": {
@@ -155,6 +256,38 @@ DESKS: dict[str, dict[str, Any]] = {
         "customers": [
             ("peter@initech.test", "Peter Initech", "Initech"),
             ("gavin@hooli.test", "Gavin Hooli", "Hooli"),
+        ],
+        "rules": [
+            (
+                "Servers down go to IT as critical",
+                "create",
+                {"field": "subject", "op": "matches", "value": r"\b(down|outage|unreachable)\b"},
+                [
+                    {"action": "set_priority", "value": "critical"},
+                    {"action": "set_team", "value": "IT"},
+                    {"action": "add_tags", "value": ["outage"]},
+                ],
+            ),
+            (
+                "VPN requests",
+                "create",
+                {"field": "subject", "op": "contains", "value": "vpn"},
+                [
+                    {"action": "set_team", "value": "Service Desk"},
+                    {"action": "add_tags", "value": ["vpn", "access"]},
+                ],
+            ),
+            (
+                "Enterprise customers get high priority",
+                "create",
+                {
+                    "all": [
+                        {"field": "customer_segment", "op": "is", "value": "enterprise"},
+                        {"field": "priority", "op": "in", "value": ["low", "medium"]},
+                    ]
+                },
+                [{"action": "set_priority", "value": "high"}],
+            ),
         ],
         "tickets": [
             (
@@ -238,6 +371,18 @@ class Command(BaseCommand):
                 time_zone=tenant.time_zone, holiday_country=desk["holiday_country"]
             )
             # Channels a desk switches on: the chat widget and a messaging webhook.
+            # Rules before tickets: the demo tickets show what the rules did.
+            for position, (name, trigger, conditions, actions) in enumerate(desk["rules"], 1):
+                if not RoutingRule.objects.filter(name=name).exists():
+                    routing.routing_rule_save(
+                        rule=RoutingRule(
+                            name=name,
+                            position=position * 10,
+                            trigger=trigger,
+                            conditions=_with_team_ids(conditions, teams),
+                            actions=_with_team_ids(actions, teams),
+                        )
+                    )
             ChatWidget.objects.get_or_create(defaults={"is_enabled": True})
             SocialChannel.objects.get_or_create(
                 slug="whatsapp",
@@ -283,6 +428,17 @@ class Command(BaseCommand):
                 author_contact=requester,
             )  # fmt: skip
             ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
+
+
+def _with_team_ids(data: Any, teams: dict[str, Team]) -> Any:
+    """Conditions or actions with the team names of this file replaced by the desk's ids."""
+    if isinstance(data, list):
+        return [_with_team_ids(item, teams) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if data.get("action") == "set_team" or data.get("field") == "team":
+        return {**data, "value": teams[data["value"]].pk}
+    return {key: _with_team_ids(value, teams) for key, value in data.items()}
 
 
 def _category(path: str) -> Category | None:
