@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -18,6 +19,10 @@ app.conf.beat_schedule = {
     "acknowledgement-sweep": {
         "task": "tickets.acknowledgement_sweep",
         "schedule": timedelta(seconds=30),
+    },
+    "run-automations": {
+        "task": "tickets.run_automations",
+        "schedule": timedelta(seconds=settings.AUTOMATION_SWEEP_SECONDS),
     },
     "poll-mailboxes": {
         "task": "integrations.poll_mailboxes",

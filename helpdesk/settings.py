@@ -227,6 +227,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Time-based automations ("pending for 5 days → remind") are checked this often.
+AUTOMATION_SWEEP_SECONDS = env.int("AUTOMATION_SWEEP_SECONDS", default=60)
 
 LOGGING = {
     "version": 1,

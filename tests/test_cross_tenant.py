@@ -11,7 +11,7 @@ from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tests.factories import ContactFactory, OrganizationFactory, TeamFactory
 from tickets import services
-from tickets.models import Ticket
+from tickets.models import Macro, Ticket
 
 MARKER = "Zebra-7781 acme confidential"
 
@@ -47,7 +47,8 @@ def acme_data(acme, globex):
             ticket = services.ticket_open(
                 requester=contact, subject=f"{MARKER} {n}", channel="api", team=team
             )
-    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, 1, 2, 3]
+        macro = Macro.objects.create(name=f"{MARKER} macro", body=MARKER)
+    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, macro.pk, 1, 2, 3]
 
 
 @pytest.mark.parametrize("who", ["globex_agent", "globex_admin"])

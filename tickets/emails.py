@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import formataddr
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -107,3 +108,46 @@ def send_reply(message: Message) -> None:
     context = {**_context(ticket), "message": message}
     subject, text, html = _render("reply", context, ticket)
     _send(ticket, subject, text, html, _thread_headers(ticket, reply_message_id(message)))
+
+
+def automation_message_id(run_id: int, ticket: Ticket, to: str) -> str:
+    """Stable per automation run and recipient, so a resend is recognisable as the same mail."""
+    domain = f"{ticket.tenant.slug}.{settings.BASE_DOMAIN}"
+    return f"<automation-{run_id}.{ticket.pk}.{to}@{domain}>"
+
+
+def send_automation_reminder(ticket: Ticket, text: str, run_id: int) -> None:
+    """Mail an automation's message to the requester, in their language; marked automatic."""
+    context = {**_context(ticket), "text": text}
+    subject, body, html = _render("automation_reminder", context, ticket)
+    headers = _thread_headers(ticket, automation_message_id(run_id, ticket, "requester"))
+    headers["Auto-Submitted"] = "auto-generated"
+    _send(ticket, subject, body, html, headers)
+
+
+def send_automation_notice(ticket: Ticket, text: str, run_id: int, agent: Any) -> None:
+    """Mail an automation's notice about `ticket` to one agent, in the agent's language."""
+    tenant = ticket.tenant
+    context = {
+        **_context(ticket),
+        "text": text,
+        "agent": agent,
+        "ticket_url": tenant.url(ticket.get_absolute_url()),
+    }
+    with translation.override(agent.language or tenant.language):
+        subject = render_to_string("tickets/email/automation_notice_subject.txt", context)
+        body = render_to_string("tickets/email/automation_notice.txt", context)
+        html = render_to_string("tickets/email/automation_notice.html", context)
+    mail = EmailMultiAlternatives(
+        subject=f"[{ticket.reference}] {' '.join(subject.split())}",
+        body=body,
+        from_email=formataddr((tenant.name, tenant.reply_address)),
+        to=[formataddr((agent.get_full_name(), agent.email))],
+        headers={
+            "Message-ID": automation_message_id(run_id, ticket, f"agent{agent.pk}"),
+            "X-Helpdesk-Ticket": ticket.reference,
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    mail.attach_alternative(html, "text/html")
+    mail.send()
