@@ -229,6 +229,7 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="celery")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Time-based automations ("pending for 5 days → remind") are checked this often.
 AUTOMATION_SWEEP_SECONDS = env.int("AUTOMATION_SWEEP_SECONDS", default=60)
+AUTOMATION_BATCH = env.int("AUTOMATION_BATCH", default=500)  # tickets fired per sweep and desk
 
 LOGGING = {
     "version": 1,

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from helpdesk.tenancy import require_tenant_id
+from helpdesk.tenancy import require_tenant_id, tenant_context
 from tickets import emails, services
 from tickets.macros import placeholders_check, placeholders_fill
 from tickets.models import (
@@ -342,20 +343,31 @@ def compiled_automations() -> list[CompiledAutomation]:
     return compiled
 
 
-def automations_run_due(*, now: datetime) -> int:
-    """Fire every enabled automation on the tickets whose time has come; how many fired."""
+def automations_run_due(*, tenant_id: int, now: datetime, limit: int | None = None) -> int:
+    """Fire one desk's enabled automations on the tickets whose time has come; how many fired.
+
+    Each firing is its own transaction, so a ticket is locked only while its automation acts
+    on it, never for the whole sweep; at most `limit` tickets (AUTOMATION_BATCH) are fired per
+    sweep and desk, the rest wait for the next sweep, so one busy desk cannot hold up the others.
+    """
+    limit = settings.AUTOMATION_BATCH if limit is None else limit
+    with tenant_context(tenant_id):
+        due = []
+        for compiled in compiled_automations():
+            due += [
+                (compiled, ticket.pk)
+                for ticket in candidate_tickets(compiled, now=now).iterator(chunk_size=500)
+                if compiled.conditions.matches(prepare_facts(automation_facts(ticket, now=now)))
+            ]
+            if len(due) >= limit:
+                break
     fired = 0
-    for compiled in compiled_automations():
-        due = [
-            ticket.pk
-            for ticket in candidate_tickets(compiled, now=now).iterator(chunk_size=500)
-            if compiled.conditions.matches(prepare_facts(automation_facts(ticket, now=now)))
-        ]
-        for ticket_id in due:
-            try:
+    for compiled, ticket_id in due[:limit]:
+        try:
+            with tenant_context(tenant_id):
                 fired += automation_fire(compiled=compiled, ticket_id=ticket_id, now=now)
-            except Exception:  # one ticket's trouble (mail server down) must not stop the rest
-                logger.exception("automation %s on ticket %s failed", compiled.source, ticket_id)
+        except Exception:  # one ticket's trouble (mail server down) must not stop the rest
+            logger.exception("automation %s on ticket %s failed", compiled.source, ticket_id)
     return fired
 
 

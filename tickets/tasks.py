@@ -49,5 +49,4 @@ def run_automations() -> None:
     from tickets.automations import automations_run_due
 
     for tenant_id in Tenant.objects.active_ids():
-        with tenant_context(tenant_id):
-            automations_run_due(now=timezone.now())
+        automations_run_due(tenant_id=tenant_id, now=timezone.now())  # a transaction per ticket

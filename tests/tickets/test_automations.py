@@ -273,3 +273,17 @@ def test_the_periodic_task_on_a_real_worker_mails_the_reminder(
     [received] = smtp_sink.wait_for(1)
     assert received["Subject"] == "[ACME-1] Reminder: Invoice copy"
     assert received["Auto-Submitted"] == "auto-generated"
+
+
+def test_a_sweep_fires_at_most_its_batch_and_the_next_sweep_goes_on(acme, reminder, mailoutbox):
+    with time_machine.travel(START, tick=False), tenant_context(acme):
+        for n in range(3):
+            ticket = services.ticket_open(
+                requester=ContactFactory(tenant=acme), subject=f"Question {n}", channel="email",
+            )  # fmt: skip
+            services.ticket_status_change(ticket=ticket, status="pending", by=None)
+    moment = START + timedelta(days=6)
+    with time_machine.travel(moment, tick=False):
+        first = automations.automations_run_due(tenant_id=acme.pk, now=moment, limit=2)
+        second = automations.automations_run_due(tenant_id=acme.pk, now=moment, limit=2)
+    assert (first, second, len(reminders(mailoutbox))) == (2, 1, 3)
