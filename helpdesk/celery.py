@@ -4,6 +4,7 @@ import os
 from datetime import timedelta
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -23,6 +24,11 @@ app.conf.beat_schedule = {
     "sla-sweep": {
         "task": "sla.sweep",
         "schedule": timedelta(seconds=float(os.environ.get("SLA_SWEEP_SECONDS", "5"))),
+    },
+    # Time-based automations ("pending for 5 days: remind the requester").
+    "run-automations": {
+        "task": "tickets.run_automations",
+        "schedule": timedelta(seconds=settings.AUTOMATION_SWEEP_SECONDS),
     },
     "poll-mailboxes": {
         "task": "integrations.poll_mailboxes",

@@ -230,6 +230,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # How often beat sweeps SLA clocks for warnings and breaches, and how many one claim takes.
 SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=5)
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=500)
+# Time-based automations ("pending for 5 days → remind") are checked this often.
+AUTOMATION_SWEEP_SECONDS = env.int("AUTOMATION_SWEEP_SECONDS", default=60)
+AUTOMATION_BATCH = env.int("AUTOMATION_BATCH", default=500)  # tickets fired per sweep and desk
 
 LOGGING = {
     "version": 1,

@@ -11,7 +11,7 @@ from helpdesk.tenancy import tenant_context
 from tests.conftest import client_for
 from tests.factories import ContactFactory, OrganizationFactory, TeamFactory, UserFactory
 from tickets import services
-from tickets.models import SavedView, Ticket
+from tickets.models import Macro, SavedView, Ticket
 
 MARKER = "Zebra-7781 acme confidential"
 
@@ -50,7 +50,8 @@ def acme_data(acme, globex):
         view = SavedView.objects.create(
             owner=UserFactory(), name=f"{MARKER} view", is_shared=True, filters={}
         )
-    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, view.pk, 1, 2, 3]
+        macro = Macro.objects.create(name=f"{MARKER} macro", body=MARKER)
+    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, view.pk, macro.pk]
 
 
 @pytest.mark.parametrize("who", ["globex_agent", "globex_admin"])

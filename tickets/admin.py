@@ -105,5 +105,6 @@ class TicketAdmin(TenantModelAdmin):
         return False
 
 
+from tickets import admin_automation as _automation_admin  # noqa: E402,F401
 from tickets import routing_admin as _routing_admin  # noqa: E402,F401
 from tickets.channels import admin as _channels_admin  # noqa: E402,F401

@@ -6,6 +6,7 @@ import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.utils import formataddr
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -120,9 +121,11 @@ def send_mention(note: Message, agent: User, by: User | None) -> None:
         "by": by,
         "ticket_url": ticket.tenant.url(ticket.get_absolute_url()),
     }
-    subject = " ".join(render_to_string("tickets/email/mention_subject.txt", context).split())
-    text = render_to_string("tickets/email/mention.txt", context)
     tenant = ticket.tenant
+    with translation.override(agent.language or tenant.language):
+        subject = render_to_string("tickets/email/mention_subject.txt", context)
+        text = render_to_string("tickets/email/mention.txt", context)
+    subject = " ".join(subject.split())
     mail = EmailMultiAlternatives(
         subject=f"[{ticket.reference}] {subject}",
         body=text,
@@ -130,4 +133,47 @@ def send_mention(note: Message, agent: User, by: User | None) -> None:
         to=[formataddr((str(agent), agent.email))],
         headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Ticket": ticket.reference},
     )
+    mail.send()
+
+
+def automation_message_id(run_id: int, ticket: Ticket, to: str) -> str:
+    """Stable per automation run and recipient, so a resend is recognisable as the same mail."""
+    domain = f"{ticket.tenant.slug}.{settings.BASE_DOMAIN}"
+    return f"<automation-{run_id}.{ticket.pk}.{to}@{domain}>"
+
+
+def send_automation_reminder(ticket: Ticket, text: str, run_id: int) -> None:
+    """Mail an automation's message to the requester, in their language; marked automatic."""
+    context = {**_context(ticket), "text": text}
+    subject, body, html = _render("automation_reminder", context, ticket)
+    headers = _thread_headers(ticket, automation_message_id(run_id, ticket, "requester"))
+    headers["Auto-Submitted"] = "auto-generated"
+    _send(ticket, subject, body, html, headers)
+
+
+def send_automation_notice(ticket: Ticket, text: str, run_id: int, agent: Any) -> None:
+    """Mail an automation's notice about `ticket` to one agent, in the agent's language."""
+    tenant = ticket.tenant
+    context = {
+        **_context(ticket),
+        "text": text,
+        "agent": agent,
+        "ticket_url": tenant.url(ticket.get_absolute_url()),
+    }
+    with translation.override(agent.language or tenant.language):
+        subject = render_to_string("tickets/email/automation_notice_subject.txt", context)
+        body = render_to_string("tickets/email/automation_notice.txt", context)
+        html = render_to_string("tickets/email/automation_notice.html", context)
+    mail = EmailMultiAlternatives(
+        subject=f"[{ticket.reference}] {' '.join(subject.split())}",
+        body=body,
+        from_email=formataddr((tenant.name, tenant.reply_address)),
+        to=[formataddr((agent.get_full_name(), agent.email))],
+        headers={
+            "Message-ID": automation_message_id(run_id, ticket, f"agent{agent.pk}"),
+            "X-Helpdesk-Ticket": ticket.reference,
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    mail.attach_alternative(html, "text/html")
     mail.send()

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.tenancy import STAFF_ROLES
-from tickets.models import Category, Organization, Product, Team, Ticket
+from tickets.models import Category, Macro, Organization, Product, Team, Ticket
 from tickets.services import IncomingFile
 
 
@@ -66,6 +66,26 @@ class PortalTicketForm(forms.Form):
             (Ticket.Priority.HIGH, _("High: I cannot work")),
         ],
         initial=Ticket.Priority.MEDIUM,
+    )
+    impact = forms.ChoiceField(
+        label=_("Who is affected?"),
+        choices=[
+            ("", _("Not sure")),
+            (Ticket.Level.LOW, _("Just me")),
+            (Ticket.Level.MEDIUM, _("My team or department")),
+            (Ticket.Level.HIGH, _("The whole company or our customers")),
+        ],
+        required=False,
+    )
+    urgency = forms.ChoiceField(
+        label=_("How soon does it hurt?"),
+        choices=[
+            ("", _("Not sure")),
+            (Ticket.Level.LOW, _("It can wait")),
+            (Ticket.Level.MEDIUM, _("Within days")),
+            (Ticket.Level.HIGH, _("Right now")),
+        ],
+        required=False,
     )
     attachments = AttachmentsField()
 
@@ -311,3 +331,62 @@ class MergeForm(forms.Form):
     """Merge this ticket into another one, given by its number or reference."""
 
     target = forms.CharField(label=_("Merge into ticket"), max_length=40)
+
+
+class TagsField(forms.CharField):
+    """Tags typed as words separated by commas or spaces."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("Separated by commas or spaces."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return " ".join(value) if isinstance(value, list | tuple) else value
+
+    def clean(self, value: Any) -> list[str]:
+        raw = super().clean(value).replace(",", " ")
+        return sorted({tag.lower() for tag in raw.split() if tag})
+
+
+class MacroForm(forms.ModelForm):
+    """An agent's own macro: reply text with placeholders and the changes it makes."""
+
+    add_tags = TagsField(label=_("Add tags"))
+    remove_tags = TagsField(label=_("Remove tags"))
+
+    class Meta:
+        model = Macro
+        fields = [
+            "name", "body", "set_status", "set_priority", "add_tags", "remove_tags",
+            "assign_to_me",
+        ]  # fmt: skip
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from tickets.macros import placeholder_help
+
+        super().__init__(*args, **kwargs)
+        self.fields["set_team"] = forms.ModelChoiceField(
+            label=_("Move to team"),
+            queryset=Team.objects.all(),
+            required=False,
+            initial=self.instance.set_team_id,
+        )
+        self.fields["body"].help_text = _("Placeholders: %s") % placeholder_help()
+
+    def _post_clean(self) -> None:
+        self.instance.set_team = self.cleaned_data.get("set_team")
+        super()._post_clean()
+
+
+class MacroPickForm(forms.Form):
+    """The macro an agent applies to a ticket, from those they may use."""
+
+    macro = forms.ModelChoiceField(label=_("Macro"), queryset=None)
+
+    def __init__(self, *args: Any, agent: Any, **kwargs: Any) -> None:
+        from tickets.macros import macros_for
+
+        super().__init__(*args, **kwargs)
+        self.fields["macro"].queryset = macros_for(agent=agent)

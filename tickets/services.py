@@ -350,7 +350,9 @@ def ticket_open(
     channel: Ticket.Channel | str,
     description: str = "",
     description_html: str = "",
-    priority: Ticket.Priority | str = Ticket.Priority.MEDIUM,
+    priority: Ticket.Priority | str | None = None,
+    impact: str = "",
+    urgency: str = "",
     team: Team | None = None,
     assignee: User | None = None,
     category: Category | None = None,
@@ -370,17 +372,27 @@ def ticket_open(
 
     `by` is the agent who logged it for the requester (a phone call); `auto_submitted` names
     why the requester must not be answered automatically (an autoresponder, a bounce).
+    With an impact or urgency the priority matrix sets the priority (`tickets.priority`).
     """
     subject = " ".join(subject.split())[:250]
     if not subject:
         raise ValidationError({"subject": _("A ticket needs a subject.")})
     attachments_check(attachments)
+    if impact or urgency:
+        from tickets.priority import intake_priority
+
+        organization = requester.organization
+        priority = intake_priority(
+            priority=priority, impact=impact, urgency=urgency, by_agent=by is not None,
+            tier=organization.tier if organization else "",
+        )  # fmt: skip
     # Everything the caller can fix is checked above; what follows only fails on a bug, so
     # it needs no savepoint of its own (two round trips fewer on the busiest write path).
     with transaction.atomic(savepoint=False):
         return _ticket_create(
             requester=requester, subject=subject, channel=channel, description=description,
-            description_html=description_html, priority=priority, team=team,
+            description_html=description_html, priority=priority or Ticket.Priority.MEDIUM,
+            impact=impact, urgency=urgency, team=team,
             assignee=assignee, category=category, product=product, department=department,
             tags=tags, language=language, attachments=attachments, message_id=message_id,
             in_reply_to=in_reply_to, references=references, by=by,
@@ -396,6 +408,8 @@ def _ticket_create(
     description: str,
     description_html: str,
     priority: str,
+    impact: str,
+    urgency: str,
     team: Team | None,
     assignee: User | None,
     category: Category | None,
@@ -418,6 +432,8 @@ def _ticket_create(
         description=description,
         channel=channel,
         priority=priority,
+        impact=impact,
+        urgency=urgency,
         team=team,
         assignee=assignee,
         category=category,
@@ -562,6 +578,7 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str)
         )
     old, ticket.status = ticket.status, status
     now = timezone.now()
+    ticket.status_changed_at = now
     if status == Ticket.Status.SOLVED:
         ticket.solved_at = now
     elif status == Ticket.Status.CLOSED:
@@ -672,7 +689,12 @@ def ticket_reply_add(
 
 @transaction.atomic
 def ticket_note_add(
-    *, ticket: Ticket, author: User | None, text: str, attachments: Sequence[IncomingFile] = ()
+    *,
+    ticket: Ticket,
+    author: User | None,
+    text: str,
+    attachments: Sequence[IncomingFile] = (),
+    source: str = "",
 ) -> Message:
     """Add an internal note: seen by agents only, never sent to the requester.
 
@@ -691,7 +713,7 @@ def ticket_note_add(
         text=text,
         attachments=attachments,
     )
-    _event(ticket, TicketEvent.Kind.NOTED, actor=author)
+    _event(ticket, TicketEvent.Kind.NOTED, actor=author, source=source)
     if author is not None:
         _mentions_notify(ticket, message, author)
     ticket.save(update_fields=["updated_at"])

@@ -50,3 +50,12 @@ def acknowledgement_sweep() -> None:
     for tenant_id in Tenant.objects.active_ids():
         with tenant_context(tenant_id):
             acknowledgements_sweep(now=timezone.now())
+
+
+@shared_task(name="tickets.run_automations")
+def run_automations() -> None:
+    """Fire the time-based automations whose time has come, desk by desk."""
+    from tickets.automations import automations_run_due
+
+    for tenant_id in Tenant.objects.active_ids():
+        automations_run_due(tenant_id=tenant_id, now=timezone.now())  # a transaction per ticket

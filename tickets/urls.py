@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets import views
+from tickets import macro_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -24,6 +24,15 @@ urlpatterns = [
     path("workspace/tickets/<int:number>/fields/", views.ticket_fields, name="ticket_fields"),
     path("workspace/tickets/<int:number>/merge/", views.ticket_merge, name="ticket_merge"),
     path("workspace/tickets/<int:number>/spam/", views.ticket_spam, name="ticket_spam"),
+    path(
+        "workspace/tickets/<int:number>/macro/",
+        macro_views.ticket_macro_apply,
+        name="ticket_macro_apply",
+    ),
+    path("workspace/macros/", macro_views.macro_list, name="macro_list"),
+    path("workspace/macros/new/", macro_views.macro_create, name="macro_create"),
+    path("workspace/macros/<int:macro_id>/", macro_views.macro_edit, name="macro_edit"),
+    path("workspace/macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro_delete"),
     path(
         "workspace/tickets/<int:number>/attachments/<int:attachment_id>/",
         views.attachment_download,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk import services as platform_services
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
-from tickets import forms, selectors, services
+from tickets import forms, macros, selectors, services
 from tickets.models import Attachment, Message, SavedView, Team, Ticket
 
 GUEST_LINK_SALT = "tickets.portal.guest"
@@ -308,6 +308,7 @@ def _ticket_page(
         ),
         "status_form": forms.StatusForm(initial={"status": ticket.status}),
         "next_statuses": [status for status in Ticket.Status if ticket.can_become(status)],
+        "macros": macros.macros_for(agent=request.user),
     }
     status = 400 if any(getattr(f, "errors", None) for f in forms_.values()) else 200
     status = 409 if collision else status
@@ -531,6 +532,7 @@ def portal_new(request: TenantRequest) -> HttpResponse:
             ticket = services.ticket_open(
                 requester=requester, subject=data["subject"], description=data["description"],
                 channel=Ticket.Channel.PORTAL, priority=data["priority"],
+                impact=data["impact"], urgency=data["urgency"],
                 category=data["category"], product=data["product"],
                 attachments=data["attachments"], language=request.LANGUAGE_CODE,
             )  # fmt: skip

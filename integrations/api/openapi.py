@@ -205,6 +205,12 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "priority": {"enum": PRIORITIES, "default": "medium"},
+            "impact": {
+                "enum": ["low", "medium", "high"],
+                "description": "With urgency, the desk's priority matrix sets the priority "
+                "(the priority given is then ignored).",
+            },
+            "urgency": {"enum": ["low", "medium", "high"]},
             "category": {"type": "integer", "description": "A category id of this desk."},
             "product": {"type": "integer", "description": "A product line id of this desk."},
             "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}},

@@ -199,6 +199,8 @@ def ticket_create_input(data: dict[str, Any]) -> dict[str, Any]:
         "subject": fields.text("subject", required=True, max_length=250).strip(),
         "description": fields.text("description", required=True),
         "priority": fields.choice("priority", Ticket.Priority.values, Ticket.Priority.MEDIUM),
+        "impact": fields.choice("impact", Ticket.Level.values),
+        "urgency": fields.choice("urgency", Ticket.Level.values),
         "tags": fields.strings("tags", max_length=50),
         "language": fields.choice("language", _language_codes()),
     }

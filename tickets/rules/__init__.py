@@ -15,6 +15,8 @@ import statistics
 import time
 
 from tickets.rules.actions import (
+    AUTOMATION_ACTIONS,
+    MESSAGE_ACTIONS,
     Action,
     Assignment,
     Changes,
@@ -28,6 +30,7 @@ from tickets.rules.actions import (
     validate_actions,
 )
 from tickets.rules.conditions import (
+    ELAPSED_FIELDS,
     FIELDS,
     Condition,
     Facts,
@@ -42,7 +45,10 @@ from tickets.rules.conditions import (
 from tickets.rules.facts import category_paths, ticket_facts
 
 __all__ = [
+    "AUTOMATION_ACTIONS",
+    "ELAPSED_FIELDS",
     "FIELDS",
+    "MESSAGE_ACTIONS",
     "Action",
     "Assignment",
     "Changes",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from tickets.rules.conditions import (
     CATEGORY_IDS,
     PRIORITIES,
+    STATUSES,
     Condition,
     Facts,
     RuleError,
@@ -43,8 +44,18 @@ FIELD_OF = {
     "set_priority": "priority",
     "set_language": "language",
     "mark_vip": "is_vip",
+    "set_status": "status",
 }
-ACTIONS = (*FIELD_OF, "add_tags", "remove_tags", "assign", "stop")
+ACTIONS = (*(name for name in FIELD_OF if name != "set_status"), "add_tags", "remove_tags",
+           "assign", "stop")  # fmt: skip
+# Time-based automations (tickets.automations) also write to the thread and send mail; they
+# move tickets through the status services but never pick owners or stop.
+MESSAGE_ACTIONS = ("add_note", "notify_requester", "notify_assignee", "notify_team_lead")
+AUTOMATION_ACTIONS = (
+    "set_status", "set_priority", "set_team", "set_category", "set_department", "set_language",
+    "add_tags", "remove_tags", *MESSAGE_ACTIONS,
+)  # fmt: skip
+MAX_MESSAGE_LENGTH = 5000
 ACTION_KEYS = ("action", "value")
 
 
@@ -76,8 +87,13 @@ class KnownIds:
 # --- validation ----------------------------------------------------------------------------
 
 
-def validate_actions(data: Any, known: KnownIds | None = None) -> tuple[Action, ...]:
-    """Parse an admin's actions, or raise `RuleError` listing every problem with its path."""
+def validate_actions(
+    data: Any, known: KnownIds | None = None, allowed: Sequence[str] = ACTIONS
+) -> tuple[Action, ...]:
+    """Parse an admin's actions, or raise `RuleError` listing every problem with its path.
+
+    `allowed` names the actions the caller can apply (`AUTOMATION_ACTIONS` for automations).
+    """
     problems: list[tuple[str, str]] = []
     if not isinstance(data, list):
         raise RuleError(
@@ -95,7 +111,7 @@ def validate_actions(data: Any, known: KnownIds | None = None) -> tuple[Action, 
     first_at: dict[str, int] = {}
     for index, item in enumerate(data):
         path = f"actions[{index}]"
-        action = _parse_action(item, path, known, problems)
+        action = _parse_action(item, path, known, problems, allowed)
         if action is None:
             continue
         if action.name in first_at:
@@ -115,7 +131,11 @@ def validate_actions(data: Any, known: KnownIds | None = None) -> tuple[Action, 
 
 
 def _parse_action(
-    item: Any, path: str, known: KnownIds | None, problems: list[tuple[str, str]]
+    item: Any,
+    path: str,
+    known: KnownIds | None,
+    problems: list[tuple[str, str]],
+    allowed: Sequence[str] = ACTIONS,
 ) -> Action | None:
     if not isinstance(item, dict):
         problems.append(
@@ -141,15 +161,15 @@ def _parse_action(
     if name is None:
         problems.append((path, _('missing "action"')))
         return None
-    if not isinstance(name, str) or name not in ACTIONS:
+    if not isinstance(name, str) or name not in allowed:
         problems.append(
             (
                 f"{path}.action",
                 _("unknown action %(got)s%(hint)s; use one of %(actions)s")
                 % {
                     "got": type_name(name),
-                    "hint": did_you_mean(name, ACTIONS) if isinstance(name, str) else "",
-                    "actions": ", ".join(ACTIONS),
+                    "hint": did_you_mean(name, allowed) if isinstance(name, str) else "",
+                    "actions": ", ".join(allowed),
                 },
             )
         )
@@ -194,6 +214,22 @@ def _check_value(
             problem(
                 _('"priority" must be one of %(choices)s, not %(got)s')
                 % {"choices": ", ".join(PRIORITIES), "got": type_name(value)}
+            )
+        return value
+    if name == "set_status":
+        if value not in STATUSES or not isinstance(value, str):
+            problem(
+                _('"status" must be one of %(choices)s, not %(got)s')
+                % {"choices": ", ".join(STATUSES), "got": type_name(value)}
+            )
+        return value
+    if name in MESSAGE_ACTIONS:
+        if not isinstance(value, str) or not value.strip():
+            problem(_("give the message as text, not %(got)s") % {"got": type_name(value)})
+        elif len(value) > MAX_MESSAGE_LENGTH:
+            problem(
+                _("the message has %(length)s characters; at most %(max)s are allowed")
+                % {"length": len(value), "max": MAX_MESSAGE_LENGTH}
             )
         return value
     if name == "set_language":

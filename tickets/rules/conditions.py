@@ -101,8 +101,27 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("subject", Kind.TEXT, "The ticket's subject."),
         FieldSpec("body", Kind.TEXT, "The text of the ticket's first message."),
         FieldSpec("tags", Kind.LIST, "The ticket's tags."),
+        # Elapsed time, known only to time-based automations (elsewhere empty: never gt/lt).
+        FieldSpec("hours_since_created", Kind.NUMBER, "Hours since the ticket arrived."),
+        FieldSpec("hours_since_updated", Kind.NUMBER, "Hours since anything changed on it."),
+        FieldSpec(
+            "hours_since_status_changed", Kind.NUMBER, "Hours since its status last changed."
+        ),
+        FieldSpec(
+            "hours_since_requester_reply", Kind.NUMBER, "Hours since the requester last wrote."
+        ),
+        FieldSpec(
+            "hours_since_agent_reply", Kind.NUMBER, "Hours since an agent last replied publicly."
+        ),
     )
 }
+ELAPSED_FIELDS = (
+    "hours_since_created",
+    "hours_since_updated",
+    "hours_since_status_changed",
+    "hours_since_requester_reply",
+    "hours_since_agent_reply",
+)
 # Not a field admins name: the ids of the ticket's category and its ancestors, for within_tree.
 CATEGORY_IDS = "category_ids"
 

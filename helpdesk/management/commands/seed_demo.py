@@ -12,11 +12,13 @@ from helpdesk import services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from sla import services as sla_services
-from tickets import routing
+from tickets import automations, macros, routing
 from tickets import services as ticket_services
 from tickets.models import (
+    Automation,
     Category,
     ChatWidget,
+    Macro,
     Organization,
     Product,
     RoutingRule,
@@ -316,6 +318,31 @@ DESKS: dict[str, dict[str, Any]] = {
     },
 }
 OPERATOR = "ops@platform.test"
+# Every desk gets these: "pending for 5 days → remind, close after 7", and a lead's alarm.
+DEMO_AUTOMATIONS = [
+    ("Remind after 5 days pending", {"all": [
+        {"field": "status", "op": "is", "value": "pending"},
+        {"field": "hours_since_status_changed", "op": "gt", "value": 120},
+    ]}, [{"action": "notify_requester", "value": "Hello {requester_first_name}, we are still "
+          "waiting for your answer on {ticket_reference}. Just reply to this mail."}]),
+    ("Close after 7 days pending", {"all": [
+        {"field": "status", "op": "is", "value": "pending"},
+        {"field": "hours_since_status_changed", "op": "gt", "value": 168},
+    ]}, [{"action": "add_note", "value": "Closed: no answer for 7 days."},
+         {"action": "set_status", "value": "closed"}]),
+    ("Unassigned high priority for 30 minutes", {"all": [
+        {"field": "priority", "op": "in", "value": ["high", "critical"]},
+        {"field": "assignee", "op": "is_empty"},
+        {"field": "hours_since_created", "op": "gt", "value": 0.5},
+    ]}, [{"action": "notify_team_lead", "value": "{ticket_reference} is high priority and "
+          "nobody has taken it for 30 minutes."}]),
+]  # fmt: skip
+DEMO_MACROS = [
+    ("Solved, please confirm", "Hello {requester_first_name},\n\nwe have fixed the problem of "
+     "{ticket_reference}. If anything is still wrong, just reply.\n\n{agent_name}", "solved"),
+    ("Need more information", "Hello {requester_first_name},\n\ncould you send us a screenshot "
+     "and the time it happened?\n\n{agent_name}", "pending"),
+]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -405,6 +432,18 @@ class Command(BaseCommand):
                     product=Product.objects.get_or_create(name=product)[0] if product else None,
                 )
                 self._play(ticket, row[8], agent, contacts[requester])
+            for position, (name, conditions, actions) in enumerate(DEMO_AUTOMATIONS):
+                if not Automation.objects.filter(name=name).exists():
+                    automations.automation_save(
+                        automation=Automation(
+                            name=name, position=position, conditions=conditions, actions=actions
+                        )
+                    )
+            for name, body, status in DEMO_MACROS:
+                if not Macro.objects.filter(name=name, owner=None).exists():
+                    macros.macro_save(
+                        macro=Macro(name=name, body=body, set_status=status), owner=None
+                    )
 
     @staticmethod
     def _play(ticket: Ticket, story: str, agent: User | None, requester: Any) -> None:

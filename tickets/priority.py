@@ -1,0 +1,103 @@
+"""The priority matrix: a ticket's impact and urgency, and its customer's tier, give its priority.
+
+Who wins when both are given: `ticket_open` uses the matrix whenever the ticket arrives with an
+impact or an urgency, unless an agent logs the ticket (`by`) and names a priority themselves; an
+agent's explicit choice wins, a requester's own "how urgent" never outranks the matrix. With
+neither impact nor urgency the given priority (or medium) stands, as before the matrix.
+A missing half counts as medium. A desk without its own matrix uses ITIL's table and raises
+enterprise customers one step.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from helpdesk.tenancy import require_tenant_id
+from tickets.models import PriorityMatrix, Ticket, default_priority_cells, default_raise_tiers
+
+LEVELS = tuple(Ticket.Level.values)
+ORDER = tuple(Ticket.Priority.values)  # low → critical
+
+_MATRICES: dict[int, tuple[float, dict[str, Any]]] = {}
+MATRIX_TTL_SECONDS = 60  # an admin's change reaches every process within a minute
+
+
+def cells_check(cells: Any) -> None:
+    """Refuse a table that misses a cell or names an unknown priority, naming each cell."""
+    problems = []
+    if not isinstance(cells, dict):
+        raise ValidationError({"cells": _("The table is an object of impact rows.")})
+    for impact in LEVELS:
+        row = cells.get(impact)
+        for urgency in LEVELS:
+            value = row.get(urgency) if isinstance(row, dict) else None
+            if value not in ORDER:
+                problems.append(
+                    _("impact %(impact)s, urgency %(urgency)s: choose one of %(choices)s")
+                    % {"impact": impact, "urgency": urgency, "choices": ", ".join(ORDER)}
+                )
+    unknown = set(cells) - set(LEVELS)
+    if unknown:
+        problems.append(_("unknown impact rows: %s") % ", ".join(sorted(unknown)))
+    if problems:
+        raise ValidationError({"cells": problems})
+
+
+def _settings() -> dict[str, Any]:
+    tenant_id = require_tenant_id()
+    cached = _MATRICES.get(tenant_id)
+    if cached is None or cached[0] < time.monotonic():
+        # ticket_open is the desk's busiest write: read the rarely changed table once a minute.
+        matrix = PriorityMatrix.objects.first()
+        data = {
+            "cells": matrix.cells if matrix else default_priority_cells(),
+            "raise": set(matrix.raise_tiers if matrix else default_raise_tiers()),
+            "minimum": {
+                "enterprise": matrix.enterprise_minimum,
+                "premium": matrix.premium_minimum,
+                "standard": matrix.standard_minimum,
+            }
+            if matrix
+            else {},
+        }
+        cached = (time.monotonic() + MATRIX_TTL_SECONDS, data)
+        _MATRICES[tenant_id] = cached
+    return cached[1]
+
+
+def matrix_priority(*, impact: str, urgency: str, tier: str = "") -> str:
+    """The priority the desk's matrix gives this impact and urgency for a customer of `tier`."""
+    data = _settings()
+    priority = data["cells"][impact or "medium"][urgency or "medium"]
+    if tier in data["raise"]:
+        priority = ORDER[min(ORDER.index(priority) + 1, len(ORDER) - 1)]
+    minimum = data["minimum"].get(tier)
+    if minimum and ORDER.index(minimum) > ORDER.index(priority):
+        priority = minimum
+    return priority
+
+
+def intake_priority(
+    *, priority: str | None, impact: str, urgency: str, tier: str, by_agent: bool
+) -> str:
+    """The priority a new ticket gets (see the module docstring for who wins)."""
+    if (impact or urgency) and not (by_agent and priority):
+        return matrix_priority(impact=impact, urgency=urgency, tier=tier)
+    return priority or Ticket.Priority.MEDIUM
+
+
+@transaction.atomic
+def priority_matrix_save(*, matrix: PriorityMatrix) -> PriorityMatrix:
+    """Store the desk's matrix after checking it; this process uses it at once."""
+    matrix.full_clean(exclude=["tenant"])
+    matrix.save()
+    tenant_id = require_tenant_id()
+    _MATRICES.pop(tenant_id, None)
+    # Again after commit: a ticket opened meanwhile may have cached the old table.
+    transaction.on_commit(lambda: _MATRICES.pop(tenant_id, None))
+    return matrix
