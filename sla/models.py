@@ -296,6 +296,12 @@ class SlaClock(TenantOwned):
                 name="sla_clock_warn",
             ),
             models.Index(fields=["ticket", "metric"], name="sla_clock_ticket"),
+            # The "breaching soon" queue pages through running clocks, soonest due first.
+            models.Index(
+                fields=["tenant", "due_at", "id"],
+                condition=models.Q(state="running"),
+                name="sla_clock_running_due",
+            ),
         ]
         constraints = [
             # At most one live clock per metric: a second next-reply clock never starts twice.

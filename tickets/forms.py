@@ -246,6 +246,16 @@ class QueueFilterForm(forms.Form):
         required=False,
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=200)
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        choices=[
+            ("", _("Any SLA state")),
+            ("breached", _("Breached")),
+            ("warning", _("At risk")),
+            ("ok", _("On track")),
+        ],
+        required=False,
+    )
     vip = forms.BooleanField(label=_("VIP only"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -42,6 +43,7 @@ QUEUES = {
     "inbox": _lazy("My work"),
     "mine": _lazy("My tickets"),
     "unassigned": _lazy("Unassigned in my teams"),
+    "breaching": _lazy("Breaching soon"),
     "pending": _lazy("Pending"),
     "all": _lazy("All tickets"),
     "spam": _lazy("Spam"),
@@ -70,11 +72,12 @@ def _queue_page(
     form = forms.QueueFilterForm(params)
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "newest"
-    page = selectors.queue_page(
-        selectors.tickets_filtered(tickets, filters=filters),
-        sort=sort,
-        after=request.GET.get("after", ""),
-    )
+    narrowed = selectors.tickets_filtered(tickets, filters=filters)
+    if key == "breaching":  # always soonest due first
+        page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
+    else:
+        page = selectors.queue_page(narrowed, sort=sort, after=request.GET.get("after", ""))
+        selectors.next_due_attach(page.tickets)
     query = request.GET.copy()
     query.pop("after", None)
     context = {
@@ -89,6 +92,7 @@ def _queue_page(
         "filtered": bool(filters) and any(v for k, v in filters.items() if k != "sort"),
         "bulk_form": forms.BulkForm(),
         "save_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
+        "now": timezone.now(),
         "nav_teams": Team.objects.all(),
         "nav_views": selectors.saved_views(agent=request.user),
     }
@@ -111,7 +115,8 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
     """One of the built-in queues: mine, unassigned, pending, all, spam."""
     if key not in QUEUES or (key in MANAGER_QUEUES and not has_role(request, Role.MANAGER)):
         raise Http404(_("There is no such queue."))
-    tickets = selectors.queue_tickets_base(key=key, agent=request.user)
+    base = "all_open" if key == "breaching" else key
+    tickets = selectors.queue_tickets_base(key=base, agent=request.user)
     return _queue_page(request, title=str(QUEUES[key]), tickets=tickets, key=key)
 
 
@@ -189,6 +194,11 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
         key: selectors.queue_count(selectors.queue_tickets_base(key=key, agent=agent))
         for key in ("inbox", "mine", "unassigned", "pending")
     }
+    counts["breaching"] = selectors.queue_count(
+        selectors.queue_tickets_base(key="all_open", agent=agent).filter(
+            selectors._sla_state("breached") | selectors._sla_state("warning")
+        )
+    )
     teams = {
         team.pk: selectors.queue_count(
             selectors.queue_tickets_base(key="team", agent=agent, team=team)

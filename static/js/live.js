@@ -11,7 +11,10 @@
   if (!url) return;
   const status = document.getElementById("live-status");
   const watched = body.dataset.watchTicket ? parseInt(body.dataset.watchTicket, 10) : null;
-  const CHANGES = { "ticket.created": 1, "ticket.changed": 1, "ticket.replied": 1 };
+  const CHANGES = {
+    "ticket.created": 1, "ticket.changed": 1, "ticket.replied": 1,
+    "sla.warned": 1, "sla.breached": 1,
+  };
   let delay = 500;
   let lastSeq = parseInt(body.dataset.liveSeq || "0", 10) || 0;
   const seen = new Set();  // seqs already handled: a replayed event may also arrive live

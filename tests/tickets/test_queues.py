@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains
@@ -286,3 +287,43 @@ def test_a_reply_written_while_someone_else_replied_is_held_back_with_a_warning(
 @pytest.mark.parametrize("url", ["/workspace/queues/nonsense/", "/workspace/views/999999/"])
 def test_unknown_queues_are_not_found(acme_agent_client, url):
     assert acme_agent_client.get(url).status_code == 404
+
+
+# --- SLA in the queues ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def acme_sla(acme):
+    from sla import services as sla_services
+
+    with tenant_context(acme):
+        sla_services.sla_defaults_create(time_zone="Europe/Berlin")
+
+
+def test_breaching_soon_lists_the_ticket_due_first_on_top(acme, acme_sla, acme_agent_client):
+    relaxed = open_ticket(acme, "Relaxed", priority="low")
+    urgent = open_ticket(acme, "Urgent", priority="critical")
+    page = acme_agent_client.get("/workspace/queues/breaching/")
+    assert rows(page) == [urgent.reference, relaxed.reference]
+
+
+def test_a_ticket_past_its_due_time_is_found_by_the_breached_filter(
+    acme, acme_sla, acme_manager_client
+):
+    import time_machine
+    from django.utils import timezone
+
+    from sla import services as sla_services
+
+    late = open_ticket(acme, "Late", priority="critical")
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False), tenant_context(acme):
+        sla_services.clocks_sweep(now=timezone.now())
+    open_ticket(acme, "Fresh", priority="low")
+    page = acme_manager_client.get("/workspace/queues/all/?sla=breached")
+    assert late.reference in rows(page)
+    assert "Fresh" not in page.content.decode()
+
+
+def test_queue_rows_show_when_the_next_sla_target_is_due(acme, acme_sla, acme_agent_client):
+    open_ticket(acme, "Timed", priority="high")
+    assertContains(acme_agent_client.get("/workspace/"), 'class="due')
