@@ -304,6 +304,7 @@ class BulkForm(forms.Form):
         ("status", _("Set status")),
         ("priority", _("Set priority")),
         ("team", _("Move to team")),
+        ("macro", _("Apply macro")),
         ("merge", _("Merge into ticket")),
     ]
     tickets = forms.TypedMultipleChoiceField(coerce=int, choices=(), label=_("Tickets"))
@@ -318,19 +319,28 @@ class BulkForm(forms.Form):
         label=_("Priority"), choices=[("", "—"), *Ticket.Priority.choices], required=False
     )
     team = forms.ModelChoiceField(label=_("Team"), queryset=None, required=False, empty_label="—")
+    macro = forms.ModelChoiceField(label=_("Macro"), queryset=None, required=False, empty_label="—")
     target = forms.CharField(label=_("Target ticket"), required=False, max_length=40)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, agent: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from tickets import macros
+
         self.fields["agent"].queryset = platform_selectors.tenant_users(roles=STAFF_ROLES)
         self.fields["team"].queryset = Team.objects.all()
+        self.fields["macro"].queryset = (
+            macros.macros_for(agent=agent) if agent is not None else Macro.objects.none()
+        )
         # Any id may be posted; the view looks each one up in the tenant's tickets.
         self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         action = data.get("action")
-        needed = {"status": "status", "priority": "priority", "team": "team", "merge": "target"}
+        needed = {
+            "status": "status", "priority": "priority", "team": "team", "merge": "target",
+            "macro": "macro",
+        }  # fmt: skip
         field = needed.get(action or "")
         if field and not data.get(field):
             self.add_error(field, _("Choose what to set."))

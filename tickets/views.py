@@ -90,7 +90,7 @@ def _queue_page(
         "tickets": page.tickets,
         "query": query.urlencode(),
         "filtered": bool(filters) and any(v for k, v in filters.items() if k != "sort"),
-        "bulk_form": forms.BulkForm(),
+        "bulk_form": forms.BulkForm(agent=request.user),
         "save_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
         "now": timezone.now(),
         "nav_teams": Team.objects.all(),
@@ -226,7 +226,7 @@ def tickets_bulk(request: TenantRequest) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("tickets:workspace")
-    form = forms.BulkForm(request.POST)
+    form = forms.BulkForm(request.POST, agent=request.user)
     if not form.is_valid():
         messages.error(request, _("Select tickets and say what to change."))
         return redirect(back)
@@ -269,6 +269,8 @@ def _bulk_apply(request: TenantRequest, ticket: Ticket, data: dict, target: Tick
         services.ticket_assign(
             ticket=ticket, agent=ticket.assignee, by=by, team=data["team"], source="bulk"
         )
+    elif action == "macro":
+        macros.macro_apply(macro=data["macro"], ticket=ticket, agent=by)
     elif action == "merge" and target is not None and ticket.pk != target.pk:
         services.ticket_merge(source=ticket, target=target, by=by)
 

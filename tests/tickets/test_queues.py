@@ -327,3 +327,18 @@ def test_a_ticket_past_its_due_time_is_found_by_the_breached_filter(
 def test_queue_rows_show_when_the_next_sla_target_is_due(acme, acme_sla, acme_agent_client):
     open_ticket(acme, "Timed", priority="high")
     assertContains(acme_agent_client.get("/workspace/"), 'class="due')
+
+
+def test_a_macro_applied_in_bulk_answers_every_selected_ticket(acme, acme_agent, acme_agent_client):
+    from tickets.models import Macro
+
+    with tenant_context(acme):
+        macro = Macro.objects.create(name="Thanks", body="Thank you, {requester_name}!")
+    tickets = [open_ticket(acme, f"Question {n}") for n in range(2)]
+    acme_agent_client.post(
+        "/workspace/bulk/",
+        {"tickets": [t.pk for t in tickets], "action": "macro", "macro": macro.pk},
+    )
+    with tenant_context(acme):
+        for ticket in tickets:
+            assert ticket.messages.filter(body_text__startswith="Thank you,").exists()
