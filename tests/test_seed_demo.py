@@ -63,3 +63,16 @@ def test_demo_tickets_show_what_the_routing_rules_did():
     # The "after hours" rule also tags it when the seed runs outside acme's business hours.
     assert outage.priority == "critical"
     assert "outage" in outage.tags
+
+
+@pytest.mark.django_db
+def test_the_demo_desk_shares_views_and_a_note_mentions_a_manager():
+    call_command("seed_demo")
+    with tenant_context(Tenant.objects.get(slug="acme")):
+        from tickets.models import SavedView, TicketEvent
+
+        assert set(SavedView.objects.filter(is_shared=True).values_list("name", flat=True)) == {
+            "Enterprise customers",
+            "Critical and high",
+        }
+        assert TicketEvent.objects.filter(kind="mentioned").exists()

@@ -22,6 +22,7 @@ from tickets.models import (
     Organization,
     Product,
     RoutingRule,
+    SavedView,
     SocialChannel,
     Team,
     Ticket,
@@ -444,6 +445,16 @@ class Command(BaseCommand):
                     macros.macro_save(
                         macro=Macro(name=name, body=body, set_status=status), owner=None
                     )
+            # Views a manager shared with the desk: the workspace shows them to every agent.
+            manager = next(
+                (people[email] for email, _n, role, _t in desk["staff"] if role == Role.MANAGER),
+                None,
+            )
+            for name, filters, sort in DEMO_VIEWS:
+                if manager is not None and not SavedView.objects.filter(name=name).exists():
+                    ticket_services.saved_view_create(
+                        owner=manager, name=name, is_shared=True, filters=filters, sort=sort
+                    )
 
     @staticmethod
     def _play(ticket: Ticket, story: str, agent: User | None, requester: Any) -> None:
@@ -452,7 +463,9 @@ class Command(BaseCommand):
             return
         if story == "noted":
             ticket_services.ticket_note_add(
-                ticket=ticket, author=agent, text="Gateway logs show timeouts; asked L3."
+                ticket=ticket,
+                author=agent,
+                text="Gateway logs show timeouts. @maria.manager should we open an incident?",
             )
             return
         ticket_services.ticket_reply_add(
@@ -467,6 +480,12 @@ class Command(BaseCommand):
                 author_contact=requester,
             )  # fmt: skip
             ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
+
+
+DEMO_VIEWS = [
+    ("Enterprise customers", {"tier": "enterprise", "status": ["new", "open"]}, "urgent"),
+    ("Critical and high", {"priority": ["critical", "high"], "status": ["new", "open"]}, "oldest"),
+]
 
 
 def _with_team_ids(data: Any, teams: dict[str, Team]) -> Any:
