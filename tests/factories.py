@@ -9,7 +9,7 @@ from factory.django import DjangoModelFactory
 
 from helpdesk.models import Domain, Membership, Tenant, User
 from helpdesk.tenancy import Role, tenant_context
-from tickets.models import Contact, Organization, Team, TeamMember, Ticket
+from tickets.models import AgentProfile, Contact, Organization, Team, TeamMember, Ticket
 
 
 class TenantFactory(DjangoModelFactory):
@@ -80,6 +80,15 @@ class TeamMemberFactory(TenantOwnedFactory):
 
     team = factory.SubFactory(TeamFactory, tenant=factory.SelfAttribute("..tenant"))
     user = factory.SubFactory(UserFactory)
+
+
+class AgentProfileFactory(TenantOwnedFactory):
+    class Meta:
+        model = AgentProfile
+
+    user = factory.SubFactory(UserFactory)
+    availability = AgentProfile.Availability.ONLINE
+    capacity = 10
 
 
 class OrganizationFactory(TenantOwnedFactory):

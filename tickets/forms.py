@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.tenancy import STAFF_ROLES
-from tickets.models import Category, Product, Team, Ticket
+from tickets.models import AgentProfile, Category, Product, Team, Ticket
 from tickets.services import IncomingFile
 
 
@@ -165,4 +165,12 @@ class PhoneCallForm(forms.Form):
     )
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Ticket.Priority.choices, initial=Ticket.Priority.MEDIUM
+    )
+
+
+class AvailabilityForm(forms.Form):
+    """Whether the agent takes new tickets now."""
+
+    availability = forms.ChoiceField(
+        label=_("Availability"), choices=AgentProfile.Availability.choices
     )

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from helpdesk import background, live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
+from tickets import assignment
 from tickets.models import (
     Acknowledgement,
     Attachment,
@@ -450,7 +451,11 @@ def _ticket_create(
         expected_response_at=ticket.created_at + first_response_target(ticket.priority),
         tenant_id=ticket.tenant_id,
     )
+    # Teams that assign by themselves pick an agent before the insert (no query for manual).
+    strategy = assignment.ticket_team_pick(ticket=ticket)
     _insert_new_ticket(ticket, message, event, ack)
+    if strategy:
+        assignment.assignment_record(ticket=ticket, strategy=strategy)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
@@ -541,6 +546,8 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str)
     elif old in (Ticket.Status.SOLVED,):
         ticket.solved_at = None
     _event(ticket, TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status)
+    if ticket.assignee_id and old in Ticket.OPEN_STATUSES and not ticket.is_open:
+        assignment.capacity_freed(ticket=ticket, agent_id=ticket.assignee_id)
 
 
 @transaction.atomic
@@ -696,8 +703,12 @@ def ticket_assign(
     ticket.assignee = agent
     if team is not None:
         ticket.team = team
+    # Into a team with no agent named: the team's strategy may pick one.
+    strategy = assignment.ticket_team_pick(ticket=ticket) if team is not None else None
     if ticket.assignee_id == old_agent and ticket.team_id == old_team:
         return ticket
+    if old_agent is not None and ticket.assignee_id != old_agent and ticket.is_open:
+        assignment.capacity_freed(ticket=ticket, agent_id=old_agent)
     if agent is not None and ticket.status == Ticket.Status.NEW:
         _set_status(ticket, Ticket.Status.OPEN, actor=by, source=source)
     ticket.save()
@@ -710,6 +721,7 @@ def ticket_assign(
         new=ticket.assignee_id,
         old_team=old_team,
         team=ticket.team_id,
+        **({"strategy": strategy} if strategy else {}),
     )
     _changed(ticket)
     return ticket
@@ -739,8 +751,11 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     if not changes:
         return ticket
     ticket.full_clean(exclude=["requester", "tenant"])
+    strategy = assignment.ticket_team_pick(ticket=ticket) if "team" in changes else None
     ticket.save()
     _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
+    if strategy:
+        assignment.assignment_record(ticket=ticket, strategy=strategy)
     _changed(ticket)
     return ticket
 

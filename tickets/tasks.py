@@ -41,3 +41,28 @@ def acknowledgement_sweep() -> None:
     for tenant_id in Tenant.objects.active_ids():
         with tenant_context(tenant_id):
             acknowledgements_sweep(now=timezone.now())
+
+
+@shared_task(name="tickets.assign_waiting")
+def assign_waiting(tenant_id: int, user_id: int) -> None:
+    """An agent has room again: give out waiting tickets of their teams."""
+    from tickets.assignment import team_queue_drain, waiting_teams
+
+    with tenant_context(tenant_id):
+        team_ids = waiting_teams(user_id=user_id)
+    for team_id in team_ids:  # one short transaction per team: intake waits on its lock
+        with tenant_context(tenant_id):
+            team_queue_drain(team_id=team_id)
+
+
+@shared_task(name="tickets.assignment_sweep")
+def assignment_sweep() -> None:
+    """Give out waiting tickets whose moment (an agent online, a ticket solved) was missed."""
+    from tickets.assignment import team_queue_drain, waiting_teams
+
+    for tenant_id in Tenant.objects.active_ids():
+        with tenant_context(tenant_id):
+            team_ids = waiting_teams()
+        for team_id in team_ids:
+            with tenant_context(tenant_id):
+                team_queue_drain(team_id=team_id)

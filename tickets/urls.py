@@ -6,6 +6,7 @@ app_name = "tickets"
 urlpatterns = [
     path("workspace/", views.workspace, name="workspace"),
     path("workspace/phone/", views.phone_call, name="phone_call"),
+    path("workspace/availability/", views.agent_availability, name="agent_availability"),
     path("workspace/tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
     path("workspace/tickets/<int:number>/compose/", views.ticket_compose, name="ticket_compose"),
     path("workspace/tickets/<int:number>/status/", views.ticket_status, name="ticket_status"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk import services as platform_services
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
-from tickets import forms, selectors, services
+from tickets import assignment, forms, selectors, services
 from tickets.models import Attachment, Ticket
 
 GUEST_LINK_SALT = "tickets.portal.guest"
@@ -40,6 +40,23 @@ def workspace(request: TenantRequest) -> HttpResponse:
     """An agent's start page: their open tickets and their teams' unassigned ones."""
     tickets = selectors.workspace_tickets(agent=request.user)
     return render(request, "tickets/workspace.html", {"tickets": tickets})
+
+
+@role_required(Role.AGENT)
+@require_POST
+def agent_availability(request: TenantRequest) -> HttpResponse:
+    """Go online, away or offline; online, the agent is given waiting tickets of their teams."""
+    form = forms.AvailabilityForm(request.POST)
+    if form.is_valid():
+        assignment.agent_availability_set(
+            agent=request.user, availability=form.cleaned_data["availability"]
+        )
+    if request.htmx:
+        status = 200 if form.is_valid() else 400
+        return render(request, "tickets/_availability.html", status=status)
+    if not form.is_valid():
+        messages.error(request, _("Choose online, away or offline."))
+    return redirect("tickets:workspace")
 
 
 def _agent_ticket(number: int) -> Ticket:
