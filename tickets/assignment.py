@@ -324,7 +324,7 @@ def waiting_teams(*, user_id: int | None = None) -> list[int]:
     waiting = Ticket.objects.filter(
         assignee=None, status__in=Ticket.OPEN_STATUSES, team__in=teams.values("pk")
     )
-    return sorted(set(waiting.values_list("team_id", flat=True)))
+    return list(waiting.order_by("team_id").values_list("team_id", flat=True).distinct())
 
 
 def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:

@@ -370,3 +370,36 @@ async def test_the_desk_hears_when_an_agent_goes_online(acme, acme_agent, acme_a
         ONLINE,
     )
     await communicator.disconnect()
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def test_a_tenant_admin_sets_a_teams_strategy_and_an_agents_capacity(
+    acme, acme_admin_client, acme_agent
+):
+    queue = team(acme, "manual")
+    page = acme_admin_client.get(f"/admin/tickets/team/{queue.pk}/change/")
+    assertContains(page, 'name="assignment_strategy"')
+    response = acme_admin_client.post(
+        "/admin/tickets/agentprofile/add/",
+        {"user": acme_agent.pk, "availability": OFFLINE, "capacity": 4,
+         "skills": "SAP, Billing", "languages": "de,en"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    with tenant_context(acme):
+        profile = AgentProfile.objects.get(user=acme_agent)
+    assert (profile.capacity, profile.skills, profile.languages) == (
+        4,
+        ["billing", "sap"],
+        ["de", "en"],
+    )
+
+
+def test_an_agent_has_one_profile_per_desk(acme, acme_admin_client, acme_agent):
+    AgentProfileFactory(tenant=acme, user=acme_agent)
+    response = acme_admin_client.post(
+        "/admin/tickets/agentprofile/add/",
+        {"user": acme_agent.pk, "availability": OFFLINE, "capacity": 4},
+    )
+    assertContains(response, "This agent has a profile already.")
