@@ -35,10 +35,12 @@ Why concurrent picks are race-free:
 
 Lock order, which keeps all this free of deadlocks: the ticket being changed, then teams (by
 id), then agent profiles, then the tenant's ticket counter (intake inserts after picking).
-Waiting tickets are claimed with SKIP LOCKED, so a drain never waits on a ticket being edited.
-A single transaction that opens tickets in several teams holds the counter after its first one
-and can deadlock with concurrent intake (PostgreSQL aborts one of them): open one per
-transaction.
+Waiting tickets are claimed with SKIP LOCKED, so a drain never waits on a ticket being edited;
+the tasks drain one ticket per transaction, so they hold at most one agent at a time. What is
+left to PostgreSQL's deadlock detection (one transaction is aborted and retried by its caller
+or the sweep): a transaction opening tickets in several teams (it holds the counter after the
+first; open one per transaction), and two picks that each found an agent full only after
+locking them (a race) and went on to each other's next candidate.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def _teams_lock(team_ids: Iterable[int]) -> dict[int, str]:
     """Lock teams in id order (the lock order every path keeps); their current strategies."""
     rows = (
         Team.objects.select_for_update(no_key=True)
-        .filter(pk__in=sorted(set(team_ids)))
+        .filter(pk__in=team_ids)
         .order_by("pk")
         .values_list("pk", "assignment_strategy")
     )
@@ -365,13 +367,12 @@ def agent_availability_set(*, agent: User, availability: str) -> AgentProfile:
     if not platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=agent.pk).exists():
         raise ValidationError(_("Only agents of this help desk can take tickets."))
     online = availability == AgentProfile.Availability.ONLINE
-    # Teams before the profile: the lock order of every pick (see the module docstring).
+    # All the agent's teams before the profile: the lock order of every pick (see the module
+    # docstring). No pick that could claim this agent runs while this one gives tickets out.
     teams = {}
     if online:
-        team_ids = Team.objects.filter(
-            memberships__user=agent, assignment_strategy__in=AUTOMATIC
-        ).values_list("pk", flat=True)
-        teams = _teams_lock(team_ids)
+        mine = Team.objects.filter(memberships__user=agent).values_list("pk", flat=True)
+        teams = _teams_lock(mine)
     profile, _created = AgentProfile.objects.select_for_update().get_or_create(user=agent)
     if profile.availability != availability:
         profile.availability = availability
