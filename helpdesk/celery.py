@@ -30,6 +30,8 @@ app.conf.beat_schedule = {
         "task": "tickets.run_automations",
         "schedule": timedelta(seconds=settings.AUTOMATION_SWEEP_SECONDS),
     },
+    # Tickets waiting in a team queue while its agents had room (a missed or failed task).
+    "assignment-sweep": {"task": "tickets.assignment_sweep", "schedule": timedelta(seconds=60)},
     "poll-mailboxes": {
         "task": "integrations.poll_mailboxes",
         "schedule": timedelta(seconds=float(os.environ.get("MAILBOX_POLL_SECONDS", "60"))),

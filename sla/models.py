@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk.models import TIME_ZONE_HELP, validate_time_zone
 from helpdesk.tenancy import TenantOwned
@@ -107,7 +108,7 @@ class WorkingHours(TenantOwned):
         BusinessCalendar, on_delete=models.CASCADE, related_name="working_hours"
     )
     weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday)
-    start = models.TimeField(_("from"))
+    start = models.TimeField(pgettext_lazy("time of day", "from"))
     end = models.TimeField(_("until"), help_text=_("At or before the start: the next day."))
 
     class Meta:

@@ -11,7 +11,15 @@ from factory.django import DjangoModelFactory
 from helpdesk.models import Domain, Membership, Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
-from tickets.models import Contact, Organization, RoutingRule, Team, TeamMember, Ticket
+from tickets.models import (
+    AgentProfile,
+    Contact,
+    Organization,
+    RoutingRule,
+    Team,
+    TeamMember,
+    Ticket,
+)
 
 
 class TenantFactory(DjangoModelFactory):
@@ -82,6 +90,15 @@ class TeamMemberFactory(TenantOwnedFactory):
 
     team = factory.SubFactory(TeamFactory, tenant=factory.SelfAttribute("..tenant"))
     user = factory.SubFactory(UserFactory)
+
+
+class AgentProfileFactory(TenantOwnedFactory):
+    class Meta:
+        model = AgentProfile
+
+    user = factory.SubFactory(UserFactory)
+    availability = AgentProfile.Availability.ONLINE
+    capacity = 10
 
 
 class OrganizationFactory(TenantOwnedFactory):

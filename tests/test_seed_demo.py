@@ -8,7 +8,7 @@ from django.test import Client
 
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import tenant_context
-from tickets.models import Organization, Ticket
+from tickets.models import Organization, Ticket, TicketEvent
 
 
 def counts() -> dict[str, int]:
@@ -76,3 +76,15 @@ def test_the_demo_desk_shares_views_and_a_note_mentions_a_manager():
             "Critical and high",
         }
         assert TicketEvent.objects.filter(kind="mentioned").exists()
+
+
+@pytest.mark.django_db
+def test_demo_teams_give_their_tickets_to_agents_by_strategy():
+    call_command("seed_demo")
+    with tenant_context(Tenant.objects.get(slug="acme")):
+        strategies = set(
+            TicketEvent.objects.filter(kind=TicketEvent.Kind.ASSIGNED).values_list(
+                "data__strategy", flat=True
+            )
+        )
+    assert {"round_robin", "least_open"} <= strategies

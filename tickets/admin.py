@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
 from tickets.models import (
+    AgentProfile,
     Category,
     Contact,
     ContactEmail,
@@ -22,7 +23,8 @@ class TeamMemberInline(TenantInlineAdmin):
 
 @admin.register(Team)
 class TeamAdmin(TenantModelAdmin):
-    list_display = ["name", "department"]
+    list_display = ["name", "department", "assignment_strategy"]
+    list_filter = ["assignment_strategy"]
     search_fields = ["name", "department"]
     inlines = [TeamMemberInline]
 
@@ -107,4 +109,16 @@ class TicketAdmin(TenantModelAdmin):
 
 from tickets import admin_automation as _automation_admin  # noqa: E402,F401
 from tickets import routing_admin as _routing_admin  # noqa: E402,F401
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(TenantModelAdmin):
+    """What automatic assignment knows of each agent: availability, capacity, skills."""
+
+    list_display = ["user", "availability", "capacity", "skills", "languages"]
+    list_filter = ["availability"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__full_name", "skills"]
+
+
 from tickets.channels import admin as _channels_admin  # noqa: E402,F401

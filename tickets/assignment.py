@@ -1,19 +1,390 @@
-"""Who gets a ticket: the team's assignment strategy picks an available agent."""
+"""Who gets a ticket: team strategies, agents' availability and capacity, waiting queues.
+
+A team's `assignment_strategy` decides how its unassigned tickets find an agent:
+
+- manual: nobody is chosen; agents take tickets from the team queue.
+- round_robin: the member who got a ticket of this team longest ago (never: first).
+- least_open: the member with the fewest open tickets, then round robin's order.
+- skills: members who speak the ticket's language (or list no languages); those with most
+  skills among the ticket's tags, category and product first, then fewest open tickets.
+
+Only agents who are online are chosen (away: keeps their tickets, takes no new ones; offline:
+takes none), who are still staff of the desk, and who are under their capacity. Capacity counts
+the tickets of the desk the agent owns that are new, open, pending or on hold (`OPEN_STATUSES`):
+pending and on hold count because the agent still owns them and they come back unannounced.
+Capacity bounds automatic assignment only: a person may still give an agent more, and a
+reopened ticket keeps its owner.
+
+A ticket nobody can take waits unassigned in its team's queue. It is given out when an agent of
+the team comes online (`agent_availability_set`), when an agent's ticket is solved, closed or
+reassigned (`capacity_freed`: a task after commit), and by the periodic sweep
+(`waiting_teams` + `team_queue_drain`, from helpdesk/celery.py) that catches what those missed.
+
+Why concurrent picks are race-free:
+
+1. The team row is locked first (FOR NO KEY UPDATE, so ticket inserts referencing the team,
+   which take FOR KEY SHARE, are not held up). Picks for one team run one after another, and
+   each reads the turn the previous one recorded: round robin never skips or doubles, and
+   "fewest open" counts the ticket the previous pick gave.
+2. Then the chosen agent's profile row is locked (FOR UPDATE, waiting), and only after that are
+   their open tickets counted, in a statement of its own: under READ COMMITTED it sees every
+   ticket committed by whoever held the lock before (a pick in another team of the agent's), so
+   tickets arriving at once never push an agent over capacity. An agent found full after all is
+   passed over for the next candidate.
+3. Both locks last until the caller commits the ticket, so the next pick counts it.
+
+Lock order, which keeps all this free of deadlocks: the ticket being changed, then teams (by
+id), then agent profiles, then the tenant's ticket counter (intake inserts after picking).
+Waiting tickets are claimed with SKIP LOCKED, so a drain never waits on a ticket being edited;
+the tasks drain one ticket per transaction, so they hold at most one agent at a time. What is
+left to PostgreSQL's deadlock detection (one transaction is aborted and retried by its caller
+or the sweep): a transaction opening tickets in several teams (it holds the counter after the
+first; open one per transaction), and two picks that each found an agent full only after
+locking them (a race) and went on to each other's next candidate.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
-if TYPE_CHECKING:
-    from helpdesk.models import User
-    from tickets.models import Team, Ticket
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from helpdesk import live
+from helpdesk import selectors as platform_selectors
+from helpdesk.models import Membership, User
+from helpdesk.tenancy import STAFF_ROLES, require_tenant_id
+from tickets.models import AgentProfile, Team, TeamMember, Ticket, TicketEvent
+
+AUTOMATIC = (Team.Strategy.ROUND_ROBIN, Team.Strategy.LEAST_OPEN, Team.Strategy.SKILLS)
+DRAIN_LIMIT = 100  # waiting tickets given out per team and call; the sweep does the rest
+SOURCE = "assignment"
+PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
-def assignee_pick(*, ticket: Ticket, team: Team | None, strategy: str) -> User | None:
-    """The agent of `team` that `strategy` gives `ticket` to, or None when nobody can take it.
+@dataclass(frozen=True)
+class _Candidate:
+    """An online agent of the team under capacity, as the candidates query saw them."""
 
-    May be called with an unsaved ticket, before its insert. Placeholder: the assignment
-    strategies (round robin, least open, skills) replace this module; until then nobody is
-    picked and the ticket waits in its team's queue.
+    profile_id: int
+    user: User
+    open_count: int
+    last_assigned_at: datetime | None  # in this team
+    skills: tuple[str, ...]
+    languages: tuple[str, ...]
+
+    @property
+    def turn(self) -> tuple[bool, datetime | None, int]:
+        """Round robin's order: never assigned first, then longest ago."""
+        return (self.last_assigned_at is not None, self.last_assigned_at, self.user.pk)
+
+
+# --- picking --------------------------------------------------------------------------------
+
+
+def assignee_pick(*, ticket: Ticket, team: Team | None, strategy: str | None = None) -> User | None:
+    """The agent who should own `ticket` now, or None: nobody is available, so it waits in
+    the team queue.
+
+    Runs inside the caller's transaction and locks what it reads, so concurrent picks never push
+    an agent over capacity and round robin never skips or doubles. `strategy` None means the
+    team's own strategy; the ticket may be unsaved (intake picks before inserting it).
     """
+    if team is None or (strategy or team.assignment_strategy) == Team.Strategy.MANUAL:
+        return None  # no query: the common case on the intake path
+    locked = _teams_lock([team.pk])
+    if team.pk not in locked:
+        return None
+    return _pick(ticket=ticket, team_id=team.pk, strategy=strategy or locked[team.pk])
+
+
+def _teams_lock(team_ids: Iterable[int]) -> dict[int, str]:
+    """Lock teams in id order (the lock order every path keeps); their current strategies."""
+    rows = (
+        Team.objects.select_for_update(no_key=True)
+        .filter(pk__in=team_ids)
+        .order_by("pk")
+        .values_list("pk", "assignment_strategy")
+    )
+    return dict(list(rows))
+
+
+def _pick(*, ticket: Ticket, team_id: int, strategy: str) -> User | None:
+    """Pick with the team already locked; records the chosen member's turn."""
+    if strategy == Team.Strategy.MANUAL:
+        return None
+    for candidate in RANKINGS[strategy](ticket, _candidates(team_id)):
+        if _claim(candidate):
+            TeamMember.objects.filter(team_id=team_id, user_id=candidate.user.pk).update(
+                last_assigned_at=timezone.now()
+            )
+            return candidate.user
     return None
+
+
+@functools.cache
+def _candidates_sql() -> tuple[str, list[str]]:
+    """The candidates query and the user fields it returns, from the models' metadata."""
+    q = connection.ops.quote_name
+    user_fields = [field.attname for field in User._meta.concrete_fields]
+    user_columns = ", ".join(f"u.{q(f.column)}" for f in User._meta.concrete_fields)
+    open_statuses = ", ".join("%s" for _status in Ticket.OPEN_STATUSES)
+    staff_roles = ", ".join("%s" for _role in STAFF_ROLES)
+    # Names come from model metadata; every value is a parameter.
+    sql = (
+        "SELECT p.id, p.capacity, p.skills, p.languages, m.last_assigned_at,"  # noqa: S608
+        f" (SELECT count(*) FROM {q(Ticket._meta.db_table)} t WHERE t.tenant_id = p.tenant_id"
+        f" AND t.assignee_id = p.user_id AND t.status IN ({open_statuses})), {user_columns}"
+        f" FROM {q(AgentProfile._meta.db_table)} p"
+        f" JOIN {q(TeamMember._meta.db_table)} m ON m.user_id = p.user_id"
+        "  AND m.tenant_id = p.tenant_id AND m.team_id = %s"
+        f" JOIN {q(Membership._meta.db_table)} s ON s.user_id = p.user_id"
+        f"  AND s.tenant_id = p.tenant_id AND s.is_active AND s.role IN ({staff_roles})"
+        f" JOIN {q(User._meta.db_table)} u ON u.id = p.user_id AND u.is_active"
+        " WHERE p.tenant_id = %s AND p.availability = %s"
+    )
+    return sql, user_fields
+
+
+def _candidates(team_id: int) -> list[_Candidate]:
+    """Online staff members of the team under capacity (counts as of this statement).
+
+    Plain SQL: built with the ORM, this query cost several times its database time in
+    Python on every pick of the intake path.
+    """
+    sql, user_fields = _candidates_sql()
+    params = [
+        *map(str, Ticket.OPEN_STATUSES),
+        team_id,
+        *map(str, STAFF_ROLES),
+        require_tenant_id(),
+        str(AgentProfile.Availability.ONLINE),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        _Candidate(
+            profile_id=profile_id,
+            user=User.from_db(connection.alias, user_fields, user_row),
+            open_count=open_count,
+            last_assigned_at=turn,
+            skills=tuple(skills),
+            languages=tuple(languages),
+        )
+        for profile_id, capacity, skills, languages, turn, open_count, *user_row in rows
+        if open_count < capacity
+    ]
+
+
+def _claim(candidate: _Candidate) -> bool:
+    """Lock the agent and count again: whether they are still online and under capacity."""
+    capacity = list(
+        AgentProfile.objects.select_for_update()
+        .filter(pk=candidate.profile_id, availability=AgentProfile.Availability.ONLINE)
+        .values_list("capacity", flat=True)
+    )
+    if not capacity:
+        return False
+    # A statement of its own, after the lock: it sees tickets committed while we waited.
+    owned = Ticket.objects.filter(
+        assignee_id=candidate.user.pk, status__in=Ticket.OPEN_STATUSES
+    ).count()
+    return owned < capacity[0]
+
+
+def _round_robin(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
+    return sorted(candidates, key=lambda c: c.turn)
+
+
+def _least_open(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
+    return sorted(candidates, key=lambda c: (c.open_count, c.turn))
+
+
+def ticket_skill_words(ticket: Ticket) -> set[str]:
+    """What a ticket asks of an agent's skills: its tags, category and product, lower case."""
+    words = {tag.lower() for tag in ticket.tags}
+    if ticket.category_id:
+        words.add(ticket.category.name.lower())
+    if ticket.product_id:
+        words.add(ticket.product.name.lower())
+    return words
+
+
+def _primary(language: str) -> str:
+    return language.lower().split("-")[0]
+
+
+def _skills(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
+    words = ticket_skill_words(ticket)
+    language = _primary(ticket.language) if ticket.language else ""
+
+    def speaks(candidate: _Candidate) -> bool:
+        return language in {_primary(code) for code in candidate.languages}
+
+    fit = [c for c in candidates if not language or not c.languages or speaks(c)]
+    return sorted(
+        fit,
+        key=lambda c: (
+            -len(words & set(c.skills)),
+            not (language and speaks(c)),
+            c.open_count,
+            c.turn,
+        ),
+    )
+
+
+RANKINGS: dict[str, Callable[[Ticket, list[_Candidate]], list[_Candidate]]] = {
+    Team.Strategy.ROUND_ROBIN: _round_robin,
+    Team.Strategy.LEAST_OPEN: _least_open,
+    Team.Strategy.SKILLS: _skills,
+}
+
+
+# --- assigning ------------------------------------------------------------------------------
+
+
+def assignment_event(*, ticket: Ticket, strategy: str) -> TicketEvent:
+    """The unsaved log entry that `strategy` gave `ticket` to its assignee."""
+    return TicketEvent(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ASSIGNED,
+        source=SOURCE,
+        data={"old": None, "new": ticket.assignee_id, "team": ticket.team_id, "strategy": strategy},
+        tenant_id=ticket.tenant_id,
+    )
+
+
+def assignment_record(*, ticket: Ticket, strategy: str) -> None:
+    """Log that `strategy` gave `ticket` to its assignee (on a team move, a drain)."""
+    assignment_event(ticket=ticket, strategy=strategy).save()
+
+
+def ticket_team_pick(*, ticket: Ticket) -> str | None:
+    """Give an unassigned ticket the agent its team's strategy picks, without saving it.
+
+    A new ticket becomes open; a saved one (locked by the caller) records that change.
+    Returns the strategy that chose, or None (manual team, or nobody available).
+    """
+    team = ticket.team
+    if ticket.assignee_id is not None or team is None or team.assignment_strategy not in AUTOMATIC:
+        return None
+    strategy = team.assignment_strategy
+    agent = assignee_pick(ticket=ticket, team=team, strategy=strategy)
+    if agent is None:
+        return None
+    ticket.assignee = agent
+    if ticket.status == Ticket.Status.NEW:
+        if ticket.pk is None:
+            ticket.status = Ticket.Status.OPEN
+        else:
+            from tickets.services import _set_status  # here: services imports this module
+
+            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
+    return strategy
+
+
+def _priority_order() -> Case:
+    return Case(
+        *(When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANK.items()),
+        default=Value(len(PRIORITY_RANK)),
+    )
+
+
+def _drain(team_id: int, strategy: str, limit: int) -> int:
+    """Give a locked team's waiting tickets out, most urgent and oldest first."""
+    from tickets import services  # here: services imports this module
+
+    waiting = list(
+        Ticket.objects.select_for_update(no_key=True, skip_locked=True)
+        .filter(team_id=team_id, assignee=None, status__in=Ticket.OPEN_STATUSES)
+        .order_by(_priority_order(), "created_at", "pk")[:limit]
+    )
+    given = 0
+    for ticket in waiting:
+        agent = _pick(ticket=ticket, team_id=team_id, strategy=strategy)
+        if agent is None:
+            break  # nobody left with room: the rest keep waiting
+        ticket.assignee = agent
+        if ticket.status == Ticket.Status.NEW:
+            services._set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
+        ticket.save()
+        assignment_record(ticket=ticket, strategy=strategy)
+        services._changed(ticket)
+        given += 1
+    return given
+
+
+def team_queue_drain(*, team_id: int, limit: int = DRAIN_LIMIT) -> int:
+    """Assign a team's waiting tickets to its available agents; how many were given out."""
+    with transaction.atomic():
+        strategy = _teams_lock([team_id]).get(team_id)
+        if strategy not in AUTOMATIC:
+            return 0
+        return _drain(team_id, strategy, limit)
+
+
+def waiting_teams(*, user_id: int | None = None) -> list[int]:
+    """Ids of automatically assigning teams with tickets waiting (of one agent's teams)."""
+    teams = Team.objects.filter(assignment_strategy__in=AUTOMATIC)
+    if user_id is not None:
+        teams = teams.filter(memberships__user_id=user_id)
+    waiting = Ticket.objects.filter(
+        assignee=None, status__in=Ticket.OPEN_STATUSES, team__in=teams.values("pk")
+    )
+    return list(waiting.order_by("team_id").values_list("team_id", flat=True).distinct())
+
+
+def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
+    """`agent_id` owns one open ticket fewer: after commit, give them waiting work."""
+    from tickets.services import _enqueue
+    from tickets.tasks import assign_waiting as assign_waiting_task
+
+    transaction.on_commit(
+        functools.partial(_enqueue, assign_waiting_task, ticket.tenant_id, agent_id)
+    )
+
+
+# --- availability ---------------------------------------------------------------------------
+
+
+def agent_availability(*, agent: User) -> str:
+    """The agent's availability at the active desk (offline until they set one)."""
+    status = AgentProfile.objects.filter(user=agent).values_list("availability", flat=True)
+    return status.first() or AgentProfile.Availability.OFFLINE
+
+
+@transaction.atomic
+def agent_availability_set(*, agent: User, availability: str) -> AgentProfile:
+    """Set whether an agent takes tickets; coming online, they get their teams' waiting ones."""
+    if availability not in AgentProfile.Availability.values:
+        raise ValidationError(_("Unknown availability."))
+    if not platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=agent.pk).exists():
+        raise ValidationError(_("Only agents of this help desk can take tickets."))
+    online = availability == AgentProfile.Availability.ONLINE
+    # All the agent's teams before the profile: the lock order of every pick (see the module
+    # docstring). No pick that could claim this agent runs while this one gives tickets out.
+    teams = {}
+    if online:
+        mine = Team.objects.filter(memberships__user=agent).values_list("pk", flat=True)
+        teams = _teams_lock(mine)
+    profile, _created = AgentProfile.objects.select_for_update().get_or_create(user=agent)
+    if profile.availability != availability:
+        profile.availability = availability
+        profile.availability_changed_at = timezone.now()
+        profile.save(update_fields=["availability", "availability_changed_at"])
+    live.publish_on_commit(
+        live.tenant_event(
+            profile.tenant_id, "agent.status_changed", agent=agent.pk, availability=availability
+        )
+    )
+    for team_id, strategy in teams.items():
+        if strategy in AUTOMATIC:
+            _drain(team_id, strategy, DRAIN_LIMIT)
+    return profile

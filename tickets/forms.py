@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.tenancy import STAFF_ROLES
-from tickets.models import Category, Macro, Organization, Product, Team, Ticket
+from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
 from tickets.services import IncomingFile
 
 
@@ -410,3 +410,11 @@ class MacroPickForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["macro"].queryset = macros_for(agent=agent)
+
+
+class AvailabilityForm(forms.Form):
+    """Whether the agent takes new tickets now."""
+
+    availability = forms.ChoiceField(
+        label=_("Availability"), choices=AgentProfile.Availability.choices
+    )

@@ -20,6 +20,12 @@ from helpdesk.tenancy import TenantOwned
 class Team(TenantOwned):
     """A group of agents working one queue (L1 support, Billing, the IT service desk)."""
 
+    class Strategy(models.TextChoices):
+        MANUAL = "manual", _("Manual: agents take tickets from the queue")
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_OPEN = "least_open", _("Fewest open tickets")
+        SKILLS = "skills", _("Skills and language match")
+
     name = models.CharField(_("name"), max_length=80)
     department = models.CharField(
         _("department"),
@@ -28,6 +34,13 @@ class Team(TenantOwned):
         help_text=_("Support tier or business function, e.g. L2 support, Billing, HR."),
     )
     description = models.TextField(_("description"), blank=True)
+    assignment_strategy = models.CharField(
+        _("assignment"),
+        max_length=12,
+        choices=Strategy,
+        default=Strategy.MANUAL,
+        help_text=_("How a new ticket of this team finds its agent among those online."),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="TeamMember", related_name="teams", blank=True
     )
@@ -50,6 +63,8 @@ class TeamMember(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="team_memberships"
     )
     is_lead = models.BooleanField(_("team lead"), default=False)
+    # Round robin's turn: the member who got a ticket of this team longest ago goes next.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("team member")
@@ -442,6 +457,13 @@ class Ticket(TenantOwned):
                 name="ticket_open_urgent",
             ),
             models.Index(fields=["tenant", "-updated_at", "-id"], name="ticket_updated"),
+            # Assignment counts an agent's open tickets (capacity) and finds a team's
+            # waiting ones (assignee NULL) without reading closed history.
+            models.Index(
+                fields=["assignee", "team", "created_at"],
+                condition=OPEN_TICKET,
+                name="ticket_open_owner",
+            ),
             GinIndex(fields=["tags"], name="ticket_tags"),
             # time-based automations select tickets by how long their status or they idled
             models.Index(
@@ -1062,3 +1084,73 @@ class PriorityMatrix(TenantOwned):
         from tickets.priority import cells_check
 
         cells_check(self.cells)
+
+
+# --- assignment: agents' availability, capacity, skills and languages -------------------------
+
+
+class AgentProfile(TenantOwned):
+    """How an agent takes tickets at one desk: available or not, how many, which ones."""
+
+    class Availability(models.TextChoices):
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("agent"),
+        on_delete=models.CASCADE,
+        related_name="agent_profiles",
+    )
+    availability = models.CharField(
+        _("availability"),
+        max_length=10,
+        choices=Availability,
+        default=Availability.OFFLINE,
+        help_text=_("Only online agents are given new tickets; away agents keep theirs."),
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        default=10,
+        help_text=_(
+            "Most open tickets (new, open, pending, on hold) the agent is given automatically."
+        ),
+    )
+    skills = ArrayField(
+        models.CharField(max_length=50),
+        verbose_name=_("skills"),
+        default=list,
+        blank=True,
+        help_text=_("Comma-separated; matched against tickets' tags, category and product."),
+    )
+    languages = ArrayField(
+        models.CharField(max_length=10),
+        verbose_name=_("languages"),
+        default=list,
+        blank=True,
+        help_text=_("Language codes, comma-separated, e.g. en,de. Empty: any language."),
+    )
+    availability_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("agent profile")
+        verbose_name_plural = _("agent profiles")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="agent_profile_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if (
+            self.user_id
+            and AgentProfile.objects.filter(user_id=self.user_id).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError({"user": _("This agent has a profile already.")})
+        # Stored as matched: lower case, no blanks, no repeats.
+        self.skills = sorted({skill.strip().lower() for skill in self.skills if skill.strip()})
+        self.languages = sorted({code.strip().lower() for code in self.languages if code.strip()})

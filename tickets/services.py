@@ -33,7 +33,7 @@ from helpdesk import background, live, presence
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from sla import services as sla_services
-from tickets import routing
+from tickets import assignment, routing
 from tickets.models import (
     Acknowledgement,
     Attachment,
@@ -485,8 +485,12 @@ def _ticket_create(
         or ticket.created_at + first_response_target(ticket.priority),
         tenant_id=ticket.tenant_id,
     )
-    routed_events = routing.routed_events(outcome=routed) if routed is not None else []
-    _insert_new_ticket(ticket, message, event, ack, *routed_events, *clocks)
+    # Teams that assign by themselves pick an agent before the insert (no query for manual).
+    strategy = None if ticket.is_spam else assignment.ticket_team_pick(ticket=ticket)
+    more: list[Any] = routing.routed_events(outcome=routed) if routed is not None else []
+    if strategy:
+        more.append(assignment.assignment_event(ticket=ticket, strategy=strategy))
+    _insert_new_ticket(ticket, message, event, ack, *more, *clocks)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         from tickets.tasks import send_acknowledgement as send_acknowledgement_task
@@ -588,6 +592,8 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str)
         ticket.solved_at = None
     _event(ticket, TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status)
     sla_services.clocks_status_record(ticket=ticket, old=old, now=now)
+    if ticket.assignee_id and old in Ticket.OPEN_STATUSES and not ticket.is_open:
+        assignment.capacity_freed(ticket=ticket, agent_id=ticket.assignee_id)
 
 
 @transaction.atomic
@@ -906,8 +912,12 @@ def ticket_assign(
     ticket.assignee = agent
     if team is not None:
         ticket.team = team
+    # Into a team with no agent named: the team's strategy may pick one.
+    strategy = assignment.ticket_team_pick(ticket=ticket) if team is not None else None
     if ticket.assignee_id == old_agent and ticket.team_id == old_team:
         return ticket
+    if old_agent is not None and ticket.assignee_id != old_agent and ticket.is_open:
+        assignment.capacity_freed(ticket=ticket, agent_id=old_agent)
     if agent is not None and ticket.status == Ticket.Status.NEW:
         _set_status(ticket, Ticket.Status.OPEN, actor=by, source=source)
     ticket.save()
@@ -920,6 +930,7 @@ def ticket_assign(
         new=ticket.assignee_id,
         old_team=old_team,
         team=ticket.team_id,
+        **({"strategy": strategy} if strategy else {}),
     )
     routing.ticket_reroute(ticket=ticket)
     _changed(ticket)
@@ -950,10 +961,13 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     if not changes:
         return ticket
     ticket.full_clean(exclude=["requester", "tenant"])
+    strategy = assignment.ticket_team_pick(ticket=ticket) if "team" in changes else None
     ticket.save()
     sla_services.clocks_policy_apply(ticket=ticket)
     _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
     routing.ticket_reroute(ticket=ticket)
+    if strategy:
+        assignment.assignment_record(ticket=ticket, strategy=strategy)
     _changed(ticket)
     return ticket
 

@@ -59,3 +59,36 @@ def run_automations() -> None:
 
     for tenant_id in Tenant.objects.active_ids():
         automations_run_due(tenant_id=tenant_id, now=timezone.now())  # a transaction per ticket
+
+
+def _drain(tenant_id: int, team_ids: list[int]) -> None:
+    from tickets.assignment import DRAIN_LIMIT, team_queue_drain
+
+    for team_id in team_ids:
+        # One transaction per ticket: a drain then holds at most one agent's lock, so
+        # drains of two teams sharing agents never wait on each other in a circle.
+        for _n in range(DRAIN_LIMIT):
+            with tenant_context(tenant_id):
+                if not team_queue_drain(team_id=team_id, limit=1):
+                    break
+
+
+@shared_task(name="tickets.assign_waiting")
+def assign_waiting(tenant_id: int, user_id: int) -> None:
+    """An agent has room again: give out waiting tickets of their teams."""
+    from tickets.assignment import waiting_teams
+
+    with tenant_context(tenant_id):
+        team_ids = waiting_teams(user_id=user_id)
+    _drain(tenant_id, team_ids)
+
+
+@shared_task(name="tickets.assignment_sweep")
+def assignment_sweep() -> None:
+    """Give out waiting tickets whose moment (an agent online, a ticket solved) was missed."""
+    from tickets.assignment import waiting_teams
+
+    for tenant_id in Tenant.objects.active_ids():
+        with tenant_context(tenant_id):
+            team_ids = waiting_teams()
+        _drain(tenant_id, team_ids)

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("workspace/counts/", views.queue_counts, name="queue_counts"),
     path("workspace/bulk/", views.tickets_bulk, name="tickets_bulk"),
+    path("workspace/availability/", views.agent_availability, name="agent_availability"),
     path("workspace/tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
     path("workspace/tickets/<int:number>/compose/", views.ticket_compose, name="ticket_compose"),
     path("workspace/tickets/<int:number>/status/", views.ticket_status, name="ticket_status"),

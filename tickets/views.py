@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk import services as platform_services
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
-from tickets import forms, macros, selectors, services
+from tickets import assignment, forms, macros, selectors, services
 from tickets.models import Attachment, Message, SavedView, Team, Ticket
 
 GUEST_LINK_SALT = "tickets.portal.guest"
@@ -273,6 +273,23 @@ def _bulk_apply(request: TenantRequest, ticket: Ticket, data: dict, target: Tick
         macros.macro_apply(macro=data["macro"], ticket=ticket, agent=by)
     elif action == "merge" and target is not None and ticket.pk != target.pk:
         services.ticket_merge(source=ticket, target=target, by=by)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def agent_availability(request: TenantRequest) -> HttpResponse:
+    """Go online, away or offline; online, the agent is given waiting tickets of their teams."""
+    form = forms.AvailabilityForm(request.POST)
+    if form.is_valid():
+        assignment.agent_availability_set(
+            agent=request.user, availability=form.cleaned_data["availability"]
+        )
+    if request.htmx:
+        status = 200 if form.is_valid() else 400
+        return render(request, "tickets/_availability.html", status=status)
+    if not form.is_valid():
+        messages.error(request, _("Choose online, away or offline."))
+    return redirect("tickets:workspace")
 
 
 def _agent_ticket(number: int) -> Ticket:

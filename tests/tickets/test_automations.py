@@ -66,7 +66,9 @@ def sweep_at(moment: datetime) -> None:
 
 
 def reminders(mailoutbox):
-    return [mail for mail in mailoutbox if "Reminder" in mail.subject]
+    return [
+        mail for mail in mailoutbox if "Reminder" in mail.subject or "Erinnerung" in mail.subject
+    ]
 
 
 def test_a_requester_pending_for_5_days_gets_one_reminder(pending_ticket, reminder, mailoutbox):
@@ -88,7 +90,7 @@ def test_the_reminder_is_written_in_the_requesters_language(acme, reminder, mail
         ticket = services.ticket_open(requester=requester, subject="Rechnung", channel="email")
         services.ticket_status_change(ticket=ticket, status="pending", by=None)
     sweep_at(START + timedelta(days=6))
-    assert [mail.subject for mail in reminders(mailoutbox)] == ["[ACME-1] Reminder: Rechnung"]
+    assert [mail.subject for mail in reminders(mailoutbox)] == ["[ACME-1] Erinnerung: Rechnung"]
 
 
 def test_the_reminder_is_on_the_tickets_history_by_automation(acme, pending_ticket, reminder):

@@ -15,6 +15,7 @@ from sla import services as sla_services
 from tickets import automations, macros, routing
 from tickets import services as ticket_services
 from tickets.models import (
+    AgentProfile,
     Automation,
     Category,
     ChatWidget,
@@ -49,6 +50,19 @@ DESKS: dict[str, dict[str, Any]] = {
             ("adam.admin@acme.test", "Adam Admin", Role.ADMIN, []),
             ("sam.outsourced@support.test", "Sam Outsourced", Role.AGENT, ["L1 Support"]),
         ],
+        # How teams assign their tickets, and how each agent takes them (availability,
+        # capacity, skills, languages): the demo's queues fill and empty by themselves.
+        "strategies": {
+            "L1 Support": "round_robin",
+            "L2 Support": "skills",
+            "Billing": "least_open",
+        },
+        "profiles": {
+            "alice.agent@acme.test": ("online", 5, ["hardware", "login"], ["en", "de"]),
+            "bob.agent@acme.test": ("online", 4, ["payments api", "integrations"], ["en"]),
+            "sam.outsourced@support.test": ("away", 3, [], ["en"]),
+            "maria.manager@acme.test": ("offline", 2, [], ["en", "de"]),
+        },
         "organizations": [
             ("BigBank AG", Organization.Tier.ENTERPRISE, "EMEA", "Finance", True),
             ("Northwind Traders", Organization.Tier.PREMIUM, "AMER", "Retail", False),
@@ -252,6 +266,11 @@ DESKS: dict[str, dict[str, Any]] = {
             ("gail.admin@globex.test", "Gail Admin", Role.ADMIN, []),
             ("sam.outsourced@support.test", "Sam Outsourced", Role.AGENT, ["Service Desk"]),
         ],
+        "strategies": {"Service Desk": "round_robin"},
+        "profiles": {
+            "gina.agent@globex.test": ("online", 5, ["vpn", "access"], ["en"]),
+            "sam.outsourced@support.test": ("offline", 3, [], ["en"]),
+        },
         "organizations": [
             ("Initech", Organization.Tier.ENTERPRISE, "AMER", "Software", True),
             ("Hooli", Organization.Tier.STANDARD, "AMER", "Software", False),
@@ -368,8 +387,15 @@ class Command(BaseCommand):
             brand_color=desk["brand_color"],
         )
         with tenant_context(tenant):
+            strategies = desk.get("strategies", {})
             teams = {
-                name: Team.objects.get_or_create(name=name, defaults={"department": dept})[0]
+                name: Team.objects.get_or_create(
+                    name=name,
+                    defaults={
+                        "department": dept,
+                        "assignment_strategy": strategies.get(name, Team.Strategy.MANUAL),
+                    },
+                )[0]
                 for name, dept in desk["teams"]
             }
             people: dict[str, User] = {}
@@ -381,6 +407,12 @@ class Command(BaseCommand):
                     ticket_services.team_member_add(
                         team=teams[team_name], user=people[email], is_lead=role == Role.MANAGER
                     )
+            for email, (availability, capacity, skills, languages) in desk["profiles"].items():
+                AgentProfile.objects.get_or_create(
+                    user=people[email],
+                    defaults={"availability": availability, "capacity": capacity,
+                              "skills": skills, "languages": languages},
+                )  # fmt: skip
             organizations = {}
             for name, tier, region, industry, vip in desk["organizations"]:
                 organizations[name] = Organization.objects.get_or_create(
