@@ -327,3 +327,19 @@ def next_due_attach(tickets: list[Ticket]) -> None:
     due = tickets_next_due(tickets=tickets)
     for ticket in tickets:
         ticket.next_due = due.get(ticket.pk)
+
+
+def teammates(*, agent: User) -> list[tuple[User, str]]:
+    """The agents sharing a team with `agent`, each with their availability (offline if unset)."""
+    from tickets.models import AgentProfile, TeamMember
+
+    teams = TeamMember.objects.filter(user=agent).values("team_id")
+    users = (
+        User.objects.filter(team_memberships__team__in=teams, is_active=True)
+        .distinct()
+        .order_by("full_name", "email")
+    )
+    status = dict(
+        AgentProfile.objects.filter(user__in=users).values_list("user_id", "availability")
+    )
+    return [(user, status.get(user.pk, AgentProfile.Availability.OFFLINE)) for user in users]

@@ -16,6 +16,7 @@ urlpatterns = [
         name="saved_view_delete",
     ),
     path("workspace/counts/", views.queue_counts, name="queue_counts"),
+    path("workspace/teammates/", views.teammates, name="teammates"),
     path("workspace/bulk/", views.tickets_bulk, name="tickets_bulk"),
     path("workspace/availability/", views.agent_availability, name="agent_availability"),
     path("workspace/tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),

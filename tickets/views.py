@@ -187,6 +187,14 @@ def saved_view_delete(request: TenantRequest, view_id: int) -> HttpResponse:
 
 @role_required(Role.AGENT)
 @require_GET
+def teammates(request: TenantRequest) -> HttpResponse:
+    """Who of the agent's teams is online, away or offline (refreshed live on changes)."""
+    people = selectors.teammates(agent=request.user)
+    return render(request, "tickets/_teammates.html", {"people": people})
+
+
+@role_required(Role.AGENT)
+@require_GET
 def queue_counts(request: TenantRequest) -> HttpResponse:
     """How many tickets each queue of the side navigation holds (loaded after the page)."""
     agent = request.user

@@ -46,6 +46,7 @@
       return;
     }
     if (CHANGES[event.type]) fire("ticket-changed", event);
+    if (event.type === "agent.status_changed") fire("agents-changed", event);
     fire("live-event", event);
   }
 

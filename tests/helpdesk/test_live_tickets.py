@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from helpdesk import live
-from helpdesk.tenancy import Role
+from helpdesk.tenancy import Role, tenant_context
 from tests.conftest import client_for, member
 from tests.helpdesk.test_live import connected, open_ticket, socket
 
@@ -92,4 +92,21 @@ async def test_an_agent_cannot_follow_another_desks_ticket(acme, globex, acme_ag
     assert await connected(communicator)
     await communicator.send_json_to({"type": "ticket.watch", "ticket": theirs.pk})
     assert (await communicator.receive_json_from(timeout=5))["type"] == "ticket.refused"
+    await communicator.disconnect()
+
+
+async def test_an_agent_going_online_is_announced_to_the_desk_live(acme, acme_agent):
+    from tickets import assignment
+
+    browser = await asyncio.to_thread(client_for, acme, acme_agent)
+    communicator = socket("acme.localhost", browser)
+    assert await connected(communicator)
+
+    def go_online():
+        with tenant_context(acme):
+            assignment.agent_availability_set(agent=acme_agent, availability="online")
+
+    await asyncio.to_thread(go_online)
+    event = await communicator.receive_json_from(timeout=5)
+    assert (event["type"], event["agent"]) == ("agent.status_changed", acme_agent.pk)
     await communicator.disconnect()

@@ -10,7 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from helpdesk.tenancy import Role, tenant_context
 from tests.conftest import client_for, member
-from tests.factories import ContactFactory, TeamFactory
+from tests.factories import ContactFactory, TeamFactory, TeamMemberFactory
 from tickets import services
 from tickets.models import SavedView, Ticket
 
@@ -342,3 +342,17 @@ def test_a_macro_applied_in_bulk_answers_every_selected_ticket(acme, acme_agent,
     with tenant_context(acme):
         for ticket in tickets:
             assert ticket.messages.filter(body_text__startswith="Thank you,").exists()
+
+
+def test_the_workspace_shows_which_teammates_are_online(
+    acme, acme_team, acme_agent, acme_agent_client
+):
+    from tickets import assignment
+
+    colleague = member(acme, "carl@acme.example", Role.AGENT)
+    with tenant_context(acme):
+        TeamMemberFactory(tenant=acme, team=acme_team, user=colleague)
+        assignment.agent_availability_set(agent=colleague, availability="online")
+    panel = acme_agent_client.get("/workspace/teammates/").content.decode()
+    online = rf'availability-online" aria-hidden="true"></span> {re.escape(str(colleague))}'
+    assert re.search(online, panel)
