@@ -4,7 +4,6 @@ import os
 from datetime import timedelta
 
 from celery import Celery
-from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -28,7 +27,7 @@ app.conf.beat_schedule = {
     # Time-based automations ("pending for 5 days: remind the requester").
     "run-automations": {
         "task": "tickets.run_automations",
-        "schedule": timedelta(seconds=settings.AUTOMATION_SWEEP_SECONDS),
+        "schedule": timedelta(seconds=float(os.environ.get("AUTOMATION_SWEEP_SECONDS", "60"))),
     },
     # Tickets waiting in a team queue while its agents had room (a missed or failed task).
     "assignment-sweep": {"task": "tickets.assignment_sweep", "schedule": timedelta(seconds=60)},

@@ -71,3 +71,18 @@ def test_tasks_are_acknowledged_late_and_requeued_if_a_worker_dies():
     assert app.conf.task_reject_on_worker_lost is True
     assert app.conf.accept_content == ["json"]
     assert "heartbeat" in app.conf.beat_schedule
+
+
+def test_the_service_launcher_starts_without_django_settings():
+    """`make run` and `make bench` import helpdesk before any SECRET_KEY exists."""
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    env["DJANGO_SETTINGS_MODULE"] = "helpdesk.settings"
+    result = subprocess.run(
+        [sys.executable, "-c", "import helpdesk.celery, helpdesk.embedded"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
