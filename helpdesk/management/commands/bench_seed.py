@@ -121,8 +121,9 @@ class Command(BaseCommand):
             [tenant_id],
         )
         cursor.execute(
-            "INSERT INTO tickets_team (tenant_id, name, department, description)"
-            f" SELECT %s, t, t, '' FROM unnest({_sql_array(list(TEAMS))}) t",
+            "INSERT INTO tickets_team (tenant_id, name, department, description,"
+            " assignment_strategy)"
+            f" SELECT %s, t, t, '', 'manual' FROM unnest({_sql_array(list(TEAMS))}) t",
             [tenant_id],
         )
         cursor.execute(
@@ -145,12 +146,12 @@ class Command(BaseCommand):
         )
         cursor.execute(
             "INSERT INTO tickets_contact (tenant_id, name, email, phone, phone_normalized,"
-            " organization_id, language, time_zone, created_at)"
+            " organization_id, language, time_zone, created_at, is_blocked)"
             " SELECT %s, 'Requester ' || g,"
             " 'requester' || g || '@customer' || (g %% %s) || '.bench',"
             " '+4930' || lpad(g::text, 7, '0'), '+4930' || lpad(g::text, 7, '0'),"
             " o.ids[1 + g %% array_length(o.ids, 1)],"
-            " 'en', '', now()"
+            " 'en', '', now(), false"
             " FROM generate_series(1, %s) g,"
             " (SELECT array_agg(id ORDER BY id) AS ids FROM tickets_organization) o",
             [tenant_id, desk.organizations, desk.contacts],
@@ -159,7 +160,8 @@ class Command(BaseCommand):
             "INSERT INTO tickets_ticket (tenant_id, number, subject, description, requester_id,"
             " channel, status, priority, team_id, assignee_id, created_at, updated_at,"
             " first_responded_at, solved_at, closed_at, department, region,"
-            " customer_segment, language, tags)"
+            " customer_segment, language, tags, is_spam, is_vip, impact, urgency,"
+            " status_changed_at)"
             " SELECT %(tenant)s, g,"
             " 'Benchmark ticket ' || g || ' about invoice ' || (g * 7919 %% 100000),"
             " 'The customer describes the problem in a few sentences.', c.ids[1 + (g * 31) %% c.n],"
@@ -172,7 +174,7 @@ class Command(BaseCommand):
             " CASE WHEN s.status <> 'new' THEN created + interval '1 hour' END,"
             " CASE WHEN s.status IN ('solved', 'closed') THEN created + interval '1 day' END,"
             " CASE WHEN s.status = 'closed' THEN created + interval '4 days' END,"
-            " '', '', '', 'en', '{}'"
+            " '', '', '', 'en', '{}', false, false, '', '', created + interval '2 hours'"
             " FROM generate_series(1, %(tickets)s) g"
             " CROSS JOIN LATERAL (SELECT now() - (%(tickets)s - g) * interval '365 days'"
             "   / %(tickets)s AS created,"
