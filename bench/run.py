@@ -339,9 +339,10 @@ class Bench:
                     ticket_id = conn.execute(
                         "INSERT INTO tickets_ticket (tenant_id, number, subject, description,"
                         " requester_id, channel, status, priority, team_id, department, region,"
-                        " customer_segment, language, tags, created_at, updated_at)"
+                        " customer_segment, language, tags, created_at, updated_at, is_spam,"
+                        " is_vip, impact, urgency, status_changed_at)"
                         " VALUES (%s, %s, %s, %s, %s, 'api', 'new', 'medium', %s, '', '', '', '',"
-                        " '{}', now(), now()) RETURNING id",
+                        " '{}', now(), now(), false, false, '', '', now()) RETURNING id",
                         [tenant.pk, number, f"Raw {n}", "Body", requester.pk, team.pk],
                     ).fetchone()[0]
                     conn.execute(

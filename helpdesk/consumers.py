@@ -6,15 +6,17 @@ import asyncio
 from typing import Any
 
 from helpdesk import live, presence
+from helpdesk.tenancy import Role
 
 
-def _visible_ticket(ticket_id: int, user: Any, is_staff: bool) -> bool:
-    """Whether this member may follow the ticket: staff any of the desk's, customers their own."""
+def _visible_ticket(ticket_id: int, user: Any, role: str) -> bool:
+    """Whether this member may follow the ticket: staff those they may open, customers theirs."""
     from tickets import selectors
-    from tickets.models import Ticket
 
-    if is_staff:
-        return Ticket.objects.filter(pk=ticket_id).exists()
+    if Role(role).includes(Role.AGENT):
+        sees_all = Role(role).includes(Role.MANAGER)
+        tickets = selectors.agent_tickets(agent=user, sees_all=sees_all)
+        return tickets.filter(pk=ticket_id).exists()
     return selectors.requester_tickets(user=user).filter(pk=ticket_id).exists()
 
 
@@ -81,7 +83,7 @@ class LiveConsumer(live.TenantConsumer):
         if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or self.watching:
             return  # one ticket per page; a second request is ignored
         allowed = await self.in_tenant(
-            _visible_ticket, ticket_id, self.scope["user"], self.member.is_staff
+            _visible_ticket, ticket_id, self.scope["user"], self.member.role
         )
         if not allowed:
             await self.send_json({"type": "ticket.refused", "ticket": ticket_id})

@@ -9,9 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from helpdesk.tenancy import Role, TenantRequest, role_required
-from tickets import forms, macros
-from tickets.models import Ticket
+from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
+from tickets import forms, macros, selectors
 from tickets.views import _form_errors
 
 
@@ -74,7 +73,10 @@ def macro_delete(request: TenantRequest, macro_id: int) -> HttpResponse:
 def ticket_macro_apply(request: TenantRequest, number: int) -> HttpResponse:
     """GET: what the chosen macro would send and change; POST: send and change it."""
     ticket = get_object_or_404(
-        Ticket.objects.select_related("tenant", "requester", "team"), number=number
+        selectors.agent_tickets(
+            agent=request.user, sees_all=has_role(request, Role.MANAGER)
+        ).select_related("tenant", "requester", "team"),
+        number=number,
     )
     form = forms.MacroPickForm(request.POST or request.GET, agent=request.user)
     if not form.is_valid():

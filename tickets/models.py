@@ -41,6 +41,14 @@ class Team(TenantOwned):
         default=Strategy.MANUAL,
         help_text=_("How a new ticket of this team finds its agent among those online."),
     )
+    is_private = models.BooleanField(
+        _("private"),
+        default=False,
+        help_text=_(
+            "Only this team's members (and managers) see its tickets, e.g. HR or legal cases "
+            "of an internal service desk."
+        ),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="TeamMember", related_name="teams", blank=True
     )

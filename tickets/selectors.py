@@ -96,6 +96,34 @@ class QueuePage:
     next_cursor: str | None
 
 
+def hidden_team_ids(*, agent: User, sees_all: bool) -> list[int]:
+    """Private teams whose tickets the agent may not see (none for managers and admins)."""
+    if sees_all:
+        return []
+    return list(
+        Team.objects.filter(is_private=True)
+        .exclude(memberships__user=agent)
+        .values_list("pk", flat=True)
+    )
+
+
+def visible_to(*, agent: User, sees_all: bool) -> Q:
+    """The tickets an agent may see: all of a desk's, except private teams' they are not in.
+
+    Managers and admins (`sees_all`) see everything; an agent sees a private team's ticket
+    only as its member or its assignee. A desk without private teams costs no condition.
+    """
+    hidden = hidden_team_ids(agent=agent, sees_all=sees_all)
+    if not hidden:
+        return Q()
+    return ~Q(team_id__in=hidden) | Q(team__isnull=True) | Q(assignee=agent)
+
+
+def agent_tickets(*, agent: User, sees_all: bool) -> QuerySet[Ticket]:
+    """The desk's tickets an agent may open (the one way views reach a ticket by number)."""
+    return Ticket.objects.filter(visible_to(agent=agent, sees_all=sees_all))
+
+
 def my_team_ids(*, agent: User) -> list[int]:
     """The teams an agent belongs to in this tenant."""
     return list(Team.objects.filter(memberships__user=agent).values_list("pk", flat=True))

@@ -73,6 +73,9 @@ def _queue_page(
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "newest"
     narrowed = selectors.tickets_filtered(tickets, filters=filters)
+    narrowed = narrowed.filter(
+        selectors.visible_to(agent=request.user, sees_all=_sees_all(request))
+    )
     if key == "breaching":  # always soonest due first
         page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
     else:
@@ -125,6 +128,12 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
 def team_queue(request: TenantRequest, team_id: int) -> HttpResponse:
     """One team's open tickets."""
     team = get_object_or_404(Team.objects, pk=team_id)
+    if (
+        team.is_private
+        and not _sees_all(request)
+        and team.pk not in selectors.my_team_ids(agent=request.user)
+    ):
+        raise Http404(_("There is no such queue."))
     tickets = selectors.queue_tickets_base(key="team", agent=request.user, team=team)
     return _queue_page(request, title=team.name, tickets=tickets, key="team", team=team)
 
@@ -220,11 +229,11 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
     )
 
 
-def _ticket_by_reference(text: str) -> Ticket | None:
+def _ticket_by_reference(request: TenantRequest, text: str) -> Ticket | None:
     match = selectors.TICKET_REFERENCE.match(text.strip())
     if match is None:
         return None
-    return Ticket.objects.select_related("tenant").filter(number=int(match.group(1))).first()
+    return _visible(request).select_related("tenant").filter(number=int(match.group(1))).first()
 
 
 @role_required(Role.AGENT)
@@ -239,10 +248,10 @@ def tickets_bulk(request: TenantRequest) -> HttpResponse:
         messages.error(request, _("Select tickets and say what to change."))
         return redirect(back)
     data = form.cleaned_data
-    tickets = list(Ticket.objects.select_related("tenant").filter(pk__in=data["tickets"]))
+    tickets = list(_visible(request).select_related("tenant").filter(pk__in=data["tickets"]))
     target = None
     if data["action"] == "merge":
-        target = _ticket_by_reference(data["target"])
+        target = _ticket_by_reference(request, data["target"])
         if target is None:
             messages.error(request, _("There is no ticket %(ref)s.") % {"ref": data["target"]})
             return redirect(back)
@@ -300,9 +309,18 @@ def agent_availability(request: TenantRequest) -> HttpResponse:
     return redirect("tickets:workspace")
 
 
-def _agent_ticket(number: int) -> Ticket:
+def _sees_all(request: TenantRequest) -> bool:
+    return has_role(request, Role.MANAGER)
+
+
+def _visible(request: TenantRequest) -> QuerySet[Ticket]:
+    """The tickets this agent may see (private teams' only to their members and managers)."""
+    return selectors.agent_tickets(agent=request.user, sees_all=_sees_all(request))
+
+
+def _agent_ticket(request: TenantRequest, number: int) -> Ticket:
     return get_object_or_404(
-        Ticket.objects.select_related(
+        _visible(request).select_related(
             "tenant", "requester__organization", "team", "assignee", "category", "product"
         ),
         number=number,
@@ -356,14 +374,14 @@ def _ticket_page(
 @require_GET
 def ticket_detail(request: TenantRequest, number: int) -> HttpResponse:
     """One ticket as agents see it: thread, notes, fields, events, requester."""
-    return _ticket_page(request, _agent_ticket(number))
+    return _ticket_page(request, _agent_ticket(request, number))
 
 
 @role_required(Role.AGENT)
 @require_POST
 def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
     """Send a public reply or add an internal note, optionally setting the status."""
-    ticket = _agent_ticket(number)
+    ticket = _agent_ticket(request, number)
     form = forms.ComposerForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -403,7 +421,7 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
     """Move the ticket to another status."""
-    ticket = _agent_ticket(number)
+    ticket = _agent_ticket(request, number)
     form = forms.StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -419,7 +437,7 @@ def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
     """Give the ticket an owner and a team."""
-    ticket = _agent_ticket(number)
+    ticket = _agent_ticket(request, number)
     form = forms.AssignForm(request.POST)
     if form.is_valid():
         try:
@@ -438,7 +456,7 @@ def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
     """Correct priority, category, product, department and tags."""
-    ticket = _agent_ticket(number)
+    ticket = _agent_ticket(request, number)
     form = forms.FieldsForm(request.POST)
     if form.is_valid():
         try:
@@ -456,9 +474,9 @@ def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
     """Merge this ticket into another one; its conversation moves there."""
-    ticket = _agent_ticket(number)
+    ticket = _agent_ticket(request, number)
     form = forms.MergeForm(request.POST)
-    target = _ticket_by_reference(form.data.get("target", "")) if form.is_valid() else None
+    target = _ticket_by_reference(request, form.data.get("target", "")) if form.is_valid() else None
     if target is None:
         messages.error(request, _("Give the number of the ticket to merge into."))
         return redirect(ticket)
@@ -479,7 +497,7 @@ def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
     """File the ticket as spam and block its sender."""
-    ticket = _agent_ticket(number)
+    ticket = _agent_ticket(request, number)
     services.ticket_spam_mark(
         ticket=ticket, by=request.user, block_requester=request.POST.get("block") != "0"
     )
@@ -504,10 +522,9 @@ def _download(attachment: Attachment) -> FileResponse:
 @require_GET
 def attachment_download(request: TenantRequest, number: int, attachment_id: int) -> FileResponse:
     """A file of any message of the ticket, for its agents."""
+    ticket = _agent_ticket(request, number)
     attachment = get_object_or_404(
-        Attachment.objects.select_related("message"),
-        pk=attachment_id,
-        message__ticket__number=number,
+        Attachment.objects.select_related("message"), pk=attachment_id, message__ticket=ticket
     )
     return _download(attachment)
 

@@ -356,3 +356,44 @@ def test_the_workspace_shows_which_teammates_are_online(
     panel = acme_agent_client.get("/workspace/teammates/").content.decode()
     online = rf'availability-online" aria-hidden="true"></span> {re.escape(str(colleague))}'
     assert re.search(online, panel)
+
+
+# --- private teams (an internal HR desk beside the customer desk) ---------------------------
+
+
+@pytest.fixture
+def hr_ticket(acme):
+    with tenant_context(acme):
+        hr = TeamFactory(tenant=acme, name="HR", department="HR", is_private=True)
+    return open_ticket(acme, "Salary question", team=hr), hr
+
+
+def test_agents_outside_a_private_team_cannot_open_or_list_its_tickets(
+    acme, hr_ticket, acme_agent_client
+):
+    ticket, hr = hr_ticket
+    assert acme_agent_client.get(f"/workspace/tickets/{ticket.number}/").status_code == 404
+    assert acme_agent_client.get(f"/workspace/teams/{hr.pk}/").status_code == 404
+    assertNotContains(acme_agent_client.get("/workspace/queues/unassigned/"), "Salary question")
+
+
+def test_members_of_a_private_team_and_managers_see_its_tickets(
+    acme, hr_ticket, acme_manager_client
+):
+    ticket, hr = hr_ticket
+    hr_agent = member(acme, "hilda@acme.example", Role.AGENT)
+    with tenant_context(acme):
+        TeamMemberFactory(tenant=acme, team=hr, user=hr_agent)
+    hr_client = client_for(acme, hr_agent)
+    assertContains(hr_client.get(f"/workspace/teams/{hr.pk}/"), "Salary question")
+    assert hr_client.get(f"/workspace/tickets/{ticket.number}/").status_code == 200
+    assert acme_manager_client.get(f"/workspace/tickets/{ticket.number}/").status_code == 200
+
+
+def test_bulk_changes_skip_a_private_teams_tickets(acme, acme_agent, hr_ticket, acme_agent_client):
+    ticket, _hr = hr_ticket
+    acme_agent_client.post(
+        "/workspace/bulk/", {"tickets": [ticket.pk], "action": "assign", "agent": acme_agent.pk}
+    )
+    with tenant_context(acme):
+        assert Ticket.objects.get(pk=ticket.pk).assignee_id is None
