@@ -122,8 +122,8 @@ class Command(BaseCommand):
         )
         cursor.execute(
             "INSERT INTO tickets_team (tenant_id, name, department, description,"
-            " assignment_strategy)"
-            f" SELECT %s, t, t, '', 'manual' FROM unnest({_sql_array(list(TEAMS))}) t",
+            " assignment_strategy, is_private)"
+            f" SELECT %s, t, t, '', 'manual', false FROM unnest({_sql_array(list(TEAMS))}) t",
             [tenant_id],
         )
         cursor.execute(
