@@ -141,5 +141,5 @@ def test_the_ticket_page_costs_the_same_queries_with_a_long_thread(
                 ticket=ticket, text=f"Reply {n}", channel="email", author_user=acme_agent,
                 attachments=[services.IncomingFile(f"log{n}.txt", "text/plain", b"x")],
             )  # fmt: skip
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(22):
         acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
