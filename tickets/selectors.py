@@ -107,13 +107,12 @@ def hidden_team_ids(*, agent: User, sees_all: bool) -> list[int]:
     )
 
 
-def visible_to(*, agent: User, sees_all: bool) -> Q:
-    """The tickets an agent may see: all of a desk's, except private teams' they are not in.
+def visible_to(*, agent: User, hidden: list[int]) -> Q:
+    """The tickets an agent may see, given the private teams hidden from them (`hidden_team_ids`).
 
-    Managers and admins (`sees_all`) see everything; an agent sees a private team's ticket
-    only as its member or its assignee. A desk without private teams costs no condition.
+    An agent sees a hidden team's ticket only as its assignee. A desk without private teams
+    costs no condition.
     """
-    hidden = hidden_team_ids(agent=agent, sees_all=sees_all)
     if not hidden:
         return Q()
     return ~Q(team_id__in=hidden) | Q(team__isnull=True) | Q(assignee=agent)
@@ -121,7 +120,8 @@ def visible_to(*, agent: User, sees_all: bool) -> Q:
 
 def agent_tickets(*, agent: User, sees_all: bool) -> QuerySet[Ticket]:
     """The desk's tickets an agent may open (the one way views reach a ticket by number)."""
-    return Ticket.objects.filter(visible_to(agent=agent, sees_all=sees_all))
+    hidden = hidden_team_ids(agent=agent, sees_all=sees_all)
+    return Ticket.objects.filter(visible_to(agent=agent, hidden=hidden))
 
 
 def my_team_ids(*, agent: User) -> list[int]:

@@ -72,10 +72,9 @@ def _queue_page(
     form = forms.QueueFilterForm(params)
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "newest"
+    hidden = _hidden_teams(request)
     narrowed = selectors.tickets_filtered(tickets, filters=filters)
-    narrowed = narrowed.filter(
-        selectors.visible_to(agent=request.user, sees_all=_sees_all(request))
-    )
+    narrowed = narrowed.filter(selectors.visible_to(agent=request.user, hidden=hidden))
     if key == "breaching":  # always soonest due first
         page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
     else:
@@ -96,7 +95,7 @@ def _queue_page(
         "bulk_form": forms.BulkForm(agent=request.user),
         "save_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
         "now": timezone.now(),
-        "nav_teams": Team.objects.all(),
+        "nav_teams": Team.objects.exclude(pk__in=hidden),
         "nav_views": selectors.saved_views(agent=request.user),
     }
     if request.htmx and request.GET.get("after"):
@@ -127,13 +126,7 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
 @require_GET
 def team_queue(request: TenantRequest, team_id: int) -> HttpResponse:
     """One team's open tickets."""
-    team = get_object_or_404(Team.objects, pk=team_id)
-    if (
-        team.is_private
-        and not _sees_all(request)
-        and team.pk not in selectors.my_team_ids(agent=request.user)
-    ):
-        raise Http404(_("There is no such queue."))
+    team = get_object_or_404(Team.objects.exclude(pk__in=_hidden_teams(request)), pk=team_id)
     tickets = selectors.queue_tickets_base(key="team", agent=request.user, team=team)
     return _queue_page(request, title=team.name, tickets=tickets, key="team", team=team)
 
@@ -206,22 +199,19 @@ def teammates(request: TenantRequest) -> HttpResponse:
 @require_GET
 def queue_counts(request: TenantRequest) -> HttpResponse:
     """How many tickets each queue of the side navigation holds (loaded after the page)."""
-    agent = request.user
-    counts = {
-        key: selectors.queue_count(selectors.queue_tickets_base(key=key, agent=agent))
-        for key in ("inbox", "mine", "unassigned", "pending")
-    }
+    agent, hidden = request.user, _hidden_teams(request)
+    visible = selectors.visible_to(agent=agent, hidden=hidden)
+
+    def count(key: str, team: Team | None = None) -> int:
+        tickets = selectors.queue_tickets_base(key=key, agent=agent, team=team)
+        return selectors.queue_count(tickets.filter(visible))
+
+    counts = {key: count(key) for key in ("inbox", "mine", "unassigned", "pending")}
+    at_risk = selectors._sla_state("breached") | selectors._sla_state("warning")
     counts["breaching"] = selectors.queue_count(
-        selectors.queue_tickets_base(key="all_open", agent=agent).filter(
-            selectors._sla_state("breached") | selectors._sla_state("warning")
-        )
+        selectors.queue_tickets_base(key="all_open", agent=agent).filter(visible, at_risk)
     )
-    teams = {
-        team.pk: selectors.queue_count(
-            selectors.queue_tickets_base(key="team", agent=agent, team=team)
-        )
-        for team in Team.objects.all()
-    }
+    teams = {team.pk: count("team", team) for team in Team.objects.exclude(pk__in=hidden)}
     return render(
         request,
         "tickets/_queue_counts.html",
@@ -311,6 +301,11 @@ def agent_availability(request: TenantRequest) -> HttpResponse:
 
 def _sees_all(request: TenantRequest) -> bool:
     return has_role(request, Role.MANAGER)
+
+
+def _hidden_teams(request: TenantRequest) -> list[int]:
+    """Private teams whose tickets, queue and count this agent may not see."""
+    return selectors.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
 
 
 def _visible(request: TenantRequest) -> QuerySet[Ticket]:
