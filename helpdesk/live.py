@@ -143,6 +143,9 @@ def _async_redis() -> redis.asyncio.Redis:
     return _async_clients[pid]
 
 
+SEND_CONCURRENCY = 16  # sends in flight at once per process, well inside the Redis pools
+
+
 class _Sender:
     """One event loop per process, in a daemon thread, that delivers events in order.
 
@@ -157,6 +160,7 @@ class _Sender:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = 0
         self._pending: set[concurrent.futures.Future[None]] = set()
+        self._gate = asyncio.Semaphore(SEND_CONCURRENCY)
         atexit.register(self.drain)
 
     def _running_loop(self) -> asyncio.AbstractEventLoop:
@@ -166,19 +170,24 @@ class _Sender:
                 self._loop = asyncio.new_event_loop()
                 self._pid = os.getpid()
                 self._pending = set()
+                # A burst (a sweep's breaches of a hundred desks, committed at once) waits its
+                # turn instead of asking Redis for more connections than its pool holds.
+                self._gate = asyncio.Semaphore(SEND_CONCURRENCY)
                 threading.Thread(
                     target=self._loop.run_forever, name="live-sender", daemon=True
                 ).start()
             return self._loop
 
     def submit(self, event: Event) -> None:
-        future = asyncio.run_coroutine_threadsafe(_send(event), self._running_loop())
+        loop = self._running_loop()
+        future = asyncio.run_coroutine_threadsafe(_gated(self._gate, _send(event)), loop)
         self._pending.add(future)
         future.add_done_callback(self._done)
 
     def submit_all(self, events: tuple[Event, ...]) -> None:
         """Send many events one after another in one coroutine (one connection, not hundreds)."""
-        future = asyncio.run_coroutine_threadsafe(_send_all(events), self._running_loop())
+        loop = self._running_loop()
+        future = asyncio.run_coroutine_threadsafe(_gated(self._gate, _send_all(events)), loop)
         self._pending.add(future)
         future.add_done_callback(self._done)
 
@@ -191,6 +200,11 @@ class _Sender:
     def drain(self, timeout: float = 2.0) -> None:
         """Wait (briefly) for events still on their way, e.g. before the process exits."""
         concurrent.futures.wait(list(self._pending), timeout=timeout)
+
+
+async def _gated(gate: asyncio.Semaphore, send: Any) -> None:
+    async with gate:
+        await send
 
 
 async def _send(event: Event) -> None:

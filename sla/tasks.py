@@ -8,18 +8,15 @@ from anymail.exceptions import AnymailError
 from celery import shared_task
 from django.utils import timezone
 
-from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
 
 
 @shared_task(name="sla.sweep", ignore_result=True)
 def sweep() -> None:
     """Record every tenant's SLA warnings and breaches that have come due."""
-    from sla.services import clocks_sweep
+    from sla.services import clocks_sweep_all
 
-    for tenant_id in Tenant.objects.active_ids():
-        with tenant_context(tenant_id):
-            clocks_sweep(now=timezone.now())
+    clocks_sweep_all(now=timezone.now())
 
 
 @shared_task(

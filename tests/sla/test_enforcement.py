@@ -114,8 +114,8 @@ def test_the_assignee_and_the_team_lead_are_mailed_about_a_breach(
 def test_the_escalation_hook_hears_each_warning_and_breach_once(acme, high_ticket):
     heard = []
 
-    def receiver(sender, clock, **kwargs):
-        heard.append((clock.metric, "breached" if clock.breached_at else "warned"))
+    def receiver(sender, clock, signal, **kwargs):
+        heard.append((clock.metric, "warned" if signal is signals.sla_warned else "breached"))
 
     signals.sla_warned.connect(receiver)
     signals.sla_breached.connect(receiver)
@@ -242,3 +242,33 @@ def test_a_sweep_records_everything_due_even_beyond_one_batch(acme, acme_agent, 
         ("sla_warned", "first_response"),
         ("sla_breached", "first_response"),
     ]
+
+
+def test_a_desk_whose_escalation_hook_fails_holds_back_no_other_desk(acme, globex, high_ticket):
+    """The periodic sweep: a failing desk is retried next time, the others are recorded now."""
+    from sla.services import clocks_sweep_all, sla_defaults_create
+
+    with time_machine.travel(MONDAY_9, tick=False), tenant_context(globex):
+        sla_defaults_create(time_zone="UTC")  # standard tier: high 4 h, office hours
+        globex_ticket = services.ticket_open(
+            requester=ContactFactory(tenant=globex), subject="Down too", channel="email",
+            priority="high",
+        )  # fmt: skip
+
+    def refuse_acme(sender, clock, **kwargs):
+        if clock.tenant_id == acme.pk:
+            raise RuntimeError("escalation matrix unavailable")
+
+    signals.sla_breached.connect(refuse_acme)
+    try:
+        with time_machine.travel(MONDAY_9 + 9 * HOUR, tick=False):
+            clocks_sweep_all(now=timezone.now())
+    finally:
+        signals.sla_breached.disconnect(refuse_acme)
+    assert ("sla_breached", "first_response") in sla_events(globex, globex_ticket)
+    assert sla_events(acme, high_ticket) == []  # rolled back, nothing half-recorded
+
+    with time_machine.travel(MONDAY_9 + 9 * HOUR + timedelta(seconds=5), tick=False):
+        clocks_sweep_all(now=timezone.now())
+    assert ("sla_breached", "first_response") in sla_events(acme, high_ticket)
+    assert sla_events(globex, globex_ticket).count(("sla_breached", "first_response")) == 1
