@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
@@ -83,6 +83,15 @@ class RuleSet:
     category_paths: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
     team_names: Mapping[int, str] = field(default_factory=dict)
     known: KnownIds = field(default_factory=lambda: KnownIds((), (), ()))
+    teams: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # each team's row
+
+    def team(self, pk: int | None) -> Team | None:
+        """A fresh instance of the desk's team `pk` as of this rule set (no query)."""
+        values = self.teams.get(pk) if pk is not None else None
+        return Team.from_db(DEFAULT_DB_ALIAS, TEAM_FIELDS, values) if values else None
+
+
+TEAM_FIELDS = [team_field.attname for team_field in Team._meta.concrete_fields]
 
 
 _RULE_SETS: dict[int, RuleSet] = {}
@@ -176,6 +185,7 @@ def _prefixed(prefix: str, path: str) -> str:
 
 def _rule_set_load(version: str | None) -> RuleSet:
     known = known_ids()
+    teams = {team.pk: team for team in Team.objects.all()}
     on_create, on_update = [], []
     for rule in RoutingRule.objects.filter(is_enabled=True).order_by("position", "pk"):
         try:
@@ -194,8 +204,11 @@ def _rule_set_load(version: str | None) -> RuleSet:
         on_create=tuple(on_create),
         on_update=tuple(on_update),
         category_paths=category_paths(Category.objects.only("pk", "name", "parent_id")),
-        team_names=dict(Team.objects.values_list("pk", "name")),
+        team_names={pk: team.name for pk, team in teams.items()},
         known=known,
+        teams={
+            pk: tuple(getattr(team, name) for name in TEAM_FIELDS) for pk, team in teams.items()
+        },
     )
 
 
@@ -252,8 +265,11 @@ def _apply(ticket: Ticket, plan: RuleSetPlan, rules: RuleSet, trigger: str) -> O
     )
     changes = plan.changes
     for name, (_old, new) in changes.fields.items():
-        attribute = f"{name}_id" if name in ("team", "category") else name
-        setattr(ticket, attribute, new)
+        if name == "team" and (team := rules.team(new)) is not None:
+            ticket.team = team  # with its strategy, which assignment reads next: no query
+        else:
+            attribute = f"{name}_id" if name in ("team", "category") else name
+            setattr(ticket, attribute, new)
         outcome.fields.append(name)
     if changes.tags_added or changes.tags_removed:
         ticket.tags = sorted(plan.facts_after["tags"])
@@ -268,7 +284,7 @@ def _apply(ticket: Ticket, plan: RuleSetPlan, rules: RuleSet, trigger: str) -> O
             agent_id = wanted.agent
         elif wanted.strategy is not None and ticket.assignee_id is None:
             # A strategy finds an owner for an unowned ticket; it never takes one away.
-            team = Team.objects.filter(pk=ticket.team_id).first() if ticket.team_id else None
+            team = rules.team(ticket.team_id)
             picked = assignment.assignee_pick(ticket=ticket, team=team, strategy=wanted.strategy)
             agent_id = picked.pk if picked is not None else None
         if agent_id is not None and agent_id != ticket.assignee_id:
