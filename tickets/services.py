@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import re
 import time
@@ -23,7 +24,7 @@ import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
@@ -214,14 +215,29 @@ def contact_update(*, contact: Contact, **fields: Any) -> Contact:
 
 def _enqueue(task: Any, *args: Any) -> None:
     """Queue a task off the caller's path; with the broker down, a periodic sweep sends it."""
-    background.submit(_queue_task, task, args)
+    background.submit(_queue_task, task, *args)
 
 
-def _queue_task(task: Any, args: tuple[Any, ...]) -> None:
+def _queue_task(task: Any, *args: Any) -> None:
     try:
         task.delay(*args)
     except Exception:  # kombu and redis raise many kinds; none may break a committed change
         logger.warning("could not queue %s%r; the sweep will retry", task.name, args)
+
+
+ACK_LINGER_SECONDS = 0.05  # a new acknowledgement waits this long for others to share its task
+
+
+def _acknowledgement_queue(tenant_id: int, acknowledgement_id: int) -> None:
+    """Queue the acknowledgement's sending, in one task with those of tickets just before it."""
+    from tickets.tasks import send_acknowledgements
+
+    background.submit_batched(
+        ("acknowledgements", tenant_id),
+        functools.partial(_queue_task, send_acknowledgements, tenant_id),
+        acknowledgement_id,
+        ACK_LINGER_SECONDS,
+    )
 
 
 _TARGETS: dict[int, tuple[float, dict[str, int]]] = {}
@@ -493,26 +509,66 @@ def _ticket_create(
     _insert_new_ticket(ticket, message, event, ack, *more, *clocks)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
-        from tickets.tasks import send_acknowledgement as send_acknowledgement_task
-
-        transaction.on_commit(lambda: _enqueue(send_acknowledgement_task, ticket.tenant_id, ack.pk))
+        transaction.on_commit(functools.partial(_acknowledgement_queue, ticket.tenant_id, ack.pk))
     live.publish_on_commit(live.tenant_event(ticket.tenant_id, "ticket.created", ticket=ticket.pk))
     return ticket
 
 
-def _insert_values(obj: Any, link: str | None) -> tuple[str, str, list[Any]]:
-    """Column list, SELECT list and parameters that insert `obj` as its model would.
+@functools.cache
+def _insert_columns(model: type[models.Model], link: str | None) -> tuple[tuple[Any, ...], str]:
+    """The fields `model`'s INSERT writes (all but the key, `link` and generated columns)."""
+    fields = tuple(
+        field
+        for field in model._meta.concrete_fields
+        if not (field.primary_key or field.column == link or field.generated)
+    )
+    return fields, ", ".join(connection.ops.quote_name(field.column) for field in fields)
 
-    `link` names the column filled from the CTE before it (the new ticket's id or number).
+
+def _insert_params(obj: Any, link: str | None) -> list[Any]:
+    """The values `obj`'s INSERT writes, prepared as its model's fields prepare them."""
+    fields, _columns = _insert_columns(type(obj), link)
+    return [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+
+
+@functools.lru_cache(maxsize=256)  # a shape per count of clocks and routed events
+def _new_ticket_sql(shapes: tuple[type[models.Model], ...]) -> str:
+    """The one INSERT statement of a new ticket whose rows are of `shapes` after the ticket.
+
+    Built once per shape and written with PostgreSQL's own `$n` placeholders: psycopg does not
+    cache the parsing of statements this long, and sends this one as it is.
     """
-    columns, values, params = [], [], []
-    for field in obj._meta.concrete_fields:
-        if field.primary_key or field.column == link or field.generated:
-            continue
-        columns.append(connection.ops.quote_name(field.column))
-        values.append("%s")
-        params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
-    return ", ".join(columns), ", ".join(values), params
+    q = connection.ops.quote_name
+    counter = TicketCounter._meta.db_table
+    number = itertools.count(1)
+
+    def placeholders(count: int) -> str:
+        return ", ".join(f"${next(number)}" for _n in range(count))
+
+    tenant = placeholders(1)
+    ticket_fields, ticket_cols = _insert_columns(Ticket, "number")
+    ticket_vals = placeholders(len(ticket_fields))
+    aliases = ["m", "e", "a", *(f"x{n}" for n in range(len(shapes) - 3))]
+    parts = []
+    for alias, model in zip(aliases, shapes, strict=True):
+        fields, cols = _insert_columns(model, "ticket_id")
+        # Names come from model metadata; every value is a parameter.
+        parts.append(
+            f"{alias} AS (INSERT INTO {q(model._meta.db_table)} ({cols}, ticket_id)"  # noqa: S608
+            f" SELECT {placeholders(len(fields))}, t.id FROM t RETURNING id)"
+        )
+    return (
+        f"WITH n AS (INSERT INTO {q(counter)} (tenant_id, last_number) VALUES ({tenant}, 1)"  # noqa: S608
+        f" ON CONFLICT (tenant_id) DO UPDATE SET last_number = {q(counter)}.last_number + 1"
+        " RETURNING last_number),"
+        f" t AS (INSERT INTO {q(Ticket._meta.db_table)} ({ticket_cols}, number)"
+        f" SELECT {ticket_vals}, n.last_number FROM n RETURNING id, number), "
+        + ", ".join(parts)
+        + " SELECT t.id, t.number, "
+        + ", ".join(f"{alias}.id" for alias in aliases)
+        + " FROM t, "
+        + ", ".join(aliases)
+    )
 
 
 def _insert_new_ticket(
@@ -520,51 +576,31 @@ def _insert_new_ticket(
 ) -> None:
     """Insert a new ticket with its number, first message, event and acknowledgement at once.
 
-    `more` are further rows of the ticket (its SLA clocks), linked by their `ticket_id`.
+    `more` are further rows with a `ticket` foreign key (its SLA clocks, the routing rules'
+    events), inserted by the same statement.
 
-    One statement instead of five: the busiest write path of the desk (every channel's
-    intake) costs one round trip instead of five, and the INSERTs are still generated from
-    the models' fields, so a new column needs no change here. save() signals are not sent
-    for these rows; nothing listens to them. `more`: further rows with a `ticket` foreign key
-    (the routing rules' events), inserted by the same statement.
+    One statement instead of five or more: the busiest write path of the desk (every
+    channel's intake) costs one round trip, and the INSERTs are still generated from the
+    models' fields, so a new column needs no change here. save() signals are not sent for
+    these rows; nothing listens to them.
     """
-    q = connection.ops.quote_name
-    counter = TicketCounter._meta.db_table
-    ticket_cols, ticket_vals, ticket_params = _insert_values(ticket, "number")
-    parts, params = [], []
-    extra = [(f"x{n}", obj) for n, obj in enumerate(more)]
-    for alias, obj in (("m", message), ("e", event), ("a", ack), *extra):
-        cols, vals, values = _insert_values(obj, "ticket_id")
-        # Names come from model metadata; every value is a parameter.
-        parts.append(
-            f"{alias} AS (INSERT INTO {q(obj._meta.db_table)} ({cols}, ticket_id)"  # noqa: S608
-            f" SELECT {vals}, t.id FROM t RETURNING id)"
-        )
-        params += values
-    sql = (
-        f"WITH n AS (INSERT INTO {q(counter)} (tenant_id, last_number) VALUES (%s, 1)"  # noqa: S608
-        f" ON CONFLICT (tenant_id) DO UPDATE SET last_number = {q(counter)}.last_number + 1"
-        " RETURNING last_number),"
-        f" t AS (INSERT INTO {q(Ticket._meta.db_table)} ({ticket_cols}, number)"
-        f" SELECT {ticket_vals}, n.last_number FROM n RETURNING id, number), "
-        + ", ".join(parts)
-        + " SELECT t.id, t.number, m.id, e.id, a.id"
-        + "".join(f", {alias}.id" for alias, _obj in extra)
-        + " FROM t, m, e, a"
-        + "".join(f", {alias}" for alias, _obj in extra)
-    )
+    rows = (message, event, ack, *more)
+    sql = _new_ticket_sql(tuple(type(obj) for obj in rows))
+    params = [ticket.tenant_id, *_insert_params(ticket, "number")]
+    for obj in rows:
+        params += _insert_params(obj, "ticket_id")
     connection.ensure_connection()
-    # Server-side binding: this long statement is then parsed by psycopg once and prepared
-    # by PostgreSQL after a few runs, instead of being re-assembled as text every time.
-    with psycopg.Cursor(connection.connection) as cursor:
+    # Prepared on the server (Django leaves psycopg's automatic preparing off): PostgreSQL
+    # plans this statement of many parts once per connection instead of for every ticket.
+    with psycopg.RawCursor(connection.connection) as cursor:
         # The counter row stays locked until commit: concurrent tickets never share a number.
-        cursor.execute(sql, [ticket.tenant_id, *ticket_params, *params])
-        ticket.pk, ticket.number, message.pk, event.pk, ack.pk, *ids = cursor.fetchone()
-    for obj, pk in zip(more, ids, strict=True):
+        cursor.execute(sql, params, prepare=True)
+        ticket.pk, ticket.number, *ids = cursor.fetchone()
+    for obj, pk in zip(rows, ids, strict=True):
         obj.pk = pk
-    for obj in (ticket, message, event, ack, *more):
+    for obj in (ticket, *rows):
         obj._state.adding, obj._state.db = False, connection.alias
-    for obj in (message, event, ack, *more):
+    for obj in rows:
         obj.ticket_id = ticket.pk
 
 

@@ -24,6 +24,20 @@ def send_acknowledgement(tenant_id: int, acknowledgement_id: int) -> None:
         acknowledgement_send(acknowledgement_id=acknowledgement_id)
 
 
+@shared_task(name="tickets.send_acknowledgements", ignore_result=True)
+def send_acknowledgements(tenant_id: int, acknowledgement_ids: list[int]) -> None:
+    """Send the acknowledgements of tickets opened together; one that fails retries alone."""
+    from tickets.services import acknowledgement_send
+
+    for acknowledgement_id in acknowledgement_ids:
+        try:
+            with tenant_context(tenant_id):
+                acknowledgement_send(acknowledgement_id=acknowledgement_id)
+        except (AnymailError, SMTPException, OSError):
+            # Its own task backs off and retries; the others of the batch go out now.
+            send_acknowledgement.delay(tenant_id, acknowledgement_id)
+
+
 @shared_task(name="tickets.send_reply_notification", **RETRY)
 def send_reply_notification(tenant_id: int, message_id: int) -> None:
     """Mail one agent reply to its requester (a no-op if it went out already)."""

@@ -128,3 +128,38 @@ def test_a_chat_acknowledgement_reads_as_a_chat_line_without_mail_wording(acme):
     assert "reply to this email" not in line
     assert "##-" not in line
     assert mail.outbox == []
+
+
+def test_tickets_opened_together_are_acknowledged_and_a_refused_one_retries_alone(
+    acme, monkeypatch
+):
+    from smtplib import SMTPRecipientsRefused
+
+    from tickets import emails
+    from tickets.tasks import send_acknowledgements
+
+    tickets = [
+        open_ticket(acme, ContactFactory(tenant=acme, email=f"c{n}@bigbank.example"))
+        for n in range(3)
+    ]
+    mail.outbox.clear()
+    send = emails.send_acknowledgement
+
+    def refuse_the_second(ack):
+        if ack.recipient == "c1@bigbank.example":
+            raise SMTPRecipientsRefused({ack.recipient: (550, b"mailbox full")})
+        send(ack)
+
+    monkeypatch.setattr(emails, "send_acknowledgement", refuse_the_second)
+    retried = []
+    monkeypatch.setattr(send_acknowledgement, "delay", lambda *args: retried.append(args))
+    with tenant_context(acme):
+        ids = [ticket.acknowledgement.pk for ticket in tickets]
+    send_acknowledgements(acme.pk, ids)
+    assert retried == [(acme.pk, ids[1])]  # its own task, with its own back-off
+    assert sorted(m.to[0].split("<")[-1].rstrip(">") for m in mail.outbox) == [
+        "c0@bigbank.example", "c2@bigbank.example",
+    ]  # fmt: skip
+    with tenant_context(acme):
+        unsent = list(Acknowledgement.objects.filter(pk__in=ids, sent_at=None))
+    assert [ack.recipient for ack in unsent] == ["c1@bigbank.example"]  # left for its retries
