@@ -514,21 +514,43 @@ def _ticket_create(
     return ticket
 
 
+# Fields whose Python value psycopg takes as it is (Django's preparation returns it unchanged).
+_PLAIN_FIELDS = (
+    models.CharField, models.TextField, models.EmailField, models.SlugField, models.BooleanField,
+    models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+    models.PositiveIntegerField, models.PositiveSmallIntegerField, models.FloatField,
+    models.ForeignKey, models.DateTimeField,
+)  # fmt: skip
+
+
 @functools.cache
 def _insert_columns(model: type[models.Model], link: str | None) -> tuple[tuple[Any, ...], str]:
-    """The fields `model`'s INSERT writes (all but the key, `link` and generated columns)."""
+    """The fields `model`'s INSERT writes (all but the key, `link` and generated columns),
+    each with whether its value needs Django's preparation (`pre_save`, `get_db_prep_save`)."""
     fields = tuple(
-        field
+        (field, not _taken_as_is(field))
         for field in model._meta.concrete_fields
         if not (field.primary_key or field.column == link or field.generated)
     )
-    return fields, ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field, _prep in fields)
+    return fields, columns
+
+
+def _taken_as_is(field: models.Field) -> bool:
+    return type(field) in _PLAIN_FIELDS and not (
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    )
 
 
 def _insert_params(obj: Any, link: str | None) -> list[Any]:
     """The values `obj`'s INSERT writes, prepared as its model's fields prepare them."""
     fields, _columns = _insert_columns(type(obj), link)
-    return [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
+    return [
+        field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+        if prepare
+        else getattr(obj, field.attname)
+        for field, prepare in fields
+    ]
 
 
 @functools.lru_cache(maxsize=256)  # a shape per count of clocks and routed events
