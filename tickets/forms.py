@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import selectors as platform_selectors
+from helpdesk.form_renderer import QUICK_RENDERER
 from helpdesk.tenancy import STAFF_ROLES
 from tickets import selectors
 from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
@@ -253,6 +254,8 @@ class DirectoryChoicesMixin:
 class QueueFilterForm(DirectoryChoicesMixin, forms.Form):
     """The filters and sort of a queue page; every field is optional."""
 
+    default_renderer = QUICK_RENDERER  # the same HTML as Django's, without a template per option
+
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.MultipleChoiceField(
         label=_("Status"), choices=Ticket.Status.choices, required=False
@@ -330,6 +333,8 @@ class QueueFilterForm(DirectoryChoicesMixin, forms.Form):
 class SavedViewForm(forms.Form):
     """Name the current filters as a view of one's own or of the whole desk."""
 
+    default_renderer = QUICK_RENDERER
+
     name = forms.CharField(label=_("Name"), max_length=80)
     is_shared = forms.BooleanField(label=_("Share with every agent"), required=False)
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
@@ -337,6 +342,8 @@ class SavedViewForm(forms.Form):
 
 class BulkForm(DirectoryChoicesMixin, forms.Form):
     """One change applied to the tickets selected in a queue."""
+
+    default_renderer = QUICK_RENDERER
 
     ACTIONS = [
         ("assign", _("Assign to")),
