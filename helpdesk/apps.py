@@ -11,7 +11,15 @@ class HelpdeskConfig(AppConfig):
     verbose_name = _("Help desk")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from helpdesk import checks  # noqa: F401  (registers the database role check)
+        from helpdesk.models import User
+        from helpdesk.process_cache import user_changed
+
+        # What processes keep of users (agent pickers) reloads when a user changes.
+        post_save.connect(user_changed, sender=User, dispatch_uid="people-user")
+        post_delete.connect(user_changed, sender=User, dispatch_uid="people-user-del")
 
 
 class HelpdeskAdminConfig(admin_apps.AdminConfig):

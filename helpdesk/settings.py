@@ -114,6 +114,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_PREFIX", default="helpdesk"),
+        # Pages check versions here (helpdesk/process_cache.py) and read the database when
+        # Redis cannot answer: a Redis that hangs must not hold them longer than this.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     },
 }
 

@@ -9,11 +9,12 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from helpdesk.models import Membership
-        from tickets.models import Category, Team
+        from tickets.models import Category, Product, Team, TeamMember
         from tickets.routing import rules_depend_on_changed
+        from tickets.selectors import desk_directory_rows_changed
 
         # Compiled routing rules hold these ids and names; a change must reach every process.
         for model in (Team, Category, Membership):
@@ -23,3 +24,16 @@ class TicketsConfig(AppConfig):
             post_delete.connect(
                 rules_depend_on_changed, sender=model, dispatch_uid=f"routing-del-{model}"
             )
+
+        # Each process keeps the desk directory (queue pickers, team links, private teams)
+        # until one of its rows changes.
+        for model in (Team, TeamMember, Category, Product, Membership):
+            post_save.connect(
+                desk_directory_rows_changed, sender=model, dispatch_uid=f"directory-{model}"
+            )
+            post_delete.connect(
+                desk_directory_rows_changed, sender=model, dispatch_uid=f"directory-del-{model}"
+            )
+        m2m_changed.connect(
+            desk_directory_rows_changed, sender=TeamMember, dispatch_uid="directory-m2m-members"
+        )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import selectors as platform_selectors
+from helpdesk.form_renderer import QUICK_RENDERER
 from helpdesk.tenancy import STAFF_ROLES
+from tickets import selectors
 from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
 from tickets.services import IncomingFile
 
@@ -212,11 +216,45 @@ class AssigneeFilterField(forms.ChoiceField):
         value = super().clean(value)
         if value in ("", "none"):
             return value
-        return platform_selectors.tenant_users(roles=STAFF_ROLES).get(pk=int(value))
+        # The choices come from the desk directory, which may trail a change by a moment.
+        agent = platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=int(value)).first()
+        if agent is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return agent
 
 
-class QueueFilterForm(forms.Form):
+class DirectoryChoicesMixin:
+    """Offers teams, categories, products and agents from the desk directory (no query).
+
+    The pickers list the directory's (id, label) pairs, read only when a picker is rendered
+    or checked; a chosen value is still looked up through the field's queryset.
+    """
+
+    def __init__(
+        self, *args: Any, directory: selectors.DeskDirectory | None = None, **kwargs: Any
+    ) -> None:
+        self._directory = directory
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def directory(self) -> selectors.DeskDirectory:
+        return self._directory or selectors.desk_directory()
+
+    def _offer(self, name: str, pairs: Any) -> None:
+        """Let the model choice field `name` offer `pairs()` after its empty choice."""
+        field = self.fields[name]  # type: ignore[attr-defined]
+        # Cached: a select asks for its first choice before it renders them all.
+        field.choices = functools.cache(lambda: [("", field.empty_label), *pairs()])
+
+
+class QueueFilterForm(DirectoryChoicesMixin, forms.Form):
     """The filters and sort of a queue page; every field is optional."""
+
+    default_renderer = QUICK_RENDERER  # the same HTML as Django's, without a template per option
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.MultipleChoiceField(
@@ -264,12 +302,16 @@ class QueueFilterForm(forms.Form):
         self.fields["team"].queryset = Team.objects.all()
         self.fields["category"].queryset = Category.objects.select_related("parent__parent")
         self.fields["product"].queryset = Product.objects.all()
-        agents = platform_selectors.tenant_users(roles=STAFF_ROLES)
-        self.fields["assignee"].choices = [
-            ("", _("Anyone")),
-            ("none", _("Nobody")),
-            *((str(agent.pk), str(agent)) for agent in agents),
-        ]
+        self._offer("team", lambda: self.directory.team_choices)
+        self._offer("category", lambda: self.directory.categories)
+        self._offer("product", lambda: self.directory.products)
+        self.fields["assignee"].choices = functools.cache(
+            lambda: [
+                ("", _("Anyone")),
+                ("none", _("Nobody")),
+                *((str(pk), label) for pk, label in self.directory.agents),
+            ]
+        )
 
     def clean_tags(self) -> list[str]:
         raw = self.cleaned_data["tags"].replace(",", " ")
@@ -291,13 +333,17 @@ class QueueFilterForm(forms.Form):
 class SavedViewForm(forms.Form):
     """Name the current filters as a view of one's own or of the whole desk."""
 
+    default_renderer = QUICK_RENDERER
+
     name = forms.CharField(label=_("Name"), max_length=80)
     is_shared = forms.BooleanField(label=_("Share with every agent"), required=False)
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
 
-class BulkForm(forms.Form):
+class BulkForm(DirectoryChoicesMixin, forms.Form):
     """One change applied to the tickets selected in a queue."""
+
+    default_renderer = QUICK_RENDERER
 
     ACTIONS = [
         ("assign", _("Assign to")),
@@ -328,9 +374,12 @@ class BulkForm(forms.Form):
 
         self.fields["agent"].queryset = platform_selectors.tenant_users(roles=STAFF_ROLES)
         self.fields["team"].queryset = Team.objects.all()
-        self.fields["macro"].queryset = (
-            macros.macros_for(agent=agent) if agent is not None else Macro.objects.none()
-        )
+        usable = macros.macros_for(agent=agent) if agent is not None else Macro.objects.none()
+        self.fields["macro"].queryset = usable
+        self._offer("agent", lambda: self.directory.agents)
+        self._offer("team", lambda: self.directory.team_choices)
+        # The agent's own macros are theirs alone: one query, when the picker is rendered.
+        self._offer("macro", lambda: usable.values_list("pk", "name"))
         # Any id may be posted; the view looks each one up in the tenant's tickets.
         self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
 

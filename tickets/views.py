@@ -59,8 +59,11 @@ def _queue_page(
     saved: SavedView | None = None,
     key: str = "",
     team: Team | None = None,
+    directory: selectors.DeskDirectory | None = None,
 ) -> HttpResponse:
     """A queue page: filters, sort, one keyset page of rows; htmx gets the rows only."""
+    # Teams, categories, products and agents for the pickers and links: no query.
+    directory = directory or selectors.desk_directory()
     params = request.GET.copy()
     if saved is not None:
         # A saved view's filters apply; the page's own query string refines them.
@@ -69,10 +72,10 @@ def _queue_page(
                 params.setlist(name, value if isinstance(value, list) else [value])
         if "sort" not in params and saved.sort:
             params["sort"] = saved.sort
-    form = forms.QueueFilterForm(params)
+    form = forms.QueueFilterForm(params, directory=directory)
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "newest"
-    hidden = _hidden_teams(request)
+    hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
     narrowed = selectors.tickets_filtered(tickets, filters=filters)
     narrowed = narrowed.filter(selectors.visible_to(agent=request.user, hidden=hidden))
     if key == "breaching":  # always soonest due first
@@ -92,10 +95,10 @@ def _queue_page(
         "tickets": page.tickets,
         "query": query.urlencode(),
         "filtered": bool(filters) and any(v for k, v in filters.items() if k != "sort"),
-        "bulk_form": forms.BulkForm(agent=request.user),
+        "bulk_form": forms.BulkForm(agent=request.user, directory=directory),
         "save_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
         "now": timezone.now(),
-        "nav_teams": Team.objects.exclude(pk__in=hidden),
+        "nav_teams": directory.teams_except(hidden),
         "nav_views": selectors.saved_views(agent=request.user),
     }
     if request.htmx and request.GET.get("after"):
@@ -126,9 +129,13 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
 @require_GET
 def team_queue(request: TenantRequest, team_id: int) -> HttpResponse:
     """One team's open tickets."""
-    team = get_object_or_404(Team.objects.exclude(pk__in=_hidden_teams(request)), pk=team_id)
+    directory = selectors.desk_directory()
+    hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
+    team = get_object_or_404(Team.objects.exclude(pk__in=hidden), pk=team_id)
     tickets = selectors.queue_tickets_base(key="team", agent=request.user, team=team)
-    return _queue_page(request, title=team.name, tickets=tickets, key="team", team=team)
+    return _queue_page(
+        request, title=team.name, tickets=tickets, key="team", team=team, directory=directory
+    )
 
 
 def _saved_view(request: TenantRequest, view_id: int) -> SavedView:
