@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -297,12 +298,16 @@ class QueueFilterForm(DirectoryChoicesMixin, forms.Form):
     vip = forms.BooleanField(label=_("VIP only"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, hidden_teams: Sequence[int] = (), **kwargs: Any) -> None:
+        """`hidden_teams`: private teams the agent is not in, neither offered nor accepted."""
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.all()
+        self.fields["team"].queryset = Team.objects.exclude(pk__in=hidden_teams)
         self.fields["category"].queryset = Category.objects.select_related("parent__parent")
         self.fields["product"].queryset = Product.objects.all()
-        self._offer("team", lambda: self.directory.team_choices)
+        self._offer(
+            "team",
+            lambda: [pair for pair in self.directory.team_choices if pair[0] not in hidden_teams],
+        )
         self._offer("category", lambda: self.directory.categories)
         self._offer("product", lambda: self.directory.products)
         self.fields["assignee"].choices = functools.cache(

@@ -72,10 +72,10 @@ def _queue_page(
                 params.setlist(name, value if isinstance(value, list) else [value])
         if "sort" not in params and saved.sort:
             params["sort"] = saved.sort
-    form = forms.QueueFilterForm(params, directory=directory)
+    hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
+    form = forms.QueueFilterForm(params, directory=directory, hidden_teams=hidden)
     filters = form.cleaned_data if form.is_valid() else {}
     sort = filters.get("sort") or "newest"
-    hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
     narrowed = selectors.tickets_filtered(tickets, filters=filters)
     narrowed = narrowed.filter(selectors.visible_to(agent=request.user, hidden=hidden))
     if key == "breaching":  # always soonest due first

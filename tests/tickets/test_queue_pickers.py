@@ -142,6 +142,18 @@ def test_a_private_team_shows_to_an_agent_from_the_page_load_after_they_join_it(
     assertContains(acme_agent_client.get(f"/workspace/teams/{hr.pk}/"), "Salary question")
 
 
+def test_the_team_filter_names_no_private_team_the_agent_is_not_in(
+    acme, acme_team, acme_agent, acme_agent_client
+):
+    hr = TeamFactory(tenant=acme, name="HR cases", is_private=True)
+    open_ticket(acme, "Salary question", team=hr)
+    page = acme_agent_client.get(f"/workspace/?team={hr.pk}")
+    assert "HR cases" not in select(bar(page, FILTER), "team")
+    assertNotContains(page, "Salary question")
+    TeamMemberFactory(tenant=acme, team=hr, user=acme_agent)
+    assert "HR cases" in select(bar(acme_agent_client.get("/workspace/"), FILTER), "team")
+
+
 def test_an_agent_removed_from_a_private_team_loses_its_queue_at_once(
     acme, acme_team, acme_agent, acme_agent_client
 ):
