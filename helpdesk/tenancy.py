@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -168,12 +167,13 @@ def resolve_tenant(host: str) -> Tenant | None:
 
     host = host.split(":", 1)[0].lower().rstrip(".")
     base = settings.BASE_DOMAIN.lower()
-    match = Q(domains__domain=host)
+    # Two lookups on unique indexes instead of one OR across a join, which PostgreSQL can
+    # only answer by reading every tenant's domains (every request starts here).
     if host.endswith(f".{base}"):
         slug = host.removesuffix(f".{base}")
-        if "." not in slug:
-            match |= Q(slug=slug)
-    return Tenant.objects.filter(match, is_active=True).first()
+        if "." not in slug and (tenant := Tenant.objects.filter(slug=slug, is_active=True).first()):
+            return tenant
+    return Tenant.objects.filter(domains__domain=host, is_active=True).first()
 
 
 def is_platform_host(host: str) -> bool:
