@@ -643,7 +643,7 @@ class Bench:
             query = (
                 base.filter(selectors._after(selectors.SORTS["newest"], values)) if values else base
             )
-            query = selectors._listed(query).order_by("-created_at", "-id")[:51]
+            query = selectors.queue_rows(query).order_by("-created_at", "-id")[:51]
             sql, params = query.query.sql_with_params()
             templates["page"].render(context, request)  # lazy parts of the context, once
             for _ in range(repeat):

@@ -271,6 +271,29 @@ def test_a_queue_page_costs_a_fixed_few_queries(
         acme_agent_client.get(url)
 
 
+def test_queue_rows_show_requesters_organisations_and_owners_without_a_query_per_row(
+    acme, acme_team, acme_agent, acme_agent_client, django_assert_max_num_queries
+):
+    from tests.factories import OrganizationFactory
+
+    with tenant_context(acme):
+        bank = OrganizationFactory(tenant=acme, name="Big Bank", tier="enterprise", is_vip=True)
+        for n in range(12):
+            requester = ContactFactory(tenant=acme, name=f"Carol {n}", organization=bank)
+            services.ticket_open(
+                requester=requester, subject=f"Vault {n}", channel="email", team=acme_team,
+                assignee=acme_agent, tags=["vault"],
+            )  # fmt: skip
+    url = f"/workspace/teams/{acme_team.pk}/"
+    acme_agent_client.get(url)
+    with django_assert_max_num_queries(14):
+        page = acme_agent_client.get(url)
+    row = re.search(r'<tr class="queue-row".*?Vault 11.*?</tr>', page.content.decode(), re.S)
+    for shown in ("ACME-", "Carol 11", "Big Bank", "Enterprise", "VIP", "#vault", acme_team.name,
+                  str(acme_agent)):  # fmt: skip
+        assert shown in row.group()
+
+
 def test_a_team_filter_naming_another_desks_team_is_ignored(
     acme, globex, acme_team, acme_agent_client
 ):
