@@ -436,6 +436,9 @@ class Bench:
 
         with tenant_context(tenant):
             team_ids = list(Team.objects.values_list("pk", flat=True))
+            # A reused database may hold the rules of a run that was cut short.
+            for rule in RoutingRule.objects.filter(name__startswith="bench rule "):
+                routing.routing_rule_delete(rule=rule)
             for n in range(200):
                 rule = RoutingRule(name=f"bench rule {n}", position=n, **bench_rule(n, team_ids))
                 routing.routing_rule_save(rule=rule)
