@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Min, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from helpdesk.models import Tenant
@@ -246,16 +246,3 @@ def running_clocks() -> QuerySet[SlaClock]:
 def clocks_breaching_soon(*, now: datetime, within: timedelta) -> QuerySet[SlaClock]:
     """Running clocks not yet breached that fall due within `within` from `now`."""
     return running_clocks().filter(breached_at__isnull=True, due_at__lte=now + within)
-
-
-def tickets_next_due(*, tickets: Iterable[Ticket | int]) -> dict[int, datetime]:
-    """Each ticket's earliest running due time, for queue rows (tickets without one left out)."""
-    ids = [ticket if isinstance(ticket, int) else ticket.pk for ticket in tickets]
-    rows = (
-        SlaClock.objects.filter(
-            ticket_id__in=ids, state=SlaClock.State.RUNNING, due_at__isnull=False
-        )
-        .values("ticket_id")
-        .annotate(next_due=Min("due_at"))
-    )
-    return {row["ticket_id"]: row["next_due"] for row in rows}

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import Membership, User
 from helpdesk.process_cache import PEOPLE, TenantMemo
-from helpdesk.tenancy import STAFF_ROLES, Role, current_tenant_id
+from helpdesk.tenancy import STAFF_ROLES, Role, current_tenant_id, require_tenant_id
 from tickets.models import (
     Category,
     Contact,
@@ -44,8 +44,18 @@ QUEUE_ROW_FIELDS = (
 
 
 def queue_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """`tickets` with what a queue row shows, and nothing more."""
-    return _listed(tickets).only(*QUEUE_ROW_FIELDS)
+    """`tickets` with what a queue row shows, and nothing more: with each ticket's earliest
+    running SLA due time (`next_due`, None without one), in the same query."""
+    from sla.models import SlaClock
+
+    earliest = SlaClock.objects.filter(
+        ticket=OuterRef("pk"), state=SlaClock.State.RUNNING, due_at__isnull=False
+    ).order_by("due_at")
+    return (
+        _listed(tickets)
+        .only(*QUEUE_ROW_FIELDS)
+        .annotate(next_due=Subquery(earliest.values("due_at")[:1]))
+    )
 
 
 def requester_tickets(*, user: User) -> QuerySet[Ticket]:
@@ -159,6 +169,16 @@ class DeskDirectory:
     def hidden_team_ids(self, *, agent: User, sees_all: bool) -> list[int]:
         """Private teams whose tickets the agent may not see (none for managers and admins)."""
         return [] if sees_all else _hidden(self.teams, agent)
+
+    def team(self, pk: int, *, hidden: list[int]) -> Team | None:
+        """The desk's team `pk` unless hidden, as an unsaved instance with its id and name."""
+        for team in self.teams:
+            if team.pk == pk and pk not in hidden:
+                return Team(
+                    pk=team.pk, tenant_id=require_tenant_id(), name=team.name,
+                    is_private=team.is_private,
+                )  # fmt: skip
+        return None
 
     def teams_except(self, hidden: list[int]) -> list[TeamEntry]:
         """The teams but `hidden` ones, in name order (the workspace's team links)."""
@@ -478,17 +498,6 @@ def breaching_page(
         clock.ticket.next_due = clock.due_at
         listed.append(clock.ticket)
     return QueuePage(listed, _cursor_encode(rows[-1], BREACHING_SORT) if more and rows else None)
-
-
-def next_due_attach(tickets: list[Ticket]) -> None:
-    """Give each ticket of a page its earliest running SLA due time (`next_due`), one query."""
-    from sla.selectors import tickets_next_due
-
-    if not tickets:  # the last page: building the query alone costs a millisecond
-        return
-    due = tickets_next_due(tickets=tickets)
-    for ticket in tickets:
-        ticket.next_due = due.get(ticket.pk)
 
 
 def teammates(*, agent: User) -> list[tuple[User, str]]:

@@ -95,7 +95,6 @@ def queue_context(
         page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
     else:
         page = selectors.queue_page(narrowed, sort=sort, after=request.GET.get("after", ""))
-        selectors.next_due_attach(page.tickets)
     query = request.GET.copy()
     query.pop("after", None)
     return {
@@ -141,7 +140,9 @@ def team_queue(request: TenantRequest, team_id: int) -> HttpResponse:
     """One team's open tickets."""
     directory = selectors.desk_directory()
     hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
-    team = get_object_or_404(Team.objects.exclude(pk__in=hidden), pk=team_id)
+    team = directory.team(team_id, hidden=hidden)
+    if team is None:
+        raise Http404(_("There is no such team."))
     tickets = selectors.queue_tickets_base(key="team", agent=request.user, team=team)
     return _queue_page(
         request, title=team.name, tickets=tickets, key="team", team=team, directory=directory
