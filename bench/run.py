@@ -275,9 +275,12 @@ class Bench:
 
     def setup_django(self) -> None:
         os.environ.update(self.env)
+        import gc
+
         import django
 
         django.setup()
+        gc.freeze()  # as the web process does (helpdesk/asgi.py): in-process floors alike
 
     def seed(self) -> None:
         tenants, tickets = self.args.tenants, self.args.tickets

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to Channels consumers."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -34,3 +35,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Everything made at start-up lives as long as the process. Frozen, it is left out of the
+# collector's full passes, which otherwise walk it every few dozen pages: 60 ms pauses that
+# were a queue page's slowest twentieth.
+gc.freeze()
