@@ -374,6 +374,8 @@ class BulkForm(DirectoryChoicesMixin, forms.Form):
     target = forms.CharField(label=_("Target ticket"), required=False, max_length=40)
 
     def __init__(self, *args: Any, agent: Any = None, **kwargs: Any) -> None:
+        # Its own ids: the filter bar on the same page has a "team" field too.
+        kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(*args, **kwargs)
         from tickets import macros
 

@@ -301,3 +301,9 @@ def test_a_team_filter_naming_another_desks_team_is_ignored(
     open_ticket(acme, "Acme only", team=acme_team)
     page = acme_agent_client.get(f"/workspace/?team={other.pk}")
     assertContains(page, "Acme only")  # not a choice of this desk: no filter at all
+
+
+def test_every_control_of_a_queue_page_has_its_own_id(acme, acme_team, acme_agent_client):
+    page = acme_agent_client.get(f"/workspace/teams/{acme_team.pk}/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []  # labels point at one control
