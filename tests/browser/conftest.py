@@ -189,3 +189,23 @@ async def open_as(
     # Closed before transactional_db empties the tables, so no socket is mid-query then.
     for context in contexts:
         await context.close()
+    # A request the browser had started (the page a form post redirects to) still runs in the
+    # server after its tab is gone: the flush must wait for it, or the two deadlock.
+    await database_sync_to_async(_server_quiet)()
+
+
+def _server_quiet(timeout: float = 15) -> None:
+    """Wait until no other session of the test database is inside a statement or transaction."""
+    from django.db import connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IS DISTINCT FROM 'idle'"
+                " AND backend_type = 'client backend'"
+            )
+            if not cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
