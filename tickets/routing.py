@@ -17,19 +17,18 @@ themselves.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import User
-from helpdesk.tenancy import STAFF_ROLES, require_tenant_id
+from helpdesk.process_cache import TenantMemo
+from helpdesk.tenancy import STAFF_ROLES
 from tickets import assignment
 from tickets.models import Category, RoutingRule, Team, Ticket, TicketEvent
 from tickets.rules import (
@@ -75,13 +74,11 @@ class ActiveRule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """A desk's enabled rules by trigger, with the names and paths their events show."""
+    """A desk's enabled rules by trigger, with the teams and paths their events show."""
 
-    version: str | None
     on_create: tuple[ActiveRule, ...] = ()
     on_update: tuple[ActiveRule, ...] = ()
     category_paths: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
-    team_names: Mapping[int, str] = field(default_factory=dict)
     known: KnownIds = field(default_factory=lambda: KnownIds((), (), ()))
     teams: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # each team's row
 
@@ -94,56 +91,42 @@ class RuleSet:
 TEAM_FIELDS = [team_field.attname for team_field in Team._meta.concrete_fields]
 
 
-_RULE_SETS: dict[int, RuleSet] = {}
+def _rule_set_load() -> RuleSet:
+    known = known_ids()
+    on_create, on_update = [], []
+    for rule in RoutingRule.objects.filter(is_enabled=True).order_by("position", "pk"):
+        try:
+            active = rule_compile(rule, known)
+        except RuleError:
+            # Saved rules were valid; a team or agent removed since then breaks one. The
+            # others still run, and the admin sees the problem when opening the rule.
+            logger.warning("routing rule %s (%s) is invalid and skipped", rule.pk, rule.name)
+            continue
+        if rule.trigger in (RoutingRule.Trigger.CREATE, RoutingRule.Trigger.BOTH):
+            on_create.append(active)
+        if rule.trigger in (RoutingRule.Trigger.UPDATE, RoutingRule.Trigger.BOTH):
+            on_update.append(active)
+    return RuleSet(
+        on_create=tuple(on_create),
+        on_update=tuple(on_update),
+        category_paths=category_paths(Category.objects.only("pk", "name", "parent_id")),
+        known=known,
+        teams={values[0]: values for values in Team.objects.values_list(*TEAM_FIELDS)},
+    )
 
 
-def _version_key(tenant_id: int) -> str:
-    return f"routing-rules-version:{tenant_id}"
-
-
-def _version_bump(tenant_id: int) -> None:
-    try:
-        cache.set(_version_key(tenant_id), uuid.uuid4().hex, timeout=None)
-    except Exception:  # redis raises many kinds; the change itself is committed regardless
-        logger.warning("could not publish new routing rules of tenant %s", tenant_id)
-
-
-def _version_current(tenant_id: int) -> str | None:
-    """The desk's rule version in Redis (created when missing); None when Redis is down."""
-    key = _version_key(tenant_id)
-    try:
-        version = cache.get(key)
-        if version is None:  # evicted or never set: agree on a fresh one
-            cache.add(key, uuid.uuid4().hex, timeout=None)
-            version = cache.get(key)
-    except Exception:
-        logger.warning("routing rule version unavailable; reading rules from the database")
-        return None
-    return version
+# Each process keeps a desk's compiled rules while the desk's rule version in Redis holds.
+_RULE_SETS: TenantMemo[RuleSet] = TenantMemo("routing-rules", _rule_set_load)
 
 
 def routing_rules_changed(*, tenant_id: int) -> None:
-    """Make every process read the desk's rules again before its next ticket.
-
-    Bumped now (this transaction's own tickets see the change) and again after commit: a
-    process that reloaded in between read the old rows, and the second bump sends it back.
-    """
-    _version_bump(tenant_id)
-    transaction.on_commit(lambda: _version_bump(tenant_id))
+    """Make every process read the desk's rules again before its next ticket."""
+    _RULE_SETS.changed(tenant_id)
 
 
 def rule_set() -> RuleSet:
-    """The active desk's compiled rules: from this process's cache while the version holds."""
-    tenant_id = require_tenant_id()
-    # The version is read before the rules: rules read after it are at least that new.
-    version = _version_current(tenant_id)
-    cached = _RULE_SETS.get(tenant_id)
-    if cached is not None and version is not None and cached.version == version:
-        return cached
-    loaded = _rule_set_load(version)
-    if version is not None:
-        _RULE_SETS[tenant_id] = loaded
-    return loaded
+    """The active desk's compiled rules: from this process's copy while the version holds."""
+    return _RULE_SETS.get()
 
 
 def known_ids() -> KnownIds:
@@ -181,35 +164,6 @@ def _prefixed(prefix: str, path: str) -> str:
     if not path:
         return prefix
     return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
-
-
-def _rule_set_load(version: str | None) -> RuleSet:
-    known = known_ids()
-    teams = {team.pk: team for team in Team.objects.all()}
-    on_create, on_update = [], []
-    for rule in RoutingRule.objects.filter(is_enabled=True).order_by("position", "pk"):
-        try:
-            active = rule_compile(rule, known)
-        except RuleError:
-            # Saved rules were valid; a team or agent removed since then breaks one. The
-            # others still run, and the admin sees the problem when opening the rule.
-            logger.warning("routing rule %s (%s) is invalid and skipped", rule.pk, rule.name)
-            continue
-        if rule.trigger in (RoutingRule.Trigger.CREATE, RoutingRule.Trigger.BOTH):
-            on_create.append(active)
-        if rule.trigger in (RoutingRule.Trigger.UPDATE, RoutingRule.Trigger.BOTH):
-            on_update.append(active)
-    return RuleSet(
-        version=version,
-        on_create=tuple(on_create),
-        on_update=tuple(on_update),
-        category_paths=category_paths(Category.objects.only("pk", "name", "parent_id")),
-        team_names={pk: team.name for pk, team in teams.items()},
-        known=known,
-        teams={
-            pk: tuple(getattr(team, name) for name in TEAM_FIELDS) for pk, team in teams.items()
-        },
-    )
 
 
 # --- facts and plans ---------------------------------------------------------------------------
@@ -366,7 +320,8 @@ def routed_summary(rule_name: str, data: Mapping[str, Any], rules: RuleSet) -> s
     """What a rule did, in words: 'Routed to Billing by rule “Invoices EU”: priority …'."""
     changes = data.get("changes", {})
     if "team" in changes:
-        team = rules.team_names.get(changes["team"][1], _("no team"))
+        routed_to = rules.team(changes["team"][1])
+        team = routed_to.name if routed_to is not None else _("no team")
         title = _("Routed to %(team)s by rule “%(rule)s”") % {"team": team, "rule": rule_name}
     else:
         title = _("Rule “%(rule)s” applied") % {"rule": rule_name}
