@@ -6,13 +6,12 @@ change re-fetches what it shows through the ordinary, tenant-scoped views.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
-import concurrent.futures
 import functools
 import json
 import logging
 import os
+import queue
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
-import redis.asyncio
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -130,106 +129,151 @@ def missed_events(tenant_id: int, since: int, groups: Collection[str]) -> list[d
     return sorted(missed, key=lambda payload: payload["seq"])
 
 
-_async_clients: dict[int, redis.asyncio.Redis] = {}
+# One round trip per batch of events: each gets the tenant's next number, goes into the
+# tenant's log and is published to its groups. KEYS: per event, its sequence and log keys.
+# ARGV: the log length, then per event its groups (JSON), its payload (JSON without the
+# closing brace; the number is appended), its count of groups, and per group the pub/sub
+# channel and the message before and after its number (a msgpack uint 64, spliced in).
+_DELIVER_LUA = """
+local at = 2
+local numbers = {}
+for k = 1, #KEYS, 2 do
+  local seq = redis.call('INCR', KEYS[k])
+  redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', ARGV[1], '*', 'seq', seq,
+             'groups', ARGV[at], 'payload', ARGV[at + 1] .. seq .. '}')
+  local bytes, rest = {}, seq
+  for i = 8, 1, -1 do
+    bytes[i] = string.char(rest % 256)
+    rest = math.floor(rest / 256)
+  end
+  local packed = string.char(0xcf) .. table.concat(bytes)
+  local groups = tonumber(ARGV[at + 2])
+  at = at + 3
+  for g = 1, groups do
+    redis.call('PUBLISH', ARGV[at], ARGV[at + 1] .. packed .. ARGV[at + 2])
+    at = at + 3
+  end
+  numbers[#numbers + 1] = seq
+end
+return numbers
+"""
+
+# Stands in for the sequence number while a message is serialised: msgpack writes it as a
+# uint 64 (0xcf and eight bytes), which the script replaces with the real number.
+_SEQ_MARK = 0xFEED_FACE_CAFE_BEEF
+_SEQ_MARK_BYTES = b"\xcf" + _SEQ_MARK.to_bytes(8, "big")
+
+SEND_BATCH = 200  # events delivered in one round trip at most
+WAITING_LIMIT = 10_000  # events queued while Redis is away; beyond that they are dropped
 
 
-def _async_redis() -> redis.asyncio.Redis:
-    """The sender loop's own client (asyncio clients belong to the loop that made them)."""
-    pid = os.getpid()
-    if pid not in _async_clients:
-        _async_clients[pid] = redis.asyncio.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+@functools.cache
+def _deliver_script() -> Any:
+    return _redis().register_script(_DELIVER_LUA)
+
+
+@functools.cache
+def _layer_channels() -> Callable[[str], str] | None:
+    """How the channel layer names a group's pub/sub channel, when events can be published
+    straight to it (the pub/sub layer on one Redis, messages serialised without encryption)."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    layer = get_channel_layer()
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    if type(layer) is not RedisPubSubChannelLayer or len(config.get("hosts", [])) != 1:
+        return None
+    if _SEQ_MARK_BYTES not in layer.serialize({"seq": _SEQ_MARK}):
+        return None  # encrypted: the number cannot be spliced in
+    prefix = config.get("prefix", "asgi")
+    return lambda group: f"{prefix}__group__{group}"
+
+
+def _deliver(events: list[Event]) -> None:
+    """Number, log and publish `events` in order, in one round trip where the layer allows."""
+    channel_of = _layer_channels()
+    layer = get_channel_layer()
+    keys: list[str] = []
+    args: list[Any] = [LOG_LENGTH]
+    for event in events:
+        keys += [_seq_key(event.tenant_id), _log_key(event.tenant_id)]
+        payload = json.dumps({"type": event.type, **event.ids})
+        args += [json.dumps(event.groups), payload[:-1] + ', "seq": ']
+        if channel_of is None:
+            args.append(0)
+            continue
+        message = layer.serialize(
+            {"type": "live.event", "payload": {"type": event.type, **event.ids, "seq": _SEQ_MARK}}
         )
-    return _async_clients[pid]
-
-
-SEND_CONCURRENCY = 16  # sends in flight at once per process, well inside the Redis pools
+        before, after = message.split(_SEQ_MARK_BYTES, 1)
+        args.append(len(event.groups))
+        for group in event.groups:
+            args += [channel_of(group), before, after]
+    numbers = _deliver_script()(keys=keys, args=args)
+    if channel_of is None:  # another layer: its own group_send, one event at a time
+        for event, seq in zip(events, numbers, strict=True):
+            payload = {"type": event.type, **event.ids, "seq": seq}
+            for group in event.groups:
+                async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
 
 
 class _Sender:
-    """One event loop per process, in a daemon thread, that delivers events in order.
+    """One thread per process that delivers events in publish order.
 
-    `async_to_sync(group_send)` per event costs a thread hand-off and a fresh Redis
-    connection (the channel layer pools connections per event loop): about 3 ms, more than
-    the ticket insert it reports. Handing the send to a long-lived loop takes microseconds
-    and keeps one connection; events still leave in the order they were published.
+    The committing request or task only queues its event. The thread takes whatever waits
+    and delivers it in one Redis round trip, so a burst (a sweep's breaches of a hundred
+    desks) costs a few round trips, not hundreds, and Redis being away never holds up a
+    commit: what cannot be delivered is logged and dropped, and pages catch up or resync.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: queue.Queue[Event] | None = None
         self._pid = 0
-        self._pending: set[concurrent.futures.Future[None]] = set()
-        self._gate = asyncio.Semaphore(SEND_CONCURRENCY)
         atexit.register(self.drain)
 
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
+    def _started(self) -> queue.Queue[Event]:
         with self._lock:
             # A forked child (a Celery prefork worker) inherits no running thread: start anew.
-            if self._loop is None or self._pid != os.getpid():
-                self._loop = asyncio.new_event_loop()
-                self._pid = os.getpid()
-                self._pending = set()
-                # A burst (a sweep's breaches of a hundred desks, committed at once) waits its
-                # turn instead of asking Redis for more connections than its pool holds.
-                self._gate = asyncio.Semaphore(SEND_CONCURRENCY)
+            if self._queue is None or self._pid != os.getpid():
+                self._queue, self._pid = queue.Queue(WAITING_LIMIT), os.getpid()
                 threading.Thread(
-                    target=self._loop.run_forever, name="live-sender", daemon=True
+                    target=self._run, args=(self._queue,), name="live-sender", daemon=True
                 ).start()
-            return self._loop
+            return self._queue
 
-    def submit(self, event: Event) -> None:
-        loop = self._running_loop()
-        future = asyncio.run_coroutine_threadsafe(_gated(self._gate, _send(event)), loop)
-        self._pending.add(future)
-        future.add_done_callback(self._done)
+    @staticmethod
+    def _run(waiting: queue.Queue[Event]) -> None:
+        while True:
+            batch = [waiting.get()]
+            while len(batch) < SEND_BATCH:
+                try:
+                    batch.append(waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                _deliver(batch)
+            except Exception as error:  # the changes are committed; only the nudges are lost
+                logger.warning("%d live updates not delivered: %r", len(batch), error)
+            finally:
+                for _event in batch:
+                    waiting.task_done()
 
-    def submit_all(self, events: tuple[Event, ...]) -> None:
-        """Send many events one after another in one coroutine (one connection, not hundreds)."""
-        loop = self._running_loop()
-        future = asyncio.run_coroutine_threadsafe(_gated(self._gate, _send_all(events)), loop)
-        self._pending.add(future)
-        future.add_done_callback(self._done)
-
-    def _done(self, future: concurrent.futures.Future[None]) -> None:
-        self._pending.discard(future)
-        if not future.cancelled() and future.exception() is not None:
-            # The change is committed; only the live nudge is lost, and pages catch up.
-            logger.warning("live update not delivered: %r", future.exception())
+    def submit(self, events: Iterable[Event]) -> None:
+        waiting = self._started()
+        for event in events:
+            try:
+                waiting.put_nowait(event)
+            except queue.Full:
+                logger.warning("live update dropped, %d waiting: %s", WAITING_LIMIT, event.type)
 
     def drain(self, timeout: float = 2.0) -> None:
         """Wait (briefly) for events still on their way, e.g. before the process exits."""
-        concurrent.futures.wait(list(self._pending), timeout=timeout)
-
-
-async def _gated(gate: asyncio.Semaphore, send: Any) -> None:
-    async with gate:
-        await send
-
-
-async def _send(event: Event) -> None:
-    # The sequence number is taken here, in the sender's thread, so the committing request
-    # or task does not wait for Redis; one sender per process keeps them in publish order.
-    client = _async_redis()
-    seq = await client.incr(_seq_key(event.tenant_id))
-    payload = {"type": event.type, "seq": seq, **event.ids}
-    layer = get_channel_layer()
-    for group in event.groups:
-        await layer.group_send(group, {"type": "live.event", "payload": payload})
-    await client.xadd(
-        _log_key(event.tenant_id),
-        {"seq": seq, "groups": json.dumps(event.groups), "payload": json.dumps(payload)},
-        maxlen=LOG_LENGTH,
-        approximate=True,
-    )
-
-
-async def _send_all(events: tuple[Event, ...]) -> None:
-    for event in events:
-        try:
-            await _send(event)
-        except Exception as error:  # one lost nudge must not lose the ones after it
-            logger.warning("live update not delivered: %r", error)
+        waiting = self._queue
+        if waiting is None or self._pid != os.getpid():
+            return
+        done = threading.Event()
+        threading.Thread(target=lambda: (waiting.join(), done.set()), daemon=True).start()
+        done.wait(timeout)
 
 
 _sender = _Sender()
@@ -237,7 +281,7 @@ _sender = _Sender()
 
 def publish(event: Event) -> None:
     """Send `event` to its groups; a broken channel layer is logged, never raised."""
-    _sender.submit(event)
+    _sender.submit((event,))
 
 
 def publish_on_commit(event: Event) -> None:
@@ -246,8 +290,8 @@ def publish_on_commit(event: Event) -> None:
 
 
 def publish_all_on_commit(events: Iterable[Event]) -> None:
-    """Publish many events after commit, in order and one at a time (a sweep's breaches)."""
-    transaction.on_commit(functools.partial(_sender.submit_all, tuple(events)))
+    """Publish many events after commit, in order (a sweep's breaches)."""
+    transaction.on_commit(functools.partial(_sender.submit, tuple(events)))
 
 
 def header(scope: dict[str, Any], name: bytes) -> str:

@@ -117,3 +117,52 @@ async def test_an_agent_with_the_desk_open_counts_as_online_for_the_chat(acme, a
     assert await asyncio.to_thread(presence.staff_online, acme.pk)
     await communicator.disconnect()
     assert not await asyncio.to_thread(presence.staff_online, acme.pk)
+
+
+async def test_a_burst_of_changes_reaches_each_desk_in_order_and_only_its_own(
+    acme, globex, acme_agent_browser, globex_agent_browser
+):
+    from helpdesk import live
+
+    sockets = {}
+    for tenant, browser in ((acme, acme_agent_browser), (globex, globex_agent_browser)):
+        sockets[tenant.pk] = socket(f"{tenant.slug}.localhost", browser)
+        assert await connected(sockets[tenant.pk])
+    # A sweep's worth of events of two desks, published at once: delivered together.
+    events = [
+        live.tenant_event(tenant.pk, "ticket.updated", ticket=n)
+        for n in range(30)
+        for tenant in (acme, globex)
+    ]
+    await asyncio.to_thread(live._sender.submit, tuple(events))
+    for tenant in (acme, globex):
+        heard = [await sockets[tenant.pk].receive_json_from(timeout=5) for _n in range(30)]
+        assert [event["ticket"] for event in heard] == list(range(30))
+        seqs = [event["seq"] for event in heard]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 30
+        assert await sockets[tenant.pk].receive_nothing(timeout=0.3)
+        await sockets[tenant.pk].disconnect()
+
+
+async def test_with_another_channel_layer_changes_are_still_numbered_and_heard(
+    acme, acme_agent_browser, settings
+):
+    from helpdesk import live
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": "helpdesk-tests-core"},
+        }
+    }
+    live._layer_channels.cache_clear()
+    try:
+        communicator = socket("acme.localhost", acme_agent_browser)
+        assert await connected(communicator)
+        ticket = await asyncio.to_thread(open_ticket, acme, "Through the other layer")
+        event = await communicator.receive_json_from(timeout=5)
+        assert (event["type"], event["ticket"]) == ("ticket.created", ticket.pk)
+        assert event["seq"] == await asyncio.to_thread(live.current_seq, acme.pk)
+        await communicator.disconnect()
+    finally:
+        live._layer_channels.cache_clear()
