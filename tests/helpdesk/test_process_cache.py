@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
 from django.test import override_settings
 
 from helpdesk import process_cache
@@ -80,3 +88,38 @@ def test_a_login_leaves_copies_of_users_alone_and_a_new_name_does_not(db):
     user.full_name = "Ada King"
     user.save()
     assert process_cache.versions_current([key]) != before
+
+
+def test_a_change_announced_by_another_process_reloads_at_the_next_use(acme):
+    memo, loads = counting_memo("test-memo-elsewhere")
+    with tenant_context(acme):
+        memo.get()
+        memo.get()  # the version is known: no reload, no question to Redis
+    # Another process (an admin's request on another web worker) changes the desk's rows.
+    subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from helpdesk import process_cache;"
+         f" process_cache.version_bump('test-memo-elsewhere', {acme.pk})"],
+        cwd=Path(__file__).resolve().parents[2], env=os.environ, check=True, timeout=60,
+    )  # fmt: skip
+    with tenant_context(acme):
+        memo.get()
+    assert loads == [acme.pk, acme.pk]
+
+
+def test_a_lost_subscription_forgets_every_version_it_learned(acme):
+    memo, loads = counting_memo("test-memo-lost")
+    with tenant_context(acme):
+        memo.get()
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    listener = process_cache._watch._pubsub.connection._sock.getsockname()
+    (ours,) = [
+        client["id"]
+        for client in admin.client_list(_type="pubsub")
+        if client["addr"] == f"{listener[0]}:{listener[1]}"
+    ]
+    admin.client_kill_filter(_id=ours)
+    # While the connection was down a change went unannounced: only its version tells.
+    cache.set(process_cache.version_key("test-memo-lost", acme.pk), "changed unannounced", None)
+    with tenant_context(acme):
+        memo.get()
+    assert loads == [acme.pk, acme.pk]
