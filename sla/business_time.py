@@ -23,10 +23,11 @@ The rules, chosen to be what a support team reading a due time would expect:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY = timedelta(days=1)
@@ -121,6 +122,12 @@ class BusinessCalendar:
     def week_hours(self) -> timedelta:
         """Working time in any 7 consecutive days without holidays or clock changes."""
         return sum((end - start for day in self.day_hours for start, end in day), timedelta(0))
+
+    @cached_property
+    def _dates(self) -> dict[tuple[str, date], Any]:
+        # Each local date's periods and steady week, worked out once: every new ticket's due
+        # times walk over the same coming days.
+        return {}
 
 
 def open_periods(calendar: BusinessCalendar, start: datetime, end: datetime) -> Iterator[Period]:
@@ -237,8 +244,26 @@ def _periods_within(calendar: BusinessCalendar, start: datetime, end: datetime) 
         day += DAY
 
 
-def _day(calendar: BusinessCalendar, day: date) -> tuple[datetime, list[Period]]:
+DATES_KEPT = 4096  # dates a calendar remembers (twice: periods and steady weeks)
+
+
+def _remembered(calendar: BusinessCalendar, kind: str, day: date, work: Callable[[], Any]) -> Any:
+    dates = calendar._dates
+    try:
+        return dates[kind, day]
+    except KeyError:
+        if len(dates) >= DATES_KEPT:
+            dates.clear()
+        found = dates[kind, day] = work()
+        return found
+
+
+def _day(calendar: BusinessCalendar, day: date) -> tuple[datetime, tuple[Period, ...]]:
     """The instant local date `day` begins and its working periods, in UTC; none on a holiday."""
+    return _remembered(calendar, "day", day, lambda: _day_worked_out(calendar, day))
+
+
+def _day_worked_out(calendar: BusinessCalendar, day: date) -> tuple[datetime, tuple[Period, ...]]:
     zone = calendar.zone
     midnight = datetime.combine(day, time())
     offset = zone.utcoffset(midnight)
@@ -251,13 +276,13 @@ def _day(calendar: BusinessCalendar, day: date) -> tuple[datetime, list[Period]]
 
     begins = instant(midnight)
     if day in calendar.holidays:
-        return begins, []
+        return begins, ()
     periods = []
     for opens, closes in calendar.day_hours[day.weekday()]:
         period = (instant(midnight + opens), instant(midnight + closes))
         if period[0] < period[1]:  # hours entirely inside a spring-forward gap never happen
             periods.append(period)
-    return begins, periods
+    return begins, tuple(periods)
 
 
 def _steady_week(calendar: BusinessCalendar, day: date) -> Period | None:
@@ -266,6 +291,10 @@ def _steady_week(calendar: BusinessCalendar, day: date) -> Period | None:
     Such a week holds exactly `calendar.week_hours` of working time, which lets long counts skip
     whole weeks instead of walking day by day.
     """
+    return _remembered(calendar, "week", day, lambda: _steady_week_worked_out(calendar, day))
+
+
+def _steady_week_worked_out(calendar: BusinessCalendar, day: date) -> Period | None:
     if calendar.holidays and any(day + k * DAY in calendar.holidays for k in range(7)):
         return None
     zone = calendar.zone
