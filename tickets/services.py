@@ -24,7 +24,7 @@ import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import escape, linebreaks, urlize
@@ -225,7 +225,7 @@ def _queue_task(task: Any, *args: Any) -> None:
         logger.warning("could not queue %s%r; the sweep will retry", task.name, args)
 
 
-ACK_LINGER_SECONDS = 0.05  # a new acknowledgement waits this long for others to share its task
+ACK_LINGER_SECONDS = 0.2  # a new acknowledgement waits this long for others to share its task
 
 
 def _acknowledgement_queue(tenant_id: int, acknowledgement_id: int) -> None:
@@ -611,19 +611,29 @@ def _insert_new_ticket(
     params = [ticket.tenant_id, *_insert_params(ticket, "number")]
     for obj in rows:
         params += _insert_params(obj, "ticket_id")
-    connection.ensure_connection()
+    db = connections[DEFAULT_DB_ALIAS]
+    db.ensure_connection()
+    cursor = _insert_cursor(db)
     # Prepared on the server (Django leaves psycopg's automatic preparing off): PostgreSQL
     # plans this statement of many parts once per connection instead of for every ticket.
-    with psycopg.RawCursor(connection.connection) as cursor:
-        # The counter row stays locked until commit: concurrent tickets never share a number.
-        cursor.execute(sql, params, prepare=True)
-        ticket.pk, ticket.number, *ids = cursor.fetchone()
+    # The counter row stays locked until commit: concurrent tickets never share a number.
+    cursor.execute(sql, params, prepare=True)
+    ticket.pk, ticket.number, *ids = cursor.fetchone()
     for obj, pk in zip(rows, ids, strict=True):
         obj.pk = pk
     for obj in (ticket, *rows):
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
     for obj in rows:
         obj.ticket_id = ticket.pk
+
+
+def _insert_cursor(db: Any) -> psycopg.RawCursor:
+    """The connection's cursor for new tickets: kept, so it keeps its adapters for the values
+    (a new cursor looks each one up again). It lives and goes with the connection's wrapper."""
+    cursor = getattr(db, "_new_ticket_cursor", None)
+    if cursor is None or cursor.closed or cursor.connection is not db.connection:
+        cursor = db._new_ticket_cursor = psycopg.RawCursor(db.connection)
+    return cursor
 
 
 def _lock(ticket: Ticket) -> Ticket:
