@@ -29,6 +29,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from helpdesk.tenancy import require_tenant_id
 
@@ -151,7 +153,7 @@ class _Watch:
         if time.monotonic() < self._retry_at:
             return False
         try:
-            pubsub = _client(location).pubsub()
+            pubsub = _client(location, listener=True).pubsub()
             pubsub.subscribe(channel)
             confirmed = pubsub.get_message(timeout=2)
             if not confirmed or confirmed["type"] != "subscribe":
@@ -197,8 +199,11 @@ class _Watch:
 
 
 @functools.cache
-def _client(location: str) -> redis.Redis:
-    return redis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2)
+def _client(location: str, *, listener: bool = False) -> redis.Redis:
+    # The listener never reconnects by itself: redis-py would subscribe again silently, and
+    # the announcements missed meanwhile would go unnoticed. Its error makes us forget.
+    retry = {"retry": Retry(NoBackoff(), 0)} if listener else {}
+    return redis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2, **retry)
 
 
 _watch = _Watch()

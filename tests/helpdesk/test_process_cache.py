@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import redis
@@ -119,7 +120,8 @@ def test_a_lost_subscription_forgets_every_version_it_learned(acme):
     ]
     admin.client_kill_filter(_id=ours)
     # While the connection was down a change went unannounced: only its version tells.
-    cache.set(process_cache.version_key("test-memo-lost", acme.pk), "changed unannounced", None)
+    unannounced = f"changed unannounced {uuid.uuid4()}"  # Redis outlives test databases
+    cache.set(process_cache.version_key("test-memo-lost", acme.pk), unannounced, None)
     with tenant_context(acme):
         memo.get()
     assert loads == [acme.pk, acme.pk]
