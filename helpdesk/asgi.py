@@ -3,10 +3,35 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
-django_application = get_asgi_application()  # sets Django up before consumers are imported
+if not settings.configured:  # this is the web process, not a test importing the routing
+    # Requests borrow database connections from a pool (see DATABASES in settings).
+    os.environ.setdefault("DATABASE_POOL", "true")
+
+
+class SyncChainHandler(ASGIHandler):
+    """Django's ASGI handler, running the middleware chain and the view in one worker thread.
+
+    Django builds an ASGI handler's chain around an asynchronous core, so with synchronous
+    middleware (ours, and most of Django's) every request went from the event loop to a
+    thread, back to the loop for the innermost middleware and the core, and to the thread
+    again for the view (0.8 ms of the process's CPU on a request costing 5.5 ms, on the event
+    loop every request shares). Here the chain is synchronous from top to bottom and entered
+    once, in the request's own thread, as Django's WSGI handler would run it.
+    """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+
+
+django.setup(set_prefix=False)
+django_application = SyncChainHandler()  # Django is set up before consumers are imported
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

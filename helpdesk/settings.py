@@ -92,8 +92,19 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=EMBEDDED_DATABASE_URL)}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if env.bool("DATABASE_POOL", default=False):
+    # The web process (helpdesk/asgi.py turns this on) runs each request in a thread of its
+    # own: a connection kept per thread would be opened again for every request and linger,
+    # idle, after it, until the server runs out of connection slots. It borrows from a pool.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env.int("DATABASE_POOL_SIZE", default=20),
+        "timeout": 10,  # a request waits this long for a free connection, then fails
+    }
+else:  # workers, beat and commands: long-lived threads keep their connection a while
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default=EMBEDDED_REDIS_URL)

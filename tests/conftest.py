@@ -250,3 +250,73 @@ def mail_worker(django_db_setup, django_db_blocker) -> Iterator[SmtpSink]:
     with _through_redis(process):
         yield sink
     controller.stop()
+
+
+WEB_SERVER_POOL_SIZE = 6
+
+
+class WebServer:
+    """The uvicorn process serving every desk on one port of 127.0.0.1."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def url(self, tenant: Tenant) -> str:
+        # Chromium resolves every *.localhost name to the loopback address by itself.
+        return f"http://{host_of(tenant)}:{self.port}"
+
+
+def _server_env(port: int) -> dict[str, str]:
+    """Production settings against the test database, minus what needs TLS or a mail server."""
+    return {
+        **os.environ,  # the suite's Redis, prefixes, queue and SECRET_KEY
+        "DATABASE_URL": suite_database_url(),
+        # Its requests borrow from a pool (helpdesk/asgi.py), kept small: a test sees when
+        # the server holds more connections than that.
+        "DATABASE_POOL_SIZE": str(WEB_SERVER_POOL_SIZE),
+        "DEBUG": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_MANIFEST": "false",
+        "WHITENOISE_USE_FINDERS": "true",  # live.js and htmx without collectstatic
+        # Tasks run in the web process; acknowledgement mails go nowhere.
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "EMAIL_URL": "dummymail://",
+        "PORT": str(port),
+    }
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, tmp_path_factory) -> Iterator[WebServer]:
+    """uvicorn on a free port, started once for the whole run (about 2 s)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("web") / "uvicorn.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application",
+             "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
+             "--log-level", "warning"],
+            cwd=Path(__file__).resolve().parent.parent, env=_server_env(port),
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    server = WebServer(port)
+    try:
+        _wait_for_port(port, process, log)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"uvicorn did not come up on port {port}:\n{log.read_text()[-3000:]}")

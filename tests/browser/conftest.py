@@ -7,12 +7,8 @@ database role as the suite, row-level security in force.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +18,12 @@ import pytest_asyncio
 from channels.db import database_sync_to_async
 
 from helpdesk.models import Tenant, User
-from tests.conftest import client_for, free_port, host_of, suite_database_url
+from tests.conftest import client_for
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parent.parent.parent
 # Debian's Chromium runs as root here (no sandbox) and must not phone home during a test.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -67,70 +62,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items:
             if item.get_closest_marker("browser"):
                 item.add_marker(pytest.mark.skip(reason=missing))
-
-
-class WebServer:
-    """The uvicorn process serving every desk on one port of 127.0.0.1."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-
-    def url(self, tenant: Tenant) -> str:
-        # Chromium resolves every *.localhost name to the loopback address by itself.
-        return f"http://{host_of(tenant)}:{self.port}"
-
-
-def _server_env(port: int) -> dict[str, str]:
-    """Production settings against the test database, minus what needs TLS or a mail server."""
-    return {
-        **os.environ,  # the suite's Redis, prefixes, queue and SECRET_KEY
-        "DATABASE_URL": suite_database_url(),
-        "CONN_MAX_AGE": "0",  # no idle connection blocks the flush between tests
-        "DEBUG": "false",
-        "SESSION_COOKIE_SECURE": "false",
-        "CSRF_COOKIE_SECURE": "false",
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_HSTS_SECONDS": "0",
-        "STATIC_MANIFEST": "false",
-        "WHITENOISE_USE_FINDERS": "true",  # live.js and htmx without collectstatic
-        # Tasks run in the web process; acknowledgement mails go nowhere.
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "EMAIL_URL": "dummymail://",
-        "PORT": str(port),
-    }
-
-
-@pytest.fixture(scope="session")
-def web_server(django_db_setup, tmp_path_factory) -> Iterator[WebServer]:
-    """uvicorn on a free port, started once for the whole run (about 2 s)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("web") / "uvicorn.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application",
-             "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
-             "--log-level", "warning"],
-            cwd=ROOT, env=_server_env(port), stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    server = WebServer(port)
-    try:
-        _wait_for_port(port, process, log)
-        yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"uvicorn did not come up on port {port}:\n{log.read_text()[-3000:]}")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -1,0 +1,62 @@
+"""The web process as deployed (uvicorn, production settings) under concurrent requests."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+
+import pytest
+from django.db import connection
+
+from helpdesk.tenancy import tenant_context
+from integrations.services import api_token_create
+from tests.conftest import WEB_SERVER_POOL_SIZE, host_of
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the server sees only committed rows
+
+
+def server_connections() -> int:
+    """Sessions on the test database other than this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_burst_of_api_tickets_is_served_within_the_servers_connection_pool(acme, web_server):
+    with tenant_context(acme):
+        _token, secret = api_token_create(name="burst", by=None)
+    body = json.dumps(
+        {"subject": "Burst", "description": "Body", "requester": {"email": "burst@example.com"}}
+    )
+    statuses: list[int] = []
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", web_server.port, timeout=30)
+        headers = {
+            "Host": host_of(acme),
+            "Authorization": f"Bearer {secret}",
+            "Content-Type": "application/json",
+        }
+        for _n in range(40):
+            conn.request("POST", "/api/v1/tickets", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            statuses.append(response.status)
+        conn.close()
+
+    clients = [threading.Thread(target=client) for _n in range(6)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    assert statuses == [201] * 240
+    with tenant_context(acme):
+        assert Ticket.objects.filter(subject="Burst").count() == 240
+    # Each request runs in a thread of its own; without the pool every one of them left a
+    # connection behind, idle, until the database refused new ones.
+    assert server_connections() <= WEB_SERVER_POOL_SIZE
