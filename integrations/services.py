@@ -129,7 +129,7 @@ def _claim_idempotency_key(
     return claim, True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the endpoint's savepoint: no second one
 def api_ticket_open(
     *,
     token: ApiToken,
