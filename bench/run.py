@@ -213,6 +213,24 @@ def run_concurrently(work: Callable[[], None], count: int) -> float:
     return time.perf_counter() - started
 
 
+def tickets_open(
+    tenant: object, requester: object, team: object, numbers: range, label: str
+) -> None:
+    """Open one API ticket per number through the service layer, each in its own transaction."""
+    from helpdesk.tenancy import tenant_context
+    from tickets import services
+
+    for n in numbers:
+        with tenant_context(tenant):
+            services.ticket_open(
+                requester=requester,
+                subject=f"{label} {n}",
+                description="Body",
+                channel="api",
+                team=team,
+            )
+
+
 def bench_rule(n: int, team_ids: list[int]) -> dict[str, object]:
     """Routing rule `n` of a busy desk: 3 to 5 conditions; rules 0 and 100 fire on every ticket."""
     word = ["invoice", "refund", "password", "outage", "vpn", "laptop", "contract", "gdpr"][n % 8]
@@ -314,7 +332,6 @@ class Bench:
         from helpdesk.models import Tenant
         from helpdesk.tenancy import tenant_context
         from sla.models import SlaPolicy
-        from tickets import services
         from tickets.models import Contact, Team
 
         count = self.args.intake
@@ -380,15 +397,7 @@ class Bench:
                     )
 
         def service(numbers: range) -> None:
-            for n in numbers:
-                with tenant_context(tenant):
-                    services.ticket_open(
-                        requester=requester,
-                        subject=f"Service {n}",
-                        description="Body",
-                        channel="api",
-                        team=team,
-                    )
+            tickets_open(tenant, requester, team, numbers, "Service")
 
         # The machines are noisy: blocks of 50 tickets alternate between the two, so both
         # share the same moments. Each side first opens its connections (database, Redis,
@@ -474,15 +483,9 @@ class Bench:
             for enabled in (False, True):
                 switch(enabled)
                 started = time.perf_counter()
-                for n in range(start, min(start + block, count)):
-                    with tenant_context(tenant):
-                        services.ticket_open(
-                            requester=requester,
-                            subject=f"Routed {n}",
-                            description="Body",
-                            channel="api",
-                            team=team,
-                        )
+                tickets_open(
+                    tenant, requester, team, range(start, min(start + block, count)), "Routed"
+                )
                 elapsed[enabled] += time.perf_counter() - started
         # The evaluation alone (rule version check in Redis, facts, 200 rules, applying the
         # plan), without the events' INSERT: what routing costs a ticket no rule fires on.

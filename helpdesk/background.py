@@ -26,26 +26,55 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
-class _Runner:
-    def __init__(self) -> None:
+class QueueThread:
+    """A queue and the one daemon thread per process that works through it, in order.
+
+    Subclasses say what the thread does with the queue (`_run`); `drain` waits for it.
+    """
+
+    def __init__(self, name: str, maxsize: int = 0) -> None:
+        self._name, self._maxsize = name, maxsize
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
+        self._queue: queue.Queue | None = None
         self._pid = 0
-        self._batches: dict[Hashable, list[Any]] = {}
         atexit.register(self.drain)
 
     def _started(self) -> queue.Queue:
         with self._lock:
             # A forked child (a Celery prefork worker) inherits no running thread: start anew.
             if self._queue is None or self._pid != os.getpid():
-                self._queue, self._pid, self._batches = queue.Queue(), os.getpid(), {}
+                self._queue, self._pid = queue.Queue(self._maxsize), os.getpid()
+                self._forget_parent()
                 threading.Thread(
-                    target=self._run, args=(self._queue,), name="background", daemon=True
+                    target=self._run, args=(self._queue,), name=self._name, daemon=True
                 ).start()
             return self._queue
 
-    @staticmethod
-    def _run(calls: queue.Queue) -> None:
+    def _forget_parent(self) -> None:
+        """Drop what a forked child inherited besides the queue (called under the lock)."""
+
+    def _run(self, waiting: queue.Queue) -> None:
+        raise NotImplementedError
+
+    def drain(self, timeout: float = 2.0) -> None:
+        """Wait (briefly) for what is still queued, e.g. before the process exits."""
+        waiting = self._queue
+        if waiting is None or self._pid != os.getpid():
+            return
+        done = threading.Event()
+        threading.Thread(target=lambda: (waiting.join(), done.set()), daemon=True).start()
+        done.wait(timeout)
+
+
+class _Runner(QueueThread):
+    def __init__(self) -> None:
+        self._batches: dict[Hashable, list[Any]] = {}
+        super().__init__("background")
+
+    def _forget_parent(self) -> None:
+        self._batches = {}
+
+    def _run(self, calls: queue.Queue) -> None:
         while True:
             function, args = calls.get()
             try:
@@ -86,15 +115,6 @@ class _Runner:
             items = self._batches.pop(key, [])
         if items:
             function(items)
-
-    def drain(self, timeout: float = 2.0) -> None:
-        """Give calls still waiting a moment to run, e.g. before the process exits."""
-        calls = self._queue
-        if calls is None or self._pid != os.getpid():
-            return
-        done = threading.Event()
-        threading.Thread(target=lambda: (calls.join(), done.set()), daemon=True).start()
-        done.wait(timeout)
 
 
 _runner = _Runner()

@@ -6,13 +6,10 @@ change re-fetches what it shows through the ordinary, tenant-scoped views.
 
 from __future__ import annotations
 
-import atexit
 import functools
 import json
 import logging
-import os
 import queue
-import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +23,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 
+from helpdesk.background import QueueThread
 from helpdesk.tenancy import membership_of, resolve_tenant, tenant_context
 
 logger = logging.getLogger(__name__)
@@ -216,7 +214,7 @@ def _deliver(events: list[Event]) -> None:
                 async_to_sync(layer.group_send)(group, {"type": "live.event", "payload": payload})
 
 
-class _Sender:
+class _Sender(QueueThread):
     """One thread per process that delivers events in publish order.
 
     The committing request or task only queues its event. The thread takes whatever waits
@@ -226,23 +224,9 @@ class _Sender:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[Event] | None = None
-        self._pid = 0
-        atexit.register(self.drain)
+        super().__init__("live-sender", maxsize=WAITING_LIMIT)
 
-    def _started(self) -> queue.Queue[Event]:
-        with self._lock:
-            # A forked child (a Celery prefork worker) inherits no running thread: start anew.
-            if self._queue is None or self._pid != os.getpid():
-                self._queue, self._pid = queue.Queue(WAITING_LIMIT), os.getpid()
-                threading.Thread(
-                    target=self._run, args=(self._queue,), name="live-sender", daemon=True
-                ).start()
-            return self._queue
-
-    @staticmethod
-    def _run(waiting: queue.Queue[Event]) -> None:
+    def _run(self, waiting: queue.Queue[Event]) -> None:
         while True:
             batch = [waiting.get()]
             while len(batch) < SEND_BATCH:
@@ -265,15 +249,6 @@ class _Sender:
                 waiting.put_nowait(event)
             except queue.Full:
                 logger.warning("live update dropped, %d waiting: %s", WAITING_LIMIT, event.type)
-
-    def drain(self, timeout: float = 2.0) -> None:
-        """Wait (briefly) for events still on their way, e.g. before the process exits."""
-        waiting = self._queue
-        if waiting is None or self._pid != os.getpid():
-            return
-        done = threading.Event()
-        threading.Thread(target=lambda: (waiting.join(), done.set()), daemon=True).start()
-        done.wait(timeout)
 
 
 _sender = _Sender()

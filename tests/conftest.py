@@ -7,8 +7,9 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -24,6 +25,15 @@ from helpdesk.tenancy import Role, tenant_context
 from tests.factories import TeamFactory, TeamMemberFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"
+
+
+def at_once(target: Callable[[], None], count: int) -> None:
+    """Run `target` in `count` threads at once and wait for all of them."""
+    threads = [threading.Thread(target=target) for _n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def host_of(tenant: Tenant) -> str:
@@ -253,6 +263,7 @@ def mail_worker(django_db_setup, django_db_blocker) -> Iterator[SmtpSink]:
 
 
 WEB_SERVER_POOL_SIZE = 6
+WEB_SERVER_APP_NAME = "helpdesk-test-web"
 
 
 class WebServer:
@@ -274,6 +285,7 @@ def _server_env(port: int) -> dict[str, str]:
         # Its requests borrow from a pool (helpdesk/asgi.py), kept small: a test sees when
         # the server holds more connections than that.
         "DATABASE_POOL_SIZE": str(WEB_SERVER_POOL_SIZE),
+        "PGAPPNAME": WEB_SERVER_APP_NAME,  # libpq names its sessions: tests can count them
         "DEBUG": "false",
         "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false",

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import http.client
 import json
-import threading
 
 import pytest
 from django.db import connection
 
 from helpdesk.tenancy import tenant_context
 from integrations.services import api_token_create
-from tests.conftest import WEB_SERVER_POOL_SIZE, host_of
+from tests.conftest import WEB_SERVER_APP_NAME, WEB_SERVER_POOL_SIZE, at_once, host_of
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server sees only committed rows
 
 
 def server_connections() -> int:
-    """Sessions on the test database other than this test's own."""
+    """The web server's sessions on the test database."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " WHERE datname = current_database() AND application_name = %s",
+            [WEB_SERVER_APP_NAME],
         )
         return cursor.fetchone()[0]
 
@@ -49,11 +49,7 @@ def test_a_burst_of_api_tickets_is_served_within_the_servers_connection_pool(acm
             statuses.append(response.status)
         conn.close()
 
-    clients = [threading.Thread(target=client) for _n in range(6)]
-    for thread in clients:
-        thread.start()
-    for thread in clients:
-        thread.join()
+    at_once(client, 6)
     assert statuses == [201] * 240
     with tenant_context(acme):
         assert Ticket.objects.filter(subject="Burst").count() == 240

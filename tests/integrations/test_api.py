@@ -18,7 +18,7 @@ from helpdesk.tenancy import Role, tenant_context
 from integrations import services
 from integrations.api import openapi
 from integrations.models import ApiIdempotencyKey
-from tests.conftest import member
+from tests.conftest import at_once, member
 from tests.factories import ContactFactory, TeamFactory, TicketFactory
 from tickets import services as ticket_services
 from tickets.models import Acknowledgement, Category, Contact, Message, Product, Ticket
@@ -365,11 +365,7 @@ def test_simultaneous_retries_with_one_idempotency_key_open_one_ticket(acme, acm
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=retry) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(retry, 4)
     assert [response.status_code for response in responses] == [201] * 4
     assert len({response.json()["number"] for response in responses}) == 1
     assert in_tenant(acme, Ticket.objects.count) == 1

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.db import connection
 from pytest_django.asserts import assertContains, assertNotContains
 
 from helpdesk.tenancy import tenant_context
+from tests.conftest import at_once
 from tests.factories import ContactFactory, TeamFactory
 from tickets import services
 from tickets.models import Contact, Ticket
@@ -49,11 +48,7 @@ def test_tickets_opened_at_the_same_moment_never_share_a_number(acme):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=open_some) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(open_some, 4)
     assert sorted(numbers) == list(range(1, 41))
 
 
