@@ -27,6 +27,7 @@ run: install ## Start PostgreSQL, Redis, web, worker and beat with demo data (ht
 test: install ## Lint, then the whole suite (embedded services unless DATABASE_URL/REDIS_URL are set)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m helpdesk.embedded exec-with-services $(PY) -m pytest $(PYTEST_ARGS)
 
 fmt: install ## Format and fix the code
