@@ -193,7 +193,7 @@ class SlaPolicy(TenantOwned):
         return self.name
 
     def clean(self) -> None:
-        from tickets.rules import validate_conditions
+        from rules import validate_conditions
 
         if self.conditions:
             validate_conditions(self.conditions)  # a RuleError names every problem's path

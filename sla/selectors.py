@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from helpdesk.models import Tenant
 from helpdesk.tenancy import require_tenant_id
+from rules import Condition, validate_conditions
 from sla import business_time
 from sla.business_time import BusinessCalendar as Calendar
 from sla.business_time import Interval
 from sla.holidays import public_holidays
 from sla.models import BusinessCalendar, SlaClock, SlaPolicy
 from tickets.models import Ticket
-from tickets.rules import Condition, validate_conditions
 
 METRIC_FIELDS = {
     SlaClock.Metric.FIRST_RESPONSE: "first_response_minutes",

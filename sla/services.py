@@ -153,7 +153,7 @@ def clocks_for_new_ticket(*, ticket: Ticket, first_message_text: str = "") -> li
     Called with the ticket's final fields (after routing), so they are inserted with it in one
     statement.
     """
-    from tickets.rules import ticket_facts
+    from rules import ticket_facts
 
     config = sla_config()
     if not config.policies:
@@ -303,7 +303,7 @@ def clocks_policy_apply(*, ticket: Ticket, now: datetime | None = None) -> None:
     new policy (or priority) sets. A metric the new policy lacks stops; one it adds starts from
     the ticket's creation.
     """
-    from tickets.rules import ticket_facts
+    from rules import ticket_facts
 
     config = sla_config()
     if not config.policies or not ticket.is_open:

@@ -13,9 +13,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import TenantModelAdmin
+from rules import AUTOMATION_ACTIONS, ELAPSED_FIELDS
 from tickets import automations, macros, priority
 from tickets.models import Automation, Macro, PriorityMatrix, Ticket
-from tickets.rules import AUTOMATION_ACTIONS, ELAPSED_FIELDS
 
 CONDITIONS_HELP = _(
     "JSON in the rule language, with at least one elapsed-time condition (%(fields)s) using "

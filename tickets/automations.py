@@ -1,6 +1,6 @@
 """Time-based automations: "pending for 5 days → remind the requester", checked by a sweep.
 
-An automation is written in the rule language (`tickets.rules`) plus elapsed-time fields
+An automation is written in the rule language (`rules`) plus elapsed-time fields
 (``hours_since_status_changed`` …) and automation actions (notify, add a note, set status).
 Every enabled automation needs an elapsed-time condition ``gt`` at its top level: the sweep
 turns those, and the plain status / priority / owner tests beside them, into indexed SQL
@@ -27,19 +27,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from helpdesk.tenancy import require_tenant_id, tenant_context
-from tickets import emails, services
-from tickets.macros import placeholders_check, placeholders_fill
-from tickets.models import (
-    Automation,
-    AutomationRun,
-    Category,
-    Message,
-    Team,
-    TeamMember,
-    Ticket,
-    TicketEvent,
-)
-from tickets.rules import (
+from rules import (
     AUTOMATION_ACTIONS,
     ELAPSED_FIELDS,
     MESSAGE_ACTIONS,
@@ -54,6 +42,18 @@ from tickets.rules import (
     ticket_facts,
     validate_actions,
     validate_conditions,
+)
+from tickets import emails, services
+from tickets.macros import placeholders_check, placeholders_fill
+from tickets.models import (
+    Automation,
+    AutomationRun,
+    Category,
+    Message,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketEvent,
 )
 
 logger = logging.getLogger(__name__)

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from helpdesk.models import User
+from rules.actions import MAX_TAG_LENGTH
 from tickets import services
 from tickets.models import Macro, Message, Ticket
-from tickets.rules.actions import MAX_TAG_LENGTH
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]{1,40})\}")
 

@@ -1,6 +1,6 @@
 """Routing rules at work: each desk's ordered rules, compiled once per process, applied to tickets.
 
-A desk's enabled rules are validated and compiled (`tickets.rules`) once per process and kept
+A desk's enabled rules are validated and compiled (`rules`) once per process and kept
 until the desk's rule version in Redis changes; `routing_rules_changed` changes it whenever a
 rule, team, category or agent membership changes, so the next ticket in every process sees the
 new rules. A ticket then costs one Redis GET and no query for its rules.
@@ -29,9 +29,7 @@ from helpdesk import selectors as platform_selectors
 from helpdesk.models import User
 from helpdesk.process_cache import TenantMemo
 from helpdesk.tenancy import STAFF_ROLES
-from tickets import assignment
-from tickets.models import Category, RoutingRule, Team, Ticket, TicketEvent
-from tickets.rules import (
+from rules import (
     Action,
     Condition,
     KnownIds,
@@ -43,7 +41,9 @@ from tickets.rules import (
     validate_actions,
     validate_conditions,
 )
-from tickets.rules.conditions import CATEGORY_IDS
+from rules.conditions import CATEGORY_IDS
+from tickets import assignment
+from tickets.models import Category, RoutingRule, Team, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import TenantModelAdmin
+from rules import FIELDS, RuleError, operators_for
 from tickets import routing
 from tickets.models import Category, Contact, Organization, Product, RoutingRule, Ticket
-from tickets.rules import FIELDS, RuleError, operators_for
 
 CONDITIONS_EXAMPLE = """{"all": [
   {"field": "subject", "op": "contains", "value": "invoice"},

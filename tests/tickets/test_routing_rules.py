@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from helpdesk.tenancy import tenant_context
 from integrations.services import api_token_create
+from rules import RuleError
 from tests.conftest import client_for
 from tests.factories import ContactFactory, OrganizationFactory, TeamFactory
 from tickets import routing, services
 from tickets.models import Category, RoutingRule, Ticket, TicketEvent
-from tickets.rules import RuleError
 
 INVOICES = {"field": "subject", "op": "contains", "value": "invoice"}
 

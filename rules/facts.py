@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from tickets.rules.conditions import CATEGORY_IDS
+from rules.conditions import CATEGORY_IDS
 
 
 def ticket_facts(
     ticket: Any, first_message_text: str = "", inside_business_hours: bool | None = None
 ) -> dict[str, Any]:
-    """A ticket's facts by field name (see `tickets.rules.conditions.FIELDS`).
+    """A ticket's facts by field name (see `rules.conditions.FIELDS`).
 
     `first_message_text` is the body rules read (the description when empty);
     `inside_business_hours` is the caller's verdict for the arrival time (None: unknown).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from tickets.rules.actions import (
+from rules.actions import (
     AUTOMATION_ACTIONS,
     MESSAGE_ACTIONS,
     Action,
@@ -29,7 +29,7 @@ from tickets.rules.actions import (
     plan_rule_set,
     validate_actions,
 )
-from tickets.rules.conditions import (
+from rules.conditions import (
     ELAPSED_FIELDS,
     FIELDS,
     Condition,
@@ -42,7 +42,7 @@ from tickets.rules.conditions import (
     to_json,
     validate_conditions,
 )
-from tickets.rules.facts import category_paths, ticket_facts
+from rules.facts import category_paths, ticket_facts
 
 __all__ = [
     "AUTOMATION_ACTIONS",
@@ -114,7 +114,7 @@ def bench_evaluation(
 
     Run by hand::
 
-        .venv/bin/python -c "from tickets.rules import bench_evaluation as b; print(b())"
+        .venv/bin/python -c "from rules import bench_evaluation as b; print(b())"
 
     "match" evaluates every rule's conditions on freshly prepared facts (a `body_chars` body);
     "plan" is `plan_rule_set`, which also plans the actions of the rules that fire.

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from tickets.rules.conditions import (
+from rules.conditions import (
     CATEGORY_IDS,
     PRIORITIES,
     STATUSES,
@@ -382,7 +382,7 @@ class Changes:
         Returns `Facts` when given `Facts`, keeping what was computed for unchanged facts.
 
         A new category's ancestors come from `category_paths` (category id: its (id, name)
-        pairs, root first; see `tickets.rules.facts.category_paths`); without it, later
+        pairs, root first; see `rules.facts.category_paths`); without it, later
         `within_tree` conditions see the new category alone.
         """
         after = {name: new for name, (_old, new) in self.fields.items()}

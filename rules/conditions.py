@@ -16,7 +16,7 @@ is ``{"field": ..., "op": ..., "value": ...}`` with a field of `FIELDS` and an o
 
 `validate_conditions` turns the JSON into an immutable `Condition` tree, or raises `RuleError`
 naming the path of every problem; `Condition.matches(facts)` evaluates it against a ticket's facts
-(`tickets.rules.facts.ticket_facts` builds them). Nothing here touches the database.
+(`rules.facts.ticket_facts` builds them). Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ MAX_TEXT_VALUE = 500  # characters of one text value, patterns included
 MAX_MATCHED_TEXT = 10_000  # characters of a fact that text operators look at
 
 # Kept here rather than imported from tickets.models, so the language stays importable without
-# the app registry; tests/tickets/test_rule_language.py fails if the models' choices drift.
+# the app registry; tests/rules/test_rule_language.py fails if the models' choices drift.
 CHANNELS = ("email", "portal", "chat", "phone", "api", "social")
 STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
 PRIORITIES = ("low", "medium", "high", "critical")

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.exceptions import ValidationError
 
-from tickets.models import Organization, Ticket
-from tickets.rules import (
+from rules import (
     Assignment,
     CompiledRule,
     KnownIds,
@@ -25,7 +24,8 @@ from tickets.rules import (
     validate_actions,
     validate_conditions,
 )
-from tickets.rules import conditions as language
+from rules import conditions as language
+from tickets.models import Organization, Ticket
 
 EU_INVOICES = {
     "all": [
