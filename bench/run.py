@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 
+from bench_rules import bench_rule  # noqa: E402  (beside this script)
+
 SIZES = {"small": (20, 50_000), "full": (100, 1_000_000)}
 
 
@@ -229,29 +231,6 @@ def tickets_open(
                 channel="api",
                 team=team,
             )
-
-
-def bench_rule(n: int, team_ids: list[int]) -> dict[str, object]:
-    """Routing rule `n` of a busy desk: 3 to 5 conditions; rules 0 and 100 fire on every ticket."""
-    word = ["invoice", "refund", "password", "outage", "vpn", "laptop", "contract", "gdpr"][n % 8]
-    leaves: list[dict[str, object]] = [
-        {"field": "channel", "op": "in", "value": ["email", "portal", "chat"]},
-        {"field": "subject", "op": "contains", "value": f"{word} {n}"},
-        {"field": "requester_domain", "op": "ends_with", "value": f".example-{n % 50}"},
-        {"field": "body", "op": "contains", "value": f"{word} no. {n}"},
-        {"field": "tags", "op": "includes", "value": [word, f"tag-{n}"]},
-    ]
-    if n % 4 == 0:
-        leaves[1] = {"field": "subject", "op": "matches", "value": rf"\b{word}[- ]?{n}\b"}
-    if n % 3 == 0:
-        leaves[2] = {"field": "category_path", "op": "within_tree", "value": ["Billing"]}
-    if n in (0, 100):
-        leaves[0] = {"field": "channel", "op": "is", "value": "api"}
-        leaves[1] = {"field": "subject", "op": "is_not_empty"}
-    actions = [{"action": "add_tags", "value": [f"rule-{n}"]}]
-    if team_ids and n != 0:
-        actions.insert(0, {"action": "set_team", "value": team_ids[n % len(team_ids)]})
-    return {"conditions": {"all": [leaves[0], {"any": leaves[1 : 3 + n % 3]}]}, "actions": actions}
 
 
 # --- the figures ------------------------------------------------------------------------------
