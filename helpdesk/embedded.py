@@ -860,7 +860,7 @@ def _banner(port: int) -> str:
         f"  database: {_redact(urls['DATABASE_URL'])}",
         f"  redis:    {_redact(urls['REDIS_URL'])}",
     ]
-    extra = ROOT / "helpdesk" / "demo_banner.txt"
+    extra = ROOT / "demo" / "banner.txt"
     if extra.is_file():
         # replace(), not format(): the text may contain other braces.
         lines.append(extra.read_text().replace("{port}", str(port)).rstrip("\n"))

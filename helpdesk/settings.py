@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "escalations",
     "integrations",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
