@@ -284,7 +284,7 @@ def ticket_team_pick(*, ticket: Ticket) -> str | None:
         if ticket.pk is None:
             ticket.status = Ticket.Status.OPEN
         else:
-            from tickets.services import _set_status  # here: services imports this module
+            from tickets.lifecycle import _set_status  # here: lifecycle imports this module
 
             _set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
     return strategy
@@ -299,7 +299,7 @@ def _priority_order() -> Case:
 
 def _drain(team_id: int, strategy: str, limit: int) -> int:
     """Give a locked team's waiting tickets out, most urgent and oldest first."""
-    from tickets import services  # here: services imports this module
+    from tickets import lifecycle  # here: lifecycle imports this module
 
     waiting = list(
         Ticket.objects.select_for_update(no_key=True, skip_locked=True)
@@ -313,10 +313,10 @@ def _drain(team_id: int, strategy: str, limit: int) -> int:
             break  # nobody left with room: the rest keep waiting
         ticket.assignee = agent
         if ticket.status == Ticket.Status.NEW:
-            services._set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
+            lifecycle._set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
         ticket.save()
         assignment_record(ticket=ticket, strategy=strategy)
-        services._changed(ticket)
+        lifecycle._changed(ticket)
         given += 1
     return given
 
@@ -343,7 +343,7 @@ def waiting_teams(*, user_id: int | None = None) -> list[int]:
 
 def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
     """`agent_id` owns one open ticket fewer: after commit, give them waiting work."""
-    from tickets.services import _enqueue
+    from tickets.lifecycle import _enqueue
     from tickets.tasks import assign_waiting as assign_waiting_task
 
     transaction.on_commit(

@@ -1,0 +1,75 @@
+"""Every write to tickets and requesters goes through these functions.
+
+Channels (portal, email, API, chat, phone, social) and views call them; each owns its
+transaction, records what happened on the ticket's event log, and queues side effects
+(acknowledgements, notifications, live updates) only after commit. This package exports
+the public names; its modules are by area.
+"""
+
+from tickets.services.changes import (
+    EDITABLE_FIELDS,
+    team_member_add,
+    ticket_assign,
+    ticket_merge,
+    ticket_spam_mark,
+    ticket_status_change,
+    ticket_update,
+)
+from tickets.services.contacts import (
+    contact_for_email,
+    contact_for_phone,
+    contact_update,
+    normalize_phone,
+)
+from tickets.services.intake import first_response_target, ticket_open
+from tickets.services.messages import (
+    IncomingFile,
+    attachment_problem,
+    attachments_check,
+    sanitize_html,
+    text_to_html,
+)
+from tickets.services.outgoing import (
+    acknowledgement_send,
+    acknowledgements_sweep,
+    mention_notification_send,
+    reply_notification_send,
+)
+from tickets.services.saved_views import saved_view_create, saved_view_delete
+from tickets.services.thread import (
+    mentioned_agents,
+    replies_since,
+    ticket_note_add,
+    ticket_reply_add,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "IncomingFile",
+    "acknowledgement_send",
+    "acknowledgements_sweep",
+    "attachment_problem",
+    "attachments_check",
+    "contact_for_email",
+    "contact_for_phone",
+    "contact_update",
+    "first_response_target",
+    "mention_notification_send",
+    "mentioned_agents",
+    "normalize_phone",
+    "replies_since",
+    "reply_notification_send",
+    "sanitize_html",
+    "saved_view_create",
+    "saved_view_delete",
+    "team_member_add",
+    "text_to_html",
+    "ticket_assign",
+    "ticket_merge",
+    "ticket_note_add",
+    "ticket_open",
+    "ticket_reply_add",
+    "ticket_spam_mark",
+    "ticket_status_change",
+    "ticket_update",
+]

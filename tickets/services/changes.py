@@ -1,0 +1,202 @@
+"""Changes agents and integrations make to a ticket: status, owner, fields, merge, spam."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from helpdesk.models import User
+from sla import services as sla_services
+from tickets import assignment, routing
+from tickets.lifecycle import _changed, _event, _lock, _set_status
+from tickets.models import (
+    Contact,
+    Message,
+    Team,
+    TeamMember,
+    Ticket,
+    TicketEvent,
+)
+from tickets.services.messages import _message
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
+    """Merge `source` into `target`: its thread moves over, and it closes pointing there.
+
+    Replies to the merged ticket (mail, portal, API) then land on the target; the target
+    keeps its own SLA clocks.
+    """
+    if source.pk == target.pk:
+        raise ValidationError(_("A ticket cannot be merged into itself."))
+    # Both rows locked in id order: two agents merging A into B and B into A never deadlock.
+    locked = {
+        row.pk: row
+        for row in Ticket.objects.select_for_update(no_key=True)
+        .select_related("tenant")
+        .filter(pk__in=(source.pk, target.pk))
+        .order_by("pk")
+    }
+    source, target = locked[source.pk], locked[target.pk]
+    if source.merged_into_id is not None:
+        raise ValidationError(
+            _("%(ticket)s was already merged into another ticket.") % {"ticket": source.reference}
+        )
+    if target.merged_into_id is not None or target.status == Ticket.Status.CLOSED:
+        raise ValidationError(
+            _("%(ticket)s is closed; merge into a ticket that is still open.")
+            % {"ticket": target.reference}
+        )
+    moved = Message.objects.filter(ticket=source).update(ticket=target)
+    _message(
+        ticket=target,
+        kind=Message.Kind.NOTE,
+        author_type=Message.Author.SYSTEM,
+        channel=target.channel,
+        text=_("%(ticket)s (“%(subject)s”) was merged into this ticket.")
+        % {"ticket": source.reference, "subject": source.subject},
+    )
+    target.tags = sorted(set(target.tags) | set(source.tags))
+    target.save()
+    source.merged_into = target
+    if source.status != Ticket.Status.CLOSED:
+        _set_status(source, Ticket.Status.CLOSED, actor=by, source="merge")
+    source.save()
+    _event(source, TicketEvent.Kind.MERGED, actor=by, into=target.reference)
+    _event(target, TicketEvent.Kind.MERGED, actor=by, merged=source.reference, messages=moved)
+    _changed(source)
+    _changed(target, "ticket.replied")
+    return target
+
+
+@transaction.atomic
+def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool = True) -> Ticket:
+    """File a ticket as spam: closed, out of every queue, its sender blocked if asked."""
+    ticket = _lock(ticket)
+    if ticket.is_spam:
+        return ticket
+    ticket.is_spam = True
+    if ticket.status != Ticket.Status.CLOSED:
+        _set_status(ticket, Ticket.Status.CLOSED, actor=by, source="spam")
+    ticket.save()
+    if block_requester:
+        Contact.objects.filter(pk=ticket.requester_id).update(is_blocked=True)
+    _event(ticket, TicketEvent.Kind.SPAM, actor=by, blocked=block_requester)
+    _changed(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_status_change(
+    *, ticket: Ticket, status: Ticket.Status | str, by: User | None, source: str = ""
+) -> Ticket:
+    """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
+    ticket = _lock(ticket)
+    old = ticket.status
+    _set_status(ticket, status, actor=by, source=source)
+    ticket.save()
+    if ticket.status != old:
+        routing.ticket_reroute(ticket=ticket)
+    _changed(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    agent: User | None,
+    by: User | None,
+    team: Team | None = None,
+    source: str = "",
+) -> Ticket:
+    """Make `agent` the single owner of `ticket` (None: unassign), optionally moving its team."""
+    from helpdesk import selectors as platform_selectors
+    from helpdesk.tenancy import STAFF_ROLES
+
+    if (
+        agent is not None
+        and not platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=agent.pk).exists()
+    ):
+        raise ValidationError(_("Only agents of this help desk can own its tickets."))
+    ticket = _lock(ticket)
+    old_agent, old_team = ticket.assignee_id, ticket.team_id
+    ticket.assignee = agent
+    if team is not None:
+        ticket.team = team
+    # Into a team with no agent named: the team's strategy may pick one.
+    strategy = assignment.ticket_team_pick(ticket=ticket) if team is not None else None
+    if ticket.assignee_id == old_agent and ticket.team_id == old_team:
+        return ticket
+    if old_agent is not None and ticket.assignee_id != old_agent and ticket.is_open:
+        assignment.capacity_freed(ticket=ticket, agent_id=old_agent)
+    if agent is not None and ticket.status == Ticket.Status.NEW:
+        _set_status(ticket, Ticket.Status.OPEN, actor=by, source=source)
+    ticket.save()
+    _event(
+        ticket,
+        TicketEvent.Kind.ASSIGNED,
+        actor=by,
+        source=source,
+        old=old_agent,
+        new=ticket.assignee_id,
+        old_team=old_team,
+        team=ticket.team_id,
+        **({"strategy": strategy} if strategy else {}),
+    )
+    routing.ticket_reroute(ticket=ticket)
+    _changed(ticket)
+    return ticket
+
+
+EDITABLE_FIELDS = (
+    "priority", "category", "product", "department", "region", "language", "tags", "team",
+    "subject",
+)  # fmt: skip
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields: Any) -> Ticket:
+    """Change a ticket's categorisation fields, recording each old and new value."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
+    ticket = _lock(ticket)
+    changes = {}
+    for field, value in fields.items():
+        if field == "tags":
+            value = sorted({tag.strip().lower() for tag in value if tag.strip()})
+        old = getattr(ticket, field)
+        if old != value:
+            changes[field] = [_plain(old), _plain(value)]
+            setattr(ticket, field, value)
+    if not changes:
+        return ticket
+    ticket.full_clean(exclude=["requester", "tenant"])
+    strategy = assignment.ticket_team_pick(ticket=ticket) if "team" in changes else None
+    ticket.save()
+    sla_services.clocks_policy_apply(ticket=ticket)
+    _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
+    routing.ticket_reroute(ticket=ticket)
+    if strategy:
+        assignment.assignment_record(ticket=ticket, strategy=strategy)
+    _changed(ticket)
+    return ticket
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def team_member_add(*, team: Team, user: User, is_lead: bool = False) -> TeamMember:
+    """Put an agent in a team (or change whether they lead it)."""
+    member, _created = TeamMember.objects.update_or_create(
+        team=team, user=user, defaults={"is_lead": is_lead}
+    )
+    return member

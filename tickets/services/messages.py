@@ -1,0 +1,152 @@
+"""Messages of a thread as channels hand them in: checked, sanitised, stored with their files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.html import escape, linebreaks, urlize
+from django.utils.translation import gettext as _
+
+from helpdesk.models import User
+from tickets.models import (
+    Attachment,
+    Contact,
+    Message,
+    Ticket,
+)
+
+# Tags a browser may show from a message written elsewhere (mail clients' HTML).
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+
+
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file as a channel received it, before it is checked and stored."""
+
+    name: str
+    content_type: str
+    content: bytes
+    content_id: str = ""
+    is_inline: bool = False
+
+
+def attachment_problem(file: IncomingFile) -> str | None:
+    """Why `file` may not be stored (too big, forbidden type), or None if it may."""
+    name = PurePath(file.name.replace("\\", "/")).name or "attachment"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if len(file.content) > settings.ATTACHMENT_MAX_BYTES:
+        limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        return _("“%(name)s” is larger than %(limit)s MB.") % {"name": name, "limit": limit}
+    if extension in settings.ATTACHMENT_BLOCKED_EXTENSIONS or (
+        file.content_type.lower() in settings.ATTACHMENT_BLOCKED_TYPES
+    ):
+        return _("Files like “%(name)s” are not accepted, because they can run programs.") % {
+            "name": name
+        }
+    return None
+
+
+def attachments_check(files: Sequence[IncomingFile]) -> None:
+    """Refuse the whole submission, with a clear message, if any attachment may not be kept."""
+    if len(files) > settings.ATTACHMENT_MAX_COUNT:
+        raise ValidationError(
+            _("At most %(count)s attachments can be sent at once.")
+            % {"count": settings.ATTACHMENT_MAX_COUNT}
+        )
+    problems = [problem for file in files if (problem := attachment_problem(file))]
+    if problems:
+        raise ValidationError(problems)
+
+
+def sanitize_html(html: str) -> str:
+    """HTML that is safe to show in an agent's or customer's browser: no script, no handlers."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "cid"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def text_to_html(text: str) -> str:
+    """Plain text as escaped HTML paragraphs with links."""
+    return linebreaks(urlize(escape(text), nofollow=True))
+
+
+def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> list[Attachment]:
+    stored = []
+    for file in files:
+        name = PurePath(file.name.replace("\\", "/")).name[:200] or "attachment"
+        attachment = Attachment(
+            message=message,
+            filename=name,
+            content_type=file.content_type[:120] or "application/octet-stream",
+            size=len(file.content),
+            content_id=file.content_id.strip("<>")[:255],
+            is_inline=file.is_inline,
+        )
+        attachment.tenant_id = message.tenant_id
+        attachment.file.save(name, ContentFile(file.content), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _build_message(
+    *,
+    ticket: Ticket,
+    kind: str,
+    author_type: str,
+    channel: str,
+    text: str,
+    html: str = "",
+    author_user: User | None = None,
+    author_contact: Contact | None = None,
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+) -> Message:
+    message = Message(
+        ticket=ticket,
+        kind=kind,
+        author_type=author_type,
+        author_user=author_user,
+        author_contact=author_contact,
+        channel=channel,
+        body_text=text,
+        body_html_raw=html,
+        body_html=sanitize_html(html) if html else text_to_html(text),
+        message_id=message_id[:255],
+        in_reply_to=in_reply_to[:255],
+        references=references,
+    )
+    message.tenant_id = ticket.tenant_id
+    return message
+
+
+def _message(*, attachments: Sequence[IncomingFile] = (), **fields: Any) -> Message:
+    message = _build_message(**fields)
+    message.save()
+    _store_attachments(message, attachments)
+    return message

@@ -1,0 +1,208 @@
+"""Replies and internal notes on a ticket's thread, and the agents a note mentions."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from helpdesk import live
+from helpdesk.models import User
+from sla import services as sla_services
+from tickets import routing
+from tickets.lifecycle import _changed, _enqueue, _event, _lock, _merged_target, _set_status
+from tickets.models import (
+    Contact,
+    Message,
+    Ticket,
+    TicketEvent,
+)
+from tickets.services.intake import ticket_open
+from tickets.services.messages import IncomingFile, _message, attachments_check
+
+
+@transaction.atomic
+def ticket_reply_add(
+    *,
+    ticket: Ticket,
+    text: str,
+    channel: Ticket.Channel | str,
+    html: str = "",
+    author_user: User | None = None,
+    author_contact: Contact | None = None,
+    attachments: Sequence[IncomingFile] = (),
+    status: Ticket.Status | str | None = None,
+    message_id: str = "",
+    in_reply_to: str = "",
+    references: str = "",
+) -> Message:
+    """Add a public reply to the thread, by an agent (to the requester) or by the requester.
+
+    An agent's reply is the first response if none came before and is mailed to the
+    requester; a requester writing to a solved ticket reopens it, and writing to a closed
+    one opens a follow-up ticket whose thread gets the message.
+    """
+    if not text.strip() and not html.strip() and not attachments:
+        raise ValidationError({"text": _("A reply needs some text.")})
+    attachments_check(attachments)
+    ticket = _lock(ticket)
+    if ticket.merged_into_id is not None:
+        ticket = _lock(_merged_target(ticket))
+    by_agent = author_user is not None and author_contact is None
+    if by_agent and ticket.status == Ticket.Status.CLOSED:
+        raise ValidationError(
+            _("This ticket is closed; the requester's next message opens a new one.")
+        )
+    if not by_agent and ticket.status == Ticket.Status.CLOSED:
+        follow_up = ticket_open(
+            requester=author_contact or ticket.requester,
+            subject=ticket.subject,
+            channel=channel,
+            description=text,
+            description_html=html,
+            priority=ticket.priority,
+            team=ticket.team,
+            category=ticket.category,
+            product=ticket.product,
+            attachments=attachments,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            follow_up_of=ticket,
+        )
+        _event(ticket, TicketEvent.Kind.FOLLOW_UP, source=str(channel), follow_up=follow_up.number)
+        return follow_up.messages.get()
+    message = _message(
+        ticket=ticket,
+        kind=Message.Kind.PUBLIC,
+        author_type=Message.Author.AGENT if by_agent else Message.Author.CONTACT,
+        author_user=author_user,
+        author_contact=author_contact,
+        channel=channel,
+        text=text,
+        html=html,
+        attachments=attachments,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+    if by_agent:
+        sla_services.clocks_reply_record(ticket=ticket, message=message)
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = message.created_at
+        _event(ticket, TicketEvent.Kind.REPLIED, actor=author_user, source=str(channel))
+        _set_status(
+            ticket,
+            status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else ticket.status),
+            actor=author_user,
+            source=str(channel),
+        )
+        from tickets.tasks import send_reply_notification as send_reply_notification_task
+
+        transaction.on_commit(
+            lambda: _enqueue(send_reply_notification_task, ticket.tenant_id, message.pk)
+        )
+    else:
+        _event(ticket, TicketEvent.Kind.REPLIED, contact=author_contact, source=str(channel))
+        if ticket.status == Ticket.Status.SOLVED:
+            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+            _event(ticket, TicketEvent.Kind.REOPENED, contact=author_contact, source=str(channel))
+        elif ticket.status in (Ticket.Status.PENDING, Ticket.Status.ON_HOLD):
+            # The requester answered: the ball is back with the desk.
+            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+        sla_services.clocks_reply_record(ticket=ticket, message=message)
+    ticket.save()
+    if not by_agent:
+        routing.ticket_reroute(ticket=ticket)
+    _changed(ticket, "ticket.replied")
+    return message
+
+
+@transaction.atomic
+def ticket_note_add(
+    *,
+    ticket: Ticket,
+    author: User | None,
+    text: str,
+    attachments: Sequence[IncomingFile] = (),
+    source: str = "",
+) -> Message:
+    """Add an internal note: seen by agents only, never sent to the requester.
+
+    With no author it is the system's note (a bounce, a refused attachment).
+    """
+    if not text.strip():
+        raise ValidationError({"text": _("A note needs some text.")})
+    attachments_check(attachments)
+    ticket = _lock(ticket)
+    message = _message(
+        ticket=ticket,
+        kind=Message.Kind.NOTE,
+        author_type=Message.Author.AGENT if author else Message.Author.SYSTEM,
+        author_user=author,
+        channel=ticket.channel,
+        text=text,
+        attachments=attachments,
+    )
+    _event(ticket, TicketEvent.Kind.NOTED, actor=author, source=source)
+    if author is not None:
+        _mentions_notify(ticket, message, author)
+    ticket.save(update_fields=["updated_at"])
+    _changed(ticket)
+    return message
+
+
+# An @ that starts a word: "@anna", "@anna.schmidt", "@anna@acme.example".
+MENTION = re.compile(r"(?<![\w@.])@([\w.+-]*\w(?:@[\w-]+(?:\.[\w-]+)+)?)")
+
+
+def mentioned_agents(text: str) -> list[User]:
+    """The desk's agents a note names with @ and their email address or its local part."""
+    from helpdesk import selectors as platform_selectors
+    from helpdesk.tenancy import STAFF_ROLES
+
+    names = {name.lower() for name in MENTION.findall(text)}
+    if not names:
+        return []
+    match = Q()
+    for name in names:
+        match |= Q(email__iexact=name) if "@" in name else Q(email__istartswith=f"{name}@")
+    return list(platform_selectors.tenant_users(roles=STAFF_ROLES).filter(match))
+
+
+def _mentions_notify(ticket: Ticket, message: Message, author: User) -> None:
+    from tickets.tasks import send_mention_notification as send_mention_notification_task
+
+    for agent in mentioned_agents(message.body_text):
+        if agent.pk == author.pk:
+            continue
+        event = _event(
+            ticket, TicketEvent.Kind.MENTIONED, actor=author, agent=agent.pk,
+            agent_name=str(agent), message=message.pk, mailed=False,
+        )  # fmt: skip
+        live.publish_on_commit(
+            live.Event(
+                tenant_id=ticket.tenant_id,
+                type="ticket.mentioned",
+                groups=(live.user_group(ticket.tenant_id, agent.pk),),
+                ids={"ticket": ticket.pk, "number": ticket.number, "by": author.pk},
+            )
+        )
+        transaction.on_commit(
+            functools.partial(_enqueue, send_mention_notification_task, ticket.tenant_id, event.pk)
+        )
+
+
+def replies_since(*, ticket: Ticket, seen: int, by: User) -> list[Message]:
+    """Public replies added after the message `seen` by anyone but `by` (a collision)."""
+    return list(
+        ticket.messages.filter(kind=Message.Kind.PUBLIC, pk__gt=seen)
+        .exclude(author_user=by, author_contact__isnull=True)
+        .select_related("author_user", "author_contact")
+        .order_by("pk")
+    )
