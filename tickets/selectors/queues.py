@@ -1,4 +1,4 @@
-"""Reads of tickets shared by views, tasks and reports."""
+"""Queues: built-in and saved ones, filtered, sorted and paged by keyset, and their counts."""
 
 from __future__ import annotations
 
@@ -10,28 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
-from helpdesk import selectors as platform_selectors
-from helpdesk.models import Membership, User
-from helpdesk.process_cache import PEOPLE, TenantMemo
-from helpdesk.tenancy import STAFF_ROLES, Role, current_tenant_id, require_tenant_id
+from helpdesk.models import User
 from tickets.models import (
     Category,
-    Contact,
-    Message,
-    Product,
     SavedView,
     Team,
     Ticket,
-    TicketEvent,
 )
-
-
-def _listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    return tickets.select_related("tenant", "requester__organization", "team", "assignee")
-
+from tickets.selectors.tickets import _listed, my_team_ids
 
 # What a queue row shows (`tickets/_queue_rows.html`) and what its cursor needs: a page of 50
 # rows builds 300 model instances, and all their columns cost more than the query itself.
@@ -58,62 +46,6 @@ def queue_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-def requester_tickets(*, user: User) -> QuerySet[Ticket]:
-    """The tickets a customer filed under any of their contact records in this tenant."""
-    contacts = Contact.objects.filter(user=user).values("pk")
-    return _listed(Ticket.objects.filter(requester__in=contacts)).order_by("-created_at")
-
-
-def ticket_counts() -> dict[str, list[tuple[str, int]]]:
-    """Open tickets of the tenant by status, priority and team, for the manager's dashboard."""
-    open_tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
-    labels = {"status": Ticket.Status, "priority": Ticket.Priority}
-    counts = {}
-    for dimension, field in (
-        ("status", "status"),
-        ("priority", "priority"),
-        ("team", "team__name"),
-    ):
-        rows = open_tickets.values_list(field).annotate(n=Count("pk")).order_by(field)
-        choices = labels.get(dimension)
-        counts[dimension] = [
-            (str(choices(value).label) if choices else value or "", n) for value, n in rows
-        ]
-    return counts
-
-
-def ticket_thread(*, ticket: Ticket, public_only: bool) -> QuerySet[Message]:
-    """A ticket's messages, oldest first, with their authors and attachments."""
-    messages = ticket.messages.select_related("author_user", "author_contact").prefetch_related(
-        "attachments"
-    )
-    if public_only:
-        messages = messages.filter(kind=Message.Kind.PUBLIC)
-    return messages.order_by("created_at", "pk")
-
-
-def ticket_events(*, ticket: Ticket) -> QuerySet[TicketEvent]:
-    """A ticket's event log, newest first."""
-    return ticket.events.select_related("actor", "actor_contact").order_by("-created_at", "-pk")
-
-
-def requester_other_tickets(*, ticket: Ticket, limit: int = 5) -> QuerySet[Ticket]:
-    """The requester's other recent tickets, for the agent's side panel."""
-    return (
-        Ticket.objects.filter(requester_id=ticket.requester_id)
-        .exclude(pk=ticket.pk)
-        .select_related("tenant")
-        .order_by("-created_at")[:limit]
-    )
-
-
-def contact_for_user(*, user: User) -> Contact | None:
-    """The requester record of a portal user in this tenant."""
-    return Contact.objects.filter(user=user).order_by("pk").first()
-
-
-# --- queues ----------------------------------------------------------------------------------
-
 # Each sort is a list of (field, descending); the last field is unique, so a position in the
 # queue is the row's values of these fields and the next page starts right after it.
 SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -122,7 +54,11 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
     "updated": (("updated_at", True), ("id", True)),
     "urgent": (("priority_rank", True), ("created_at", False), ("id", False)),
 }
+
+
 PAGE_SIZE = 50
+
+
 COUNT_CAP = 999  # counts above this show as "999+": counting a huge queue exactly is slow
 
 
@@ -132,148 +68,6 @@ class QueuePage:
 
     tickets: list[Ticket]
     next_cursor: str | None
-
-
-@dataclass(frozen=True)
-class TeamEntry:
-    """A team as navigation and pickers show it, with the ids of its members."""
-
-    pk: int
-    name: str
-    is_private: bool
-    member_ids: frozenset[int]
-
-
-def _hidden(teams: tuple[TeamEntry, ...], agent: User) -> list[int]:
-    return [team.pk for team in teams if team.is_private and agent.pk not in team.member_ids]
-
-
-@dataclass(frozen=True)
-class DeskDirectory:
-    """The desk's teams, categories, product lines and agents, as the workspace offers them.
-
-    Each choice list holds (id, label) pairs in the order and with the labels that pickers
-    of these rows show: categories by name with their path ("Billing > Refunds"), agents
-    (active staff) by name.
-    """
-
-    teams: tuple[TeamEntry, ...]
-    categories: tuple[tuple[int, str], ...]
-    products: tuple[tuple[int, str], ...]
-    agents: tuple[tuple[int, str], ...]
-
-    @property
-    def team_choices(self) -> list[tuple[int, str]]:
-        return [(team.pk, team.name) for team in self.teams]
-
-    def hidden_team_ids(self, *, agent: User, sees_all: bool) -> list[int]:
-        """Private teams whose tickets the agent may not see (none for managers and admins)."""
-        return [] if sees_all else _hidden(self.teams, agent)
-
-    def team(self, pk: int, *, hidden: list[int]) -> Team | None:
-        """The desk's team `pk` unless hidden, as an unsaved instance with its id and name."""
-        for team in self.teams:
-            if team.pk == pk and pk not in hidden:
-                return Team(
-                    pk=team.pk, tenant_id=require_tenant_id(), name=team.name,
-                    is_private=team.is_private,
-                )  # fmt: skip
-        return None
-
-    def teams_except(self, hidden: list[int]) -> list[TeamEntry]:
-        """The teams but `hidden` ones, in name order (the workspace's team links)."""
-        return [team for team in self.teams if team.pk not in hidden]
-
-
-def _desk_teams_load() -> tuple[TeamEntry, ...]:
-    teams = (
-        Team.objects.only("pk", "name", "is_private")
-        .annotate(member_ids=ArrayAgg("memberships__user_id", filter=Q(memberships__isnull=False)))
-        .order_by("name")  # an aggregate drops the model's ordering
-    )
-    return tuple(
-        TeamEntry(team.pk, str(team), team.is_private, frozenset(team.member_ids or ()))
-        for team in teams
-    )
-
-
-def _desk_directory_load() -> DeskDirectory:
-    categories = list(Category.objects.only("pk", "name", "parent_id"))
-    by_pk = {category.pk: category for category in categories}
-    for category in categories:  # the tree in memory: each label's path costs no query
-        if category.parent_id in by_pk:
-            category.parent = by_pk[category.parent_id]
-    agents = platform_selectors.tenant_users(roles=STAFF_ROLES).only("pk", "full_name", "email")
-    return DeskDirectory(
-        teams=_desk_teams_load(),
-        categories=tuple((category.pk, str(category)) for category in categories),
-        products=tuple((product.pk, str(product)) for product in Product.objects.all()),
-        agents=tuple((user.pk, str(user)) for user in agents),
-    )
-
-
-# Both copies follow one version, so any change to the directory's rows reloads both; pages
-# that only need to know the private teams (every ticket page) load the teams alone.
-DESK_DIRECTORY = "desk-directory"
-_DESK_TEAMS = TenantMemo(DESK_DIRECTORY, _desk_teams_load)
-_DESK_DIRECTORY = TenantMemo(DESK_DIRECTORY, _desk_directory_load, shared=[PEOPLE])
-
-
-def desk_directory() -> DeskDirectory:
-    """The active desk's teams, categories, product lines and agents.
-
-    One Redis GET: each process keeps the directory until `desk_directory_changed`.
-    """
-    return _DESK_DIRECTORY.get()
-
-
-def desk_directory_changed(*, tenant_id: int) -> None:
-    """A team, team member, category, product line or membership of the desk changed."""
-    _DESK_DIRECTORY.changed(tenant_id)
-
-
-def desk_directory_rows_changed(
-    sender: type, instance: Any, created: bool = False, action: str = "", **kwargs: Any
-) -> None:
-    """Receiver: a row the desk directory holds was saved, deleted, or added to a team."""
-    if action and not action.startswith("post_"):  # m2m_changed also fires before the change
-        return
-    if isinstance(instance, Membership) and created and instance.role == Role.CUSTOMER:
-        return  # a new requester is nobody's agent: busy desks gain them all day
-    # A team's members added from the user's side: the user is global, the desk is active.
-    tenant_id = getattr(instance, "tenant_id", None) or current_tenant_id()
-    if tenant_id is not None:
-        desk_directory_changed(tenant_id=tenant_id)
-
-
-def hidden_team_ids(*, agent: User, sees_all: bool) -> list[int]:
-    """Private teams whose tickets the agent may not see (none for managers and admins).
-
-    Read from the desk's teams as this process keeps them (see `desk_directory`).
-    """
-    return [] if sees_all else _hidden(_DESK_TEAMS.get(), agent)
-
-
-def visible_to(*, agent: User, hidden: list[int]) -> Q:
-    """The tickets an agent may see, given the private teams hidden from them (`hidden_team_ids`).
-
-    An agent sees a hidden team's ticket only as its assignee. A desk without private teams
-    costs no condition.
-    """
-    if not hidden:
-        return Q()
-    return ~Q(team_id__in=hidden) | Q(team__isnull=True) | Q(assignee=agent)
-
-
-def agent_tickets(*, agent: User, sees_all: bool) -> QuerySet[Ticket]:
-    """The desk's tickets an agent may open (the one way views reach a ticket by number)."""
-    hidden = hidden_team_ids(agent=agent, sees_all=sees_all)
-    return Ticket.objects.filter(visible_to(agent=agent, hidden=hidden))
-
-
-def my_team_ids(*, agent: User) -> list[int]:
-    """The teams an agent belongs to in this tenant."""
-    return list(Team.objects.filter(memberships__user=agent).values_list("pk", flat=True))
 
 
 def queue_tickets_base(*, key: str, agent: User, team: Team | None = None) -> QuerySet[Ticket]:
@@ -498,19 +292,3 @@ def breaching_page(
         clock.ticket.next_due = clock.due_at
         listed.append(clock.ticket)
     return QueuePage(listed, _cursor_encode(rows[-1], BREACHING_SORT) if more and rows else None)
-
-
-def teammates(*, agent: User) -> list[tuple[User, str]]:
-    """The agents sharing a team with `agent`, each with their availability (offline if unset)."""
-    from tickets.models import AgentProfile, TeamMember
-
-    teams = TeamMember.objects.filter(user=agent).values("team_id")
-    users = (
-        User.objects.filter(team_memberships__team__in=teams, is_active=True)
-        .distinct()
-        .order_by("full_name", "email")
-    )
-    status = dict(
-        AgentProfile.objects.filter(user__in=users).values_list("user_id", "availability")
-    )
-    return [(user, status.get(user.pk, AgentProfile.Availability.OFFLINE)) for user in users]
