@@ -622,8 +622,9 @@ class Bench:
 
         from helpdesk.models import Membership, Tenant, User
         from helpdesk.tenancy import tenant_context
-        from tickets import selectors, views
+        from tickets import selectors
         from tickets.models import Team
+        from tickets.views import workspace as views
 
         templates = {
             "page": get_template("tickets/queue.html"),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from tickets import forms, macros, selectors
-from tickets.views import _form_errors
+from tickets.views.common import _form_errors
 
 
 @role_required(Role.AGENT)

@@ -1,31 +1,32 @@
 from django.urls import path
 
-from tickets import macro_views, views
+from tickets import macro_views
+from tickets.views import portal, ticket, workspace
 
 app_name = "tickets"
 urlpatterns = [
-    path("workspace/", views.workspace, name="workspace"),
-    path("workspace/phone/", views.phone_call, name="phone_call"),
-    path("workspace/queues/<slug:key>/", views.queue, name="queue"),
-    path("workspace/teams/<int:team_id>/", views.team_queue, name="team_queue"),
-    path("workspace/views/new/", views.saved_view_create, name="saved_view_create"),
-    path("workspace/views/<int:view_id>/", views.saved_view, name="saved_view"),
+    path("workspace/", workspace.workspace, name="workspace"),
+    path("workspace/phone/", workspace.phone_call, name="phone_call"),
+    path("workspace/queues/<slug:key>/", workspace.queue, name="queue"),
+    path("workspace/teams/<int:team_id>/", workspace.team_queue, name="team_queue"),
+    path("workspace/views/new/", workspace.saved_view_create, name="saved_view_create"),
+    path("workspace/views/<int:view_id>/", workspace.saved_view, name="saved_view"),
     path(
         "workspace/views/<int:view_id>/delete/",
-        views.saved_view_delete,
+        workspace.saved_view_delete,
         name="saved_view_delete",
     ),
-    path("workspace/counts/", views.queue_counts, name="queue_counts"),
-    path("workspace/teammates/", views.teammates, name="teammates"),
-    path("workspace/bulk/", views.tickets_bulk, name="tickets_bulk"),
-    path("workspace/availability/", views.agent_availability, name="agent_availability"),
-    path("workspace/tickets/<int:number>/", views.ticket_detail, name="ticket_detail"),
-    path("workspace/tickets/<int:number>/compose/", views.ticket_compose, name="ticket_compose"),
-    path("workspace/tickets/<int:number>/status/", views.ticket_status, name="ticket_status"),
-    path("workspace/tickets/<int:number>/assign/", views.ticket_assign, name="ticket_assign"),
-    path("workspace/tickets/<int:number>/fields/", views.ticket_fields, name="ticket_fields"),
-    path("workspace/tickets/<int:number>/merge/", views.ticket_merge, name="ticket_merge"),
-    path("workspace/tickets/<int:number>/spam/", views.ticket_spam, name="ticket_spam"),
+    path("workspace/counts/", workspace.queue_counts, name="queue_counts"),
+    path("workspace/teammates/", workspace.teammates, name="teammates"),
+    path("workspace/bulk/", workspace.tickets_bulk, name="tickets_bulk"),
+    path("workspace/availability/", workspace.agent_availability, name="agent_availability"),
+    path("workspace/tickets/<int:number>/", ticket.ticket_detail, name="ticket_detail"),
+    path("workspace/tickets/<int:number>/compose/", ticket.ticket_compose, name="ticket_compose"),
+    path("workspace/tickets/<int:number>/status/", ticket.ticket_status, name="ticket_status"),
+    path("workspace/tickets/<int:number>/assign/", ticket.ticket_assign, name="ticket_assign"),
+    path("workspace/tickets/<int:number>/fields/", ticket.ticket_fields, name="ticket_fields"),
+    path("workspace/tickets/<int:number>/merge/", ticket.ticket_merge, name="ticket_merge"),
+    path("workspace/tickets/<int:number>/spam/", ticket.ticket_spam, name="ticket_spam"),
     path(
         "workspace/tickets/<int:number>/macro/",
         macro_views.ticket_macro_apply,
@@ -37,17 +38,17 @@ urlpatterns = [
     path("workspace/macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro_delete"),
     path(
         "workspace/tickets/<int:number>/attachments/<int:attachment_id>/",
-        views.attachment_download,
+        ticket.attachment_download,
         name="attachment_download",
     ),
-    path("portal/", views.portal, name="portal"),
-    path("portal/new/", views.portal_new, name="portal_new"),
-    path("portal/start/", views.portal_start, name="portal_start"),
-    path("portal/confirm/<str:token>/", views.portal_confirm, name="portal_confirm"),
-    path("portal/tickets/<int:number>/", views.portal_ticket, name="portal_ticket"),
+    path("portal/", portal.portal, name="portal"),
+    path("portal/new/", portal.portal_new, name="portal_new"),
+    path("portal/start/", portal.portal_start, name="portal_start"),
+    path("portal/confirm/<str:token>/", portal.portal_confirm, name="portal_confirm"),
+    path("portal/tickets/<int:number>/", portal.portal_ticket, name="portal_ticket"),
     path(
         "portal/tickets/<int:number>/attachments/<int:attachment_id>/",
-        views.portal_attachment,
+        portal.portal_attachment,
         name="portal_attachment",
     ),
 ]

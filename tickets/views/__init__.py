@@ -1,0 +1,1 @@
+"""The agent workspace and the customer portal: views by page family."""

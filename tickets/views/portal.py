@@ -1,0 +1,167 @@
+"""The customer portal: a customer's tickets, filing one, and the sign-in link for visitors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from helpdesk import services as platform_services
+from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
+from tickets import forms, selectors, services
+from tickets.models import Attachment, Ticket
+from tickets.views.common import _download, _form_errors
+
+GUEST_LINK_SALT = "tickets.portal.guest"
+
+
+GUEST_LINK_MAX_AGE = 24 * 60 * 60
+
+
+@role_required(Role.CUSTOMER)
+@require_GET
+def portal(request: TenantRequest) -> HttpResponse:
+    """A customer's start page: the tickets they filed."""
+    tickets = selectors.requester_tickets(user=request.user)
+    return render(request, "tickets/portal.html", {"tickets": tickets})
+
+
+@require_http_methods(["GET", "POST"])
+def portal_new(request: TenantRequest) -> HttpResponse:
+    """File a ticket; visitors without a login first confirm their address."""
+    if request.tenant is None:
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect("tickets:portal_start")
+    if not has_role(request, Role.CUSTOMER):
+        return render(request, "403.html", status=403)
+    form = forms.PortalTicketForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        requester = selectors.contact_for_user(user=request.user) or services.contact_for_email(
+            email=request.user.email, name=request.user.get_full_name(), user=request.user
+        )
+        try:
+            ticket = services.ticket_open(
+                requester=requester, subject=data["subject"], description=data["description"],
+                channel=Ticket.Channel.PORTAL, priority=data["priority"],
+                impact=data["impact"], urgency=data["urgency"],
+                category=data["category"], product=data["product"],
+                attachments=data["attachments"], language=request.LANGUAGE_CODE,
+            )  # fmt: skip
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Thank you. Your request %(reference)s is logged; we have emailed you.")
+                % {"reference": ticket.reference},
+            )
+            return redirect("tickets:portal_ticket", ticket.number)
+    return render(
+        request, "tickets/portal_new.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def portal_start(request: TenantRequest) -> HttpResponse:
+    """A visitor without a login asks for a sign-in link to file and follow tickets."""
+    if request.tenant is None:
+        raise Http404
+    form = forms.GuestStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = signing.dumps(
+            {
+                "t": request.tenant.pk,
+                "e": form.cleaned_data["email"],
+                "n": form.cleaned_data["name"],
+            },
+            salt=GUEST_LINK_SALT,
+        )
+        link = request.build_absolute_uri(reverse("tickets:portal_confirm", args=[token]))
+        send_mail(
+            _("Confirm your email address for %(desk)s") % {"desk": request.tenant.name},
+            _(
+                "Hello %(name)s,\n\nopen this link to confirm your address and file your "
+                "request with %(desk)s:\n\n%(link)s\n\nThe link works for 24 hours. If you did "
+                "not ask for it, ignore this message."
+            )
+            % {"name": form.cleaned_data["name"], "desk": request.tenant.name, "link": link},
+            None,
+            [form.cleaned_data["email"]],
+        )
+        return render(
+            request, "tickets/portal_start_sent.html", {"email": form.cleaned_data["email"]}
+        )
+    return render(request, "tickets/portal_start.html", {"form": form})
+
+
+@require_GET
+def portal_confirm(request: TenantRequest, token: str) -> HttpResponse:
+    """The visitor's address is confirmed: log them in as a customer of this desk."""
+    if request.tenant is None:
+        raise Http404
+    try:
+        data = signing.loads(token, salt=GUEST_LINK_SALT, max_age=GUEST_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        return render(request, "tickets/portal_link_invalid.html", {"expired": True}, status=400)
+    except signing.BadSignature:
+        return render(request, "tickets/portal_link_invalid.html", status=400)
+    if data.get("t") != request.tenant.pk:
+        return render(request, "tickets/portal_link_invalid.html", status=400)
+    membership = platform_services.customer_membership_ensure(email=data["e"], full_name=data["n"])
+    services.contact_for_email(email=data["e"], name=data["n"], user=membership.user)
+    login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("tickets:portal_new")
+
+
+def _portal_ticket(request: TenantRequest, number: int) -> Ticket:
+    return get_object_or_404(selectors.requester_tickets(user=request.user), number=number)
+
+
+@role_required(Role.CUSTOMER)
+@require_http_methods(["GET", "POST"])
+def portal_ticket(request: TenantRequest, number: int) -> HttpResponse:
+    """One of the customer's own tickets, with its public thread; anyone else's is not found."""
+    ticket = _portal_ticket(request, number)
+    form = forms.PortalReplyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        requester = selectors.contact_for_user(user=request.user) or ticket.requester
+        try:
+            message = services.ticket_reply_add(
+                ticket=ticket, text=form.cleaned_data["text"], channel=Ticket.Channel.PORTAL,
+                author_contact=requester, attachments=form.cleaned_data["attachments"],
+            )  # fmt: skip
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Your reply was added."))
+            return redirect("tickets:portal_ticket", message.ticket.number)
+    thread = selectors.ticket_thread(ticket=ticket, public_only=True)
+    return render(
+        request,
+        "tickets/portal_ticket.html",
+        {"ticket": ticket, "thread": thread, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.CUSTOMER)
+@require_GET
+def portal_attachment(request: TenantRequest, number: int, attachment_id: int) -> FileResponse:
+    """A file of a public message of the customer's own ticket."""
+    ticket = _portal_ticket(request, number)
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("message"),
+        pk=attachment_id,
+        message__ticket=ticket,
+        message__kind="public",
+    )
+    return _download(attachment)

@@ -1,0 +1,204 @@
+"""One ticket as agents work it: its page, replies and notes, status, owner, fields, merge."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from helpdesk.tenancy import Role, TenantRequest, role_required
+from tickets import forms, macros, selectors, services
+from tickets.models import Attachment, Message, Ticket
+from tickets.views.common import _agent_ticket, _download, _form_errors, _ticket_by_reference
+
+
+def _ticket_page(
+    request: TenantRequest,
+    ticket: Ticket,
+    collision: list[Message] | None = None,
+    **forms_: object,
+) -> HttpResponse:
+    thread = list(selectors.ticket_thread(ticket=ticket, public_only=False))
+    composer = forms_.get("composer") or forms.ComposerForm(
+        initial={"seen": max((message.pk for message in thread), default=0)}
+    )
+    if collision:
+        composer.data = composer.data.copy()
+        composer.data["seen"] = str(max(message.pk for message in thread))
+        composer.data["confirmed"] = ""
+    context = {
+        "collision": collision or [],
+        "merge_form": forms.MergeForm(),
+        "ticket": ticket,
+        "thread": thread,
+        "events": selectors.ticket_events(ticket=ticket)[:50],
+        "other_tickets": selectors.requester_other_tickets(ticket=ticket),
+        "composer": composer,
+        "assign_form": forms_.get("assign_form")
+        or forms.AssignForm(initial={"assignee": ticket.assignee_id, "team": ticket.team_id}),
+        "fields_form": forms_.get("fields_form")
+        or forms.FieldsForm(
+            initial={
+                "priority": ticket.priority,
+                "category": ticket.category_id,
+                "product": ticket.product_id,
+                "department": ticket.department,
+                "tags": " ".join(ticket.tags),
+            }
+        ),
+        "status_form": forms.StatusForm(initial={"status": ticket.status}),
+        "next_statuses": [status for status in Ticket.Status if ticket.can_become(status)],
+        "macros": macros.macros_for(agent=request.user),
+    }
+    status = 400 if any(getattr(f, "errors", None) for f in forms_.values()) else 200
+    status = 409 if collision else status
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+@role_required(Role.AGENT)
+@require_GET
+def ticket_detail(request: TenantRequest, number: int) -> HttpResponse:
+    """One ticket as agents see it: thread, notes, fields, events, requester."""
+    return _ticket_page(request, _agent_ticket(request, number))
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
+    """Send a public reply or add an internal note, optionally setting the status."""
+    ticket = _agent_ticket(request, number)
+    form = forms.ComposerForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        newer = []
+        if data["kind"] == "public" and not data["confirmed"] and data["seen"] is not None:
+            newer = services.replies_since(ticket=ticket, seen=data["seen"], by=request.user)
+        if newer:
+            # Someone answered while this agent was writing: show it, keep the draft.
+            return _ticket_page(request, ticket, composer=form, collision=newer)
+        try:
+            if data["kind"] == "note":
+                services.ticket_note_add(
+                    ticket=ticket, author=request.user, text=data["text"],
+                    attachments=data["attachments"],
+                )  # fmt: skip
+                if data["status"]:
+                    services.ticket_status_change(
+                        ticket=ticket, status=data["status"], by=request.user
+                    )
+            else:
+                services.ticket_reply_add(
+                    ticket=ticket, text=data["text"], channel=ticket.channel,
+                    author_user=request.user, attachments=data["attachments"],
+                    status=data["status"] or None,
+                )  # fmt: skip
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request, _("Note added.") if data["kind"] == "note" else _("Reply sent.")
+            )
+            return redirect(ticket)
+    return _ticket_page(request, ticket, composer=form)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
+    """Move the ticket to another status."""
+    ticket = _agent_ticket(request, number)
+    form = forms.StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_status_change(
+                ticket=ticket, status=form.cleaned_data["status"], by=request.user, source="web"
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+    return redirect(ticket)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
+    """Give the ticket an owner and a team."""
+    ticket = _agent_ticket(request, number)
+    form = forms.AssignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_assign(
+                ticket=ticket, agent=form.cleaned_data["assignee"], by=request.user,
+                team=form.cleaned_data["team"], source="web",
+            )  # fmt: skip
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            return redirect(ticket)
+    return _ticket_page(request, ticket, assign_form=form)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
+    """Correct priority, category, product, department and tags."""
+    ticket = _agent_ticket(request, number)
+    form = forms.FieldsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_update(
+                ticket=ticket, by=request.user, source="web", **form.cleaned_data
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            return redirect(ticket)
+    return _ticket_page(request, ticket, fields_form=form)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
+    """Merge this ticket into another one; its conversation moves there."""
+    ticket = _agent_ticket(request, number)
+    form = forms.MergeForm(request.POST)
+    target = _ticket_by_reference(request, form.data.get("target", "")) if form.is_valid() else None
+    if target is None:
+        messages.error(request, _("Give the number of the ticket to merge into."))
+        return redirect(ticket)
+    try:
+        services.ticket_merge(source=ticket, target=target, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(ticket)
+    messages.success(
+        request,
+        _("%(source)s was merged into %(target)s.")
+        % {"source": ticket.reference, "target": target.reference},
+    )
+    return redirect(target)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
+    """File the ticket as spam and block its sender."""
+    ticket = _agent_ticket(request, number)
+    services.ticket_spam_mark(
+        ticket=ticket, by=request.user, block_requester=request.POST.get("block") != "0"
+    )
+    messages.success(request, _("%(ticket)s was filed as spam.") % {"ticket": ticket.reference})
+    return redirect("tickets:workspace")
+
+
+@role_required(Role.AGENT)
+@require_GET
+def attachment_download(request: TenantRequest, number: int, attachment_id: int) -> FileResponse:
+    """A file of any message of the ticket, for its agents."""
+    ticket = _agent_ticket(request, number)
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("message"), pk=attachment_id, message__ticket=ticket
+    )
+    return _download(attachment)
