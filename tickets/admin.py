@@ -108,7 +108,7 @@ class TicketAdmin(TenantModelAdmin):
 
 
 from tickets import admin_automation as _automation_admin  # noqa: E402,F401
-from tickets import routing_admin as _routing_admin  # noqa: E402,F401
+from tickets.routing import admin as _routing_admin  # noqa: E402,F401
 
 
 @admin.register(AgentProfile)
