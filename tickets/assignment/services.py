@@ -47,45 +47,27 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk import live
 from helpdesk import selectors as platform_selectors
-from helpdesk.models import Membership, User
-from helpdesk.tenancy import STAFF_ROLES, require_tenant_id
+from helpdesk.models import User
+from helpdesk.tenancy import STAFF_ROLES
+from tickets.assignment.selectors import AUTOMATIC, Candidate, candidates, ticket_skill_words
 from tickets.models import AgentProfile, Team, TeamMember, Ticket, TicketEvent
 
-AUTOMATIC = (Team.Strategy.ROUND_ROBIN, Team.Strategy.LEAST_OPEN, Team.Strategy.SKILLS)
 DRAIN_LIMIT = 100  # waiting tickets given out per team and call; the sweep does the rest
+
+
 SOURCE = "assignment"
+
+
 PRIORITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """An online agent of the team under capacity, as the candidates query saw them."""
-
-    profile_id: int
-    user: User
-    open_count: int
-    last_assigned_at: datetime | None  # in this team
-    skills: tuple[str, ...]
-    languages: tuple[str, ...]
-
-    @property
-    def turn(self) -> tuple[bool, datetime | None, int]:
-        """Round robin's order: never assigned first, then longest ago."""
-        return (self.last_assigned_at is not None, self.last_assigned_at, self.user.pk)
-
-
-# --- picking --------------------------------------------------------------------------------
 
 
 def assignee_pick(*, ticket: Ticket, team: Team | None, strategy: str | None = None) -> User | None:
@@ -119,7 +101,7 @@ def _pick(*, ticket: Ticket, team_id: int, strategy: str) -> User | None:
     """Pick with the team already locked; records the chosen member's turn."""
     if strategy == Team.Strategy.MANUAL:
         return None
-    for candidate in RANKINGS[strategy](ticket, _candidates(team_id)):
+    for candidate in RANKINGS[strategy](ticket, candidates(team_id)):
         if _claim(candidate):
             TeamMember.objects.filter(team_id=team_id, user_id=candidate.user.pk).update(
                 last_assigned_at=timezone.now()
@@ -128,62 +110,7 @@ def _pick(*, ticket: Ticket, team_id: int, strategy: str) -> User | None:
     return None
 
 
-@functools.cache
-def _candidates_sql() -> tuple[str, list[str]]:
-    """The candidates query and the user fields it returns, from the models' metadata."""
-    q = connection.ops.quote_name
-    user_fields = [field.attname for field in User._meta.concrete_fields]
-    user_columns = ", ".join(f"u.{q(f.column)}" for f in User._meta.concrete_fields)
-    open_statuses = ", ".join("%s" for _status in Ticket.OPEN_STATUSES)
-    staff_roles = ", ".join("%s" for _role in STAFF_ROLES)
-    # Names come from model metadata; every value is a parameter.
-    sql = (
-        "SELECT p.id, p.capacity, p.skills, p.languages, m.last_assigned_at,"  # noqa: S608
-        f" (SELECT count(*) FROM {q(Ticket._meta.db_table)} t WHERE t.tenant_id = p.tenant_id"
-        f" AND t.assignee_id = p.user_id AND t.status IN ({open_statuses})), {user_columns}"
-        f" FROM {q(AgentProfile._meta.db_table)} p"
-        f" JOIN {q(TeamMember._meta.db_table)} m ON m.user_id = p.user_id"
-        "  AND m.tenant_id = p.tenant_id AND m.team_id = %s"
-        f" JOIN {q(Membership._meta.db_table)} s ON s.user_id = p.user_id"
-        f"  AND s.tenant_id = p.tenant_id AND s.is_active AND s.role IN ({staff_roles})"
-        f" JOIN {q(User._meta.db_table)} u ON u.id = p.user_id AND u.is_active"
-        " WHERE p.tenant_id = %s AND p.availability = %s"
-    )
-    return sql, user_fields
-
-
-def _candidates(team_id: int) -> list[_Candidate]:
-    """Online staff members of the team under capacity (counts as of this statement).
-
-    Plain SQL: built with the ORM, this query cost several times its database time in
-    Python on every pick of the intake path.
-    """
-    sql, user_fields = _candidates_sql()
-    params = [
-        *map(str, Ticket.OPEN_STATUSES),
-        team_id,
-        *map(str, STAFF_ROLES),
-        require_tenant_id(),
-        str(AgentProfile.Availability.ONLINE),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [
-        _Candidate(
-            profile_id=profile_id,
-            user=User.from_db(connection.alias, user_fields, user_row),
-            open_count=open_count,
-            last_assigned_at=turn,
-            skills=tuple(skills),
-            languages=tuple(languages),
-        )
-        for profile_id, capacity, skills, languages, turn, open_count, *user_row in rows
-        if open_count < capacity
-    ]
-
-
-def _claim(candidate: _Candidate) -> bool:
+def _claim(candidate: Candidate) -> bool:
     """Lock the agent and count again: whether they are still online and under capacity."""
     capacity = list(
         AgentProfile.objects.select_for_update()
@@ -199,33 +126,23 @@ def _claim(candidate: _Candidate) -> bool:
     return owned < capacity[0]
 
 
-def _round_robin(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
+def _round_robin(ticket: Ticket, candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: c.turn)
 
 
-def _least_open(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
+def _least_open(ticket: Ticket, candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=lambda c: (c.open_count, c.turn))
-
-
-def ticket_skill_words(ticket: Ticket) -> set[str]:
-    """What a ticket asks of an agent's skills: its tags, category and product, lower case."""
-    words = {tag.lower() for tag in ticket.tags}
-    if ticket.category_id:
-        words.add(ticket.category.name.lower())
-    if ticket.product_id:
-        words.add(ticket.product.name.lower())
-    return words
 
 
 def _primary(language: str) -> str:
     return language.lower().split("-")[0]
 
 
-def _skills(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
+def _skills(ticket: Ticket, candidates: list[Candidate]) -> list[Candidate]:
     words = ticket_skill_words(ticket)
     language = _primary(ticket.language) if ticket.language else ""
 
-    def speaks(candidate: _Candidate) -> bool:
+    def speaks(candidate: Candidate) -> bool:
         return language in {_primary(code) for code in candidate.languages}
 
     fit = [c for c in candidates if not language or not c.languages or speaks(c)]
@@ -240,14 +157,11 @@ def _skills(ticket: Ticket, candidates: list[_Candidate]) -> list[_Candidate]:
     )
 
 
-RANKINGS: dict[str, Callable[[Ticket, list[_Candidate]], list[_Candidate]]] = {
+RANKINGS: dict[str, Callable[[Ticket, list[Candidate]], list[Candidate]]] = {
     Team.Strategy.ROUND_ROBIN: _round_robin,
     Team.Strategy.LEAST_OPEN: _least_open,
     Team.Strategy.SKILLS: _skills,
 }
-
-
-# --- assigning ------------------------------------------------------------------------------
 
 
 def assignment_event(*, ticket: Ticket, strategy: str) -> TicketEvent:
@@ -330,17 +244,6 @@ def team_queue_drain(*, team_id: int, limit: int = DRAIN_LIMIT) -> int:
         return _drain(team_id, strategy, limit)
 
 
-def waiting_teams(*, user_id: int | None = None) -> list[int]:
-    """Ids of automatically assigning teams with tickets waiting (of one agent's teams)."""
-    teams = Team.objects.filter(assignment_strategy__in=AUTOMATIC)
-    if user_id is not None:
-        teams = teams.filter(memberships__user_id=user_id)
-    waiting = Ticket.objects.filter(
-        assignee=None, status__in=Ticket.OPEN_STATUSES, team__in=teams.values("pk")
-    )
-    return list(waiting.order_by("team_id").values_list("team_id", flat=True).distinct())
-
-
 def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
     """`agent_id` owns one open ticket fewer: after commit, give them waiting work."""
     from tickets.lifecycle import _enqueue
@@ -349,15 +252,6 @@ def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
     transaction.on_commit(
         functools.partial(_enqueue, assign_waiting_task, ticket.tenant_id, agent_id)
     )
-
-
-# --- availability ---------------------------------------------------------------------------
-
-
-def agent_availability(*, agent: User) -> str:
-    """The agent's availability at the active desk (offline until they set one)."""
-    status = AgentProfile.objects.filter(user=agent).values_list("availability", flat=True)
-    return status.first() or AgentProfile.Availability.OFFLINE
 
 
 @transaction.atomic

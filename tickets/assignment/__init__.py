@@ -1,0 +1,39 @@
+"""Assignment: who gets a ticket, by team strategy, availability, capacity and skills."""
+
+from tickets.assignment.selectors import (
+    Candidate,
+    agent_availability,
+    candidates,
+    ticket_skill_words,
+    waiting_teams,
+)
+from tickets.assignment.services import (
+    AUTOMATIC,
+    DRAIN_LIMIT,
+    SOURCE,
+    agent_availability_set,
+    assignee_pick,
+    assignment_event,
+    assignment_record,
+    capacity_freed,
+    team_queue_drain,
+    ticket_team_pick,
+)
+
+__all__ = [
+    "AUTOMATIC",
+    "DRAIN_LIMIT",
+    "SOURCE",
+    "Candidate",
+    "agent_availability",
+    "agent_availability_set",
+    "assignee_pick",
+    "assignment_event",
+    "assignment_record",
+    "candidates",
+    "capacity_freed",
+    "team_queue_drain",
+    "ticket_skill_words",
+    "ticket_team_pick",
+    "waiting_teams",
+]
