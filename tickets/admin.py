@@ -1,13 +1,29 @@
+"""Tenant admins' pages of the tickets app; its feature packages register their own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
+from tickets import priority
+from tickets.automations import admin as automations_admin  # noqa: F401 (registers its pages)
+from tickets.channels import admin as channels_admin  # noqa: F401 (registers its pages)
+from tickets.macros import admin as macros_admin  # noqa: F401 (registers its pages)
 from tickets.models import (
     AgentProfile,
     Category,
     Contact,
     ContactEmail,
     Organization,
+    PriorityMatrix,
     Product,
     ResponseTarget,
     Team,
@@ -15,6 +31,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.routing import admin as routing_admin  # noqa: F401 (registers its pages)
 
 
 class TeamMemberInline(TenantInlineAdmin):
@@ -107,10 +124,6 @@ class TicketAdmin(TenantModelAdmin):
         return False
 
 
-from tickets import admin_automation as _automation_admin  # noqa: E402,F401
-from tickets.routing import admin as _routing_admin  # noqa: E402,F401
-
-
 @admin.register(AgentProfile)
 class AgentProfileAdmin(TenantModelAdmin):
     """What automatic assignment knows of each agent: availability, capacity, skills."""
@@ -121,4 +134,79 @@ class AgentProfileAdmin(TenantModelAdmin):
     search_fields = ["user__email", "user__full_name", "skills"]
 
 
-from tickets.channels import admin as _channels_admin  # noqa: E402,F401
+LEVEL_LABELS = dict(Ticket.Level.choices)
+
+
+CELLS = [
+    (impact, urgency)
+    for impact in reversed(priority.LEVELS)
+    for urgency in reversed(priority.LEVELS)
+]
+
+
+def _cell_field(impact: str, urgency: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Impact %(impact)s, urgency %(urgency)s")
+        % {"impact": LEVEL_LABELS[impact], "urgency": LEVEL_LABELS[urgency]},
+        choices=Ticket.Priority.choices,
+    )
+
+
+class PriorityMatrixForm(forms.ModelForm):
+    """The table as nine choices, one per impact and urgency."""
+
+    cell_high_high = _cell_field("high", "high")
+    cell_high_medium = _cell_field("high", "medium")
+    cell_high_low = _cell_field("high", "low")
+    cell_medium_high = _cell_field("medium", "high")
+    cell_medium_medium = _cell_field("medium", "medium")
+    cell_medium_low = _cell_field("medium", "low")
+    cell_low_high = _cell_field("low", "high")
+    cell_low_medium = _cell_field("low", "medium")
+    cell_low_low = _cell_field("low", "low")
+
+    class Meta:
+        model = PriorityMatrix
+        fields = [
+            "raise_tiers", "enterprise_minimum", "premium_minimum", "standard_minimum",
+        ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for impact, urgency in CELLS:
+            self.fields[f"cell_{impact}_{urgency}"].initial = self.instance.cells.get(
+                impact, {}
+            ).get(urgency)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        self.instance.cells = {
+            impact: {urgency: data.get(f"cell_{impact}_{urgency}") for urgency in priority.LEVELS}
+            for impact in priority.LEVELS
+        }
+        return data
+
+
+@admin.register(PriorityMatrix)
+class PriorityMatrixAdmin(TenantModelAdmin):
+    """Impact × urgency → priority for new tickets, raised for chosen customer tiers."""  # noqa: RUF002
+
+    form = PriorityMatrixForm
+    list_display = ["__str__", "table"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request) and not PriorityMatrix.objects.exists()
+
+    fields = [
+        *(f"cell_{impact}_{urgency}" for impact, urgency in CELLS),
+        "raise_tiers", "enterprise_minimum", "premium_minimum", "standard_minimum",
+    ]  # fmt: skip
+
+    @admin.display(description=_("table"))
+    def table(self, matrix: PriorityMatrix) -> str:
+        return format_html("<code>{}</code>", json.dumps(matrix.cells))
+
+    def save_model(
+        self, request: HttpRequest, obj: PriorityMatrix, form: Any, change: bool
+    ) -> None:
+        priority.priority_matrix_save(matrix=obj)

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from tickets import macro_views
-from tickets.views import portal, ticket, workspace
+from tickets.views import macros, portal, ticket, workspace
 
 app_name = "tickets"
 urlpatterns = [
@@ -29,13 +28,13 @@ urlpatterns = [
     path("workspace/tickets/<int:number>/spam/", ticket.ticket_spam, name="ticket_spam"),
     path(
         "workspace/tickets/<int:number>/macro/",
-        macro_views.ticket_macro_apply,
+        macros.ticket_macro_apply,
         name="ticket_macro_apply",
     ),
-    path("workspace/macros/", macro_views.macro_list, name="macro_list"),
-    path("workspace/macros/new/", macro_views.macro_create, name="macro_create"),
-    path("workspace/macros/<int:macro_id>/", macro_views.macro_edit, name="macro_edit"),
-    path("workspace/macros/<int:macro_id>/delete/", macro_views.macro_delete, name="macro_delete"),
+    path("workspace/macros/", macros.macro_list, name="macro_list"),
+    path("workspace/macros/new/", macros.macro_create, name="macro_create"),
+    path("workspace/macros/<int:macro_id>/", macros.macro_edit, name="macro_edit"),
+    path("workspace/macros/<int:macro_id>/delete/", macros.macro_delete, name="macro_delete"),
     path(
         "workspace/tickets/<int:number>/attachments/<int:attachment_id>/",
         ticket.attachment_download,

@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from helpdesk.models import User
 from rules.actions import MAX_TAG_LENGTH
-from tickets import services
-from tickets.models import Macro, Message, Ticket
+from tickets.models import Macro, Ticket
 
 PLACEHOLDER = re.compile(r"\{([^{}\s]{1,40})\}")
 
@@ -91,7 +89,7 @@ def placeholders_fill(text: str, *, ticket: Ticket, agent: User | None) -> str:
     return PLACEHOLDER.sub(value, text)
 
 
-def _tags(words: list[str]) -> list[str]:
+def tags_normalized(words: list[str]) -> list[str]:
     return sorted({word.strip().lower() for word in words if word.strip()})
 
 
@@ -113,9 +111,6 @@ def macro_check(macro: Macro) -> None:
         errors.setdefault("body", []).append(_("A macro needs reply text or at least one change."))
     if errors:
         raise ValidationError(errors)
-
-
-# --- reading ---------------------------------------------------------------------------------
 
 
 def macros_for(*, agent: User) -> QuerySet[Macro]:
@@ -153,8 +148,10 @@ def macro_render(*, macro: Macro, ticket: Ticket, agent: User) -> MacroPreview:
     if macro.set_team_id and macro.set_team_id != ticket.team_id:
         changes["team"] = (ticket.team, macro.set_team)
     tags = list(ticket.tags)
-    added = tuple(tag for tag in _tags(macro.add_tags) if tag not in tags)
-    removed = tuple(tag for tag in _tags(macro.remove_tags) if tag in tags and tag not in added)
+    added = tuple(tag for tag in tags_normalized(macro.add_tags) if tag not in tags)
+    removed = tuple(
+        tag for tag in tags_normalized(macro.remove_tags) if tag in tags and tag not in added
+    )
     assignee = agent if macro.assign_to_me and ticket.assignee_id != agent.pk else None
     return MacroPreview(
         text=placeholders_fill(macro.body, ticket=ticket, agent=agent).strip(),
@@ -163,58 +160,3 @@ def macro_render(*, macro: Macro, ticket: Ticket, agent: User) -> MacroPreview:
         tags_removed=removed,
         assignee=assignee,
     )
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def macro_apply(*, macro: Macro, ticket: Ticket, agent: User) -> Message | None:
-    """Send the macro's reply and make its changes on `ticket`, all or nothing.
-
-    The reply goes through `ticket_reply_add` (mailed to the requester, first response counted);
-    the status is set with the reply, so "reply and set pending" is one step. Returns the reply,
-    or None for a macro without text.
-    """
-    preview = macro_render(macro=macro, ticket=ticket, agent=agent)
-    source = f"macro '{macro.name}'"[:120]
-    if preview.assignee is not None:
-        ticket = services.ticket_assign(ticket=ticket, agent=agent, by=agent, source=source)
-    fields: dict[str, Any] = {}
-    if "priority" in preview.changes:
-        fields["priority"] = macro.set_priority
-    if "team" in preview.changes:
-        fields["team"] = macro.set_team
-    if preview.tags_added or preview.tags_removed:
-        fields["tags"] = [t for t in ticket.tags if t not in preview.tags_removed] + list(
-            preview.tags_added
-        )
-    if fields:
-        ticket = services.ticket_update(ticket=ticket, by=agent, source=source, **fields)
-    message = None
-    if preview.text:
-        message = services.ticket_reply_add(
-            ticket=ticket, text=preview.text, channel=ticket.channel, author_user=agent,
-            status=macro.set_status or None,
-        )  # fmt: skip
-    elif "status" in preview.changes:
-        services.ticket_status_change(
-            ticket=ticket, status=macro.set_status, by=agent, source=source
-        )
-    return message
-
-
-@transaction.atomic
-def macro_save(*, macro: Macro, owner: User | None) -> Macro:
-    """Create or change a macro (owner None: shared with the desk) after checking it."""
-    macro.owner = owner
-    macro.add_tags, macro.remove_tags = _tags(macro.add_tags), _tags(macro.remove_tags)
-    macro.full_clean(exclude=["tenant"])
-    macro.save()
-    return macro
-
-
-@transaction.atomic
-def macro_delete(*, macro: Macro) -> None:
-    """Remove a macro; replies already sent with it stay."""
-    macro.delete()
