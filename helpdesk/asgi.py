@@ -39,8 +39,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from helpdesk.live import SameOriginValidator  # noqa: E402
-from helpdesk.routing import websocket_urlpatterns  # noqa: E402
-from tickets.channels.routing import public_websocket_urlpatterns  # noqa: E402
+from helpdesk.routing import public_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

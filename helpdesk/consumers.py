@@ -1,4 +1,11 @@
-"""The desk-wide live socket every signed-in page of a tenant holds."""
+"""The live socket every signed-in page of a tenant holds: the platform's part of it.
+
+`LiveConsumer` admits members of the desk, joins the groups `live_groups()` names, keeps agents
+counted as online while a workspace page is open, and replays what a page missed after a
+reconnect (`catch_up` with its last `seq`). Apps subclass it for what their pages add (the
+tickets app: watching a ticket, who else views it, who is typing) and name it in their
+`routing.py`.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +13,10 @@ import asyncio
 from typing import Any
 
 from helpdesk import live, presence
-from helpdesk.tenancy import Role
-
-
-def _visible_ticket(ticket_id: int, user: Any, role: str) -> bool:
-    """Whether this member may follow the ticket: staff those they may open, customers theirs."""
-    from tickets import selectors
-
-    if Role(role).includes(Role.AGENT):
-        sees_all = Role(role).includes(Role.MANAGER)
-        tickets = selectors.agent_tickets(agent=user, sees_all=sees_all)
-        return tickets.filter(pk=ticket_id).exists()
-    return selectors.requester_tickets(user=user).filter(pk=ticket_id).exists()
 
 
 class LiveConsumer(live.TenantConsumer):
-    """Tells a member's browser about changes they may see: staff hear the whole desk.
-
-    A page also says which ticket it shows (`ticket.watch`): it then hears that ticket's
-    changes, and an agent sees who else views it and who is typing (`ticket.typing`). After a
-    reconnect, a page asks for what it missed (`catch_up` with its last `seq`).
-    """
+    """Tells a member's browser about changes they may see, and what it missed."""
 
     async def connect(self) -> None:
         membership = await self.membership()
@@ -34,24 +24,24 @@ class LiveConsumer(live.TenantConsumer):
             await self.close(code=4403)  # anonymous, or not a member of this tenant
             return
         self.member = membership
-        self.watching: int | None = None
-        self.viewing: asyncio.Task[None] | None = None
+        for group in await self.live_groups(membership):
+            await self.join(group)
         if membership.is_staff:
-            await self.join(live.tenant_group(self.tenant_id))
             # An open workspace counts the agent as online (the chat widget asks).
             self.presence = asyncio.create_task(
                 presence.stay_online(self.tenant_id, self.channel_name)
             )
-        await self.join(live.user_group(self.tenant_id, membership.user_id))
         await self.accept()
         await self.send_json({"type": "live.ready", "tenant": self.tenant.slug})
+
+    async def live_groups(self, membership: Any) -> list[str]:
+        """The groups this member's socket hears; subclasses add their own."""
+        return [live.user_group(self.tenant_id, membership.user_id)]
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "presence", None) is not None:
             self.presence.cancel()
             await asyncio.to_thread(presence.mark_offline, self.tenant_id, self.channel_name)
-        if getattr(self, "watching", None) is not None:
-            await self._stop_viewing()
         await super().disconnect(code)
 
     async def receive_json(self, content: Any, **kwargs: object) -> None:
@@ -62,10 +52,11 @@ class LiveConsumer(live.TenantConsumer):
             await self.send_json({"type": "pong"})
         elif kind == "catch_up":
             await self._catch_up(content.get("since"))
-        elif kind == "ticket.watch":
-            await self._watch(content.get("ticket"))
-        elif kind == "ticket.typing":
-            await self._typing(content.get("ticket"))
+        elif isinstance(kind, str):
+            await self.receive_message(kind, content)
+
+    async def receive_message(self, kind: str, content: dict[str, Any]) -> None:
+        """A message of the page other than ping and catch-up; subclasses handle theirs."""
 
     async def _catch_up(self, since: Any) -> None:
         if not isinstance(since, int) or isinstance(since, bool) or since < 0:
@@ -78,56 +69,3 @@ class LiveConsumer(live.TenantConsumer):
             return
         for payload in missed:
             await self.send_json(payload)
-
-    async def _watch(self, ticket_id: Any) -> None:
-        if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or self.watching:
-            return  # one ticket per page; a second request is ignored
-        allowed = await self.in_tenant(
-            _visible_ticket, ticket_id, self.scope["user"], self.member.role
-        )
-        if not allowed:
-            await self.send_json({"type": "ticket.refused", "ticket": ticket_id})
-            return
-        self.watching = ticket_id
-        await self.join(live.ticket_group(self.tenant_id, ticket_id))
-        if self.member.is_staff:
-            await self.join(live.ticket_staff_group(self.tenant_id, ticket_id))
-            user = self.scope["user"]
-            self.viewer = presence.viewer_member(user.pk, user.get_full_name(), self.channel_name)
-            await asyncio.to_thread(presence.viewer_mark, self.tenant_id, ticket_id, self.viewer)
-            self.viewing = asyncio.create_task(
-                presence.viewer_stay(self.tenant_id, ticket_id, self.viewer)
-            )
-            await self._announce_viewers(ticket_id)
-
-    async def _stop_viewing(self) -> None:
-        ticket_id = self.watching
-        if self.viewing is None or ticket_id is None:
-            return
-        self.viewing.cancel()
-        await asyncio.to_thread(presence.viewer_unmark, self.tenant_id, ticket_id, self.viewer)
-        await self._announce_viewers(ticket_id)
-
-    async def _announce_viewers(self, ticket_id: int) -> None:
-        viewers = await asyncio.to_thread(presence.viewers, self.tenant_id, ticket_id)
-        payload = {"type": "ticket.viewers", "ticket": ticket_id, "viewers": viewers}
-        await self.channel_layer.group_send(
-            live.ticket_staff_group(self.tenant_id, ticket_id),
-            {"type": "live.event", "payload": payload},
-        )
-
-    async def _typing(self, ticket_id: Any) -> None:
-        # Only an agent on the ticket's page may say they type on it; it is not logged.
-        if not self.member.is_staff or ticket_id != self.watching:
-            return
-        user = self.scope["user"]
-        payload = {
-            "type": "ticket.typing",
-            "ticket": ticket_id,
-            "user": user.pk,
-            "name": user.get_full_name(),
-        }
-        await self.channel_layer.group_send(
-            live.ticket_staff_group(self.tenant_id, ticket_id),
-            {"type": "live.event", "payload": payload},
-        )
