@@ -33,18 +33,19 @@ from typing import Any, cast
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from rules.vocabulary import Channel, Priority, Status, Tier
+
 MAX_DEPTH = 4  # groups inside groups; the leaves of the fourth group are fine
 MAX_CHILDREN = 100  # per group
 MAX_LIST_VALUES = 1000  # values of one "in", "includes" ... leaf
 MAX_TEXT_VALUE = 500  # characters of one text value, patterns included
 MAX_MATCHED_TEXT = 10_000  # characters of a fact that text operators look at
 
-# Kept here rather than imported from tickets.models, so the language stays importable without
-# the app registry; tests/rules/test_rule_language.py fails if the models' choices drift.
-CHANNELS = ("email", "portal", "chat", "phone", "api", "social")
-STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
-PRIORITIES = ("low", "medium", "high", "critical")
-TIERS = ("enterprise", "premium", "standard")
+# The tickets' own vocabulary (`rules.vocabulary`), which their models use too.
+CHANNELS = tuple(Channel.values)
+STATUSES = tuple(Status.values)
+PRIORITIES = tuple(Priority.values)
+TIERS = tuple(Tier.values)
 BUSINESS_HOURS = ("inside", "outside")
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from helpdesk.models import TIME_ZONE_HELP, validate_time_zone
 from helpdesk.tenancy import TenantOwned
-from tickets.models import Ticket
+from rules.vocabulary import Priority, Status
 
 
 class BusinessCalendar(TenantOwned):
@@ -142,7 +142,7 @@ class Holiday(TenantOwned):
 
 
 def default_pause_statuses() -> list[str]:
-    return [Ticket.Status.PENDING, Ticket.Status.ON_HOLD]
+    return [Status.PENDING, Status.ON_HOLD]
 
 
 class SlaPolicy(TenantOwned):
@@ -178,7 +178,7 @@ class SlaPolicy(TenantOwned):
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     pause_statuses = ArrayField(
-        models.CharField(max_length=10, choices=Ticket.Status),
+        models.CharField(max_length=10, choices=Status),
         verbose_name=_("statuses that pause the clocks"),
         default=default_pause_statuses,
         blank=True,
@@ -197,7 +197,7 @@ class SlaPolicy(TenantOwned):
 
         if self.conditions:
             validate_conditions(self.conditions)  # a RuleError names every problem's path
-        stopped = set(self.pause_statuses) & {Ticket.Status.SOLVED, Ticket.Status.CLOSED}
+        stopped = set(self.pause_statuses) & {Status.SOLVED, Status.CLOSED}
         if stopped:
             raise ValidationError(
                 {"pause_statuses": _("Solved and closed stop the clocks; they do not pause them.")}
@@ -208,7 +208,7 @@ class SlaTarget(TenantOwned):
     """A policy's targets for one priority, in business minutes of its calendar."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
-    priority = models.CharField(_("priority"), max_length=10, choices=Ticket.Priority)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority)
     first_response_minutes = models.PositiveIntegerField(_("first response (min)"))
     next_reply_minutes = models.PositiveIntegerField(_("next reply (min)"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("resolution (min)"), null=True, blank=True)
@@ -253,7 +253,7 @@ class SlaClock(TenantOwned):
         FULFILLED = "fulfilled", _("Fulfilled")
         STOPPED = "stopped", _("Stopped")  # the ticket was solved before it applied
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="clocks")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="clocks")
     metric = models.CharField(_("metric"), max_length=16, choices=Metric)
     state = models.CharField(_("state"), max_length=10, choices=State, default=State.RUNNING)
     policy = models.ForeignKey(
@@ -262,7 +262,7 @@ class SlaClock(TenantOwned):
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    priority = models.CharField(_("priority"), max_length=10, choices=Ticket.Priority)
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority)
     target_minutes = models.PositiveIntegerField(_("target (business minutes)"))
     warn_percent = models.PositiveSmallIntegerField(default=75)
     started_at = models.DateTimeField(_("started"))

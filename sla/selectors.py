@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -20,7 +20,10 @@ from sla.business_time import BusinessCalendar as Calendar
 from sla.business_time import Interval
 from sla.holidays import public_holidays
 from sla.models import BusinessCalendar, SlaClock, SlaPolicy
-from tickets.models import Ticket
+
+if TYPE_CHECKING:
+    from tickets.models import Ticket
+from rules.vocabulary import Status
 
 METRIC_FIELDS = {
     SlaClock.Metric.FIRST_RESPONSE: "first_response_minutes",
@@ -28,7 +31,7 @@ METRIC_FIELDS = {
     SlaClock.Metric.RESOLUTION: "resolution_minutes",
     SlaClock.Metric.PERIODIC_UPDATE: "periodic_update_minutes",
 }
-DEFAULT_PAUSE_STATUSES = frozenset({Ticket.Status.PENDING, Ticket.Status.ON_HOLD})
+DEFAULT_PAUSE_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD})
 CONFIG_TTL_SECONDS = 30  # an admin's change reaches every other process within this long
 HOLIDAY_YEARS_BACK, HOLIDAY_YEARS_AHEAD = 1, 3
 

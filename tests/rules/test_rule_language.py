@@ -24,8 +24,6 @@ from rules import (
     validate_actions,
     validate_conditions,
 )
-from rules import conditions as language
-from tickets.models import Organization, Ticket
 
 EU_INVOICES = {
     "all": [
@@ -378,15 +376,6 @@ def test_conditions_round_trip_through_json():
 def test_reparsed_conditions_equal_the_original():
     condition = validate_conditions(EU_INVOICES)
     assert validate_conditions(to_json(condition)) == condition
-
-
-def test_the_rule_languages_choices_match_the_models():
-    assert (
-        tuple(Ticket.Channel.values),
-        tuple(Ticket.Status.values),
-        tuple(Ticket.Priority.values),
-        tuple(Organization.Tier.values),
-    ) == (language.CHANNELS, language.STATUSES, language.PRIORITIES, language.TIERS)
 
 
 # --- actions -----------------------------------------------------------------------------------

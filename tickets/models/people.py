@@ -10,16 +10,13 @@ from simple_history.models import HistoricalRecords
 
 from helpdesk.models import TIME_ZONE_HELP, validate_time_zone
 from helpdesk.tenancy import TenantOwned
+from rules.vocabulary import Tier
 
 
 class Organization(TenantOwned):
     """A customer company whose people file tickets; its tier later selects the SLA."""
 
-    class Tier(models.TextChoices):
-        ENTERPRISE = "enterprise", _("Enterprise")
-        PREMIUM = "premium", _("Premium")
-        STANDARD = "standard", _("Standard")
-
+    Tier = Tier
     name = models.CharField(_("name"), max_length=160)
     tier = models.CharField(_("tier"), max_length=12, choices=Tier, default=Tier.STANDARD)
     region = models.CharField(_("region"), max_length=40, blank=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.tenancy import TenantOwned
+from rules.vocabulary import OPEN_STATUSES, Channel, Level, Priority, Status
 from tickets.models.desk import Category, Product, Team
 from tickets.models.people import Contact
 
@@ -36,34 +37,11 @@ OPEN_TICKET = models.Q(status__in=["new", "open", "pending", "on_hold"])
 class Ticket(TenantOwned):
     """One request for help, from any channel, numbered per tenant (ACME-1042)."""
 
-    class Status(models.TextChoices):
-        NEW = "new", _("New")
-        OPEN = "open", _("Open")
-        PENDING = "pending", _("Pending")
-        ON_HOLD = "on_hold", _("On hold")
-        SOLVED = "solved", _("Solved")
-        CLOSED = "closed", _("Closed")
-
-    class Priority(models.TextChoices):
-        LOW = "low", _("Low")
-        MEDIUM = "medium", _("Medium")
-        HIGH = "high", _("High")
-        CRITICAL = "critical", _("Critical")
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", _("Email")
-        PORTAL = "portal", _("Portal")
-        CHAT = "chat", _("Chat")
-        PHONE = "phone", _("Phone")
-        API = "api", _("API")
-        SOCIAL = "social", _("Social")
-
-    class Level(models.TextChoices):
-        LOW = "low", _("Low")
-        MEDIUM = "medium", _("Medium")
-        HIGH = "high", _("High")
-
-    OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+    Status = Status
+    Priority = Priority
+    Channel = Channel
+    Level = Level
+    OPEN_STATUSES = OPEN_STATUSES
     # Which status may follow which. Closed is final: a requester writing to a closed
     # ticket gets a follow-up ticket instead.
     TRANSITIONS = {
