@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -10,12 +9,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import background, live
+from helpdesk import background
 from helpdesk.models import User
 from sla import services as sla_services
-from tickets import assignment
+from tickets import assignment, events
 from tickets.models import (
-    Contact,
     Ticket,
     TicketEvent,
 )
@@ -33,26 +31,6 @@ def _queue_task(task: Any, *args: Any) -> None:
         task.delay(*args)
     except Exception:  # kombu and redis raise many kinds; none may break a committed change
         logger.warning("could not queue %s%r; the sweep will retry", task.name, args)
-
-
-def _event(
-    ticket: Ticket,
-    kind: str,
-    *,
-    actor: User | None = None,
-    contact: Contact | None = None,
-    source: str = "",
-    **data: Any,
-) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor=actor, actor_contact=contact, source=source, data=data
-    )
-
-
-def _changed(ticket: Ticket, type: str = "ticket.changed") -> None:
-    event = live.tenant_event(ticket.tenant_id, type, ticket=ticket.pk)
-    ticket_group = live.ticket_group(ticket.tenant_id, ticket.pk)  # its chat, its open pages
-    live.publish_on_commit(dataclasses.replace(event, groups=(*event.groups, ticket_group)))
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -77,7 +55,9 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str)
         ticket.solved_at = ticket.solved_at or now
     elif old in (Ticket.Status.SOLVED,):
         ticket.solved_at = None
-    _event(ticket, TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status)
+    events.event_record(
+        ticket=ticket, kind=TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status
+    )
     sla_services.clocks_status_record(ticket=ticket, old=old, now=now)
     if ticket.assignee_id and old in Ticket.OPEN_STATUSES and not ticket.is_open:
         assignment.capacity_freed(ticket=ticket, agent_id=ticket.assignee_id)

@@ -58,6 +58,7 @@ from helpdesk import live
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import User
 from helpdesk.tenancy import STAFF_ROLES
+from tickets import events
 from tickets.assignment.selectors import AUTOMATIC, Candidate, candidates, ticket_skill_words
 from tickets.models import AgentProfile, Team, TeamMember, Ticket, TicketEvent
 
@@ -166,18 +167,20 @@ RANKINGS: dict[str, Callable[[Ticket, list[Candidate]], list[Candidate]]] = {
 
 def assignment_event(*, ticket: Ticket, strategy: str) -> TicketEvent:
     """The unsaved log entry that `strategy` gave `ticket` to its assignee."""
-    return TicketEvent(
+    return events.event_build(
         ticket=ticket,
         kind=TicketEvent.Kind.ASSIGNED,
         source=SOURCE,
-        data={"old": None, "new": ticket.assignee_id, "team": ticket.team_id, "strategy": strategy},
-        tenant_id=ticket.tenant_id,
+        old=None,
+        new=ticket.assignee_id,
+        team=ticket.team_id,
+        strategy=strategy,
     )
 
 
 def assignment_record(*, ticket: Ticket, strategy: str) -> None:
     """Log that `strategy` gave `ticket` to its assignee (on a team move, a drain)."""
-    assignment_event(ticket=ticket, strategy=strategy).save()
+    events.events_record([assignment_event(ticket=ticket, strategy=strategy)])
 
 
 def ticket_team_pick(*, ticket: Ticket) -> str | None:
@@ -225,12 +228,13 @@ def _drain(team_id: int, strategy: str, limit: int) -> int:
         agent = _pick(ticket=ticket, team_id=team_id, strategy=strategy)
         if agent is None:
             break  # nobody left with room: the rest keep waiting
+        before = events.placement(ticket)
         ticket.assignee = agent
         if ticket.status == Ticket.Status.NEW:
             lifecycle._set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
         ticket.save()
         assignment_record(ticket=ticket, strategy=strategy)
-        lifecycle._changed(ticket)
+        events.ticket_publish(ticket, before=before)
         given += 1
     return given
 

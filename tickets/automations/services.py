@@ -31,7 +31,7 @@ from rules import (
     prepare_facts,
     ticket_facts,
 )
-from tickets import emails, services
+from tickets import emails, events, services
 from tickets.automations.selectors import (
     FACTS_RELATED,
     CompiledAutomation,
@@ -71,11 +71,12 @@ def _claim(compiled: CompiledAutomation, ticket: Ticket, now: datetime) -> int |
 
 
 def _event(ticket: Ticket, kind: str, compiled: CompiledAutomation, **data: Any) -> None:
-    TicketEvent.objects.create(
+    events.event_record(
         ticket=ticket,
         kind=kind,
         source=compiled.source,
-        data={"automation": compiled.automation.pk, **data},
+        automation=compiled.automation.pk,
+        **data,
     )
 
 

@@ -29,7 +29,7 @@ from rules import (
     RuleSetPlan,
     plan_rule_set,
 )
-from tickets import assignment
+from tickets import assignment, events
 from tickets.models import RoutingRule, Ticket, TicketEvent
 from tickets.routing.selectors import (
     RuleSet,
@@ -117,7 +117,7 @@ def routed_events(*, outcome: Outcome | None) -> list[TicketEvent]:
     if outcome is None:
         return []
     ticket, rules = outcome.ticket, outcome.rules
-    events = []
+    logged = []
     for fired in outcome.plan.fired:
         changes = fired.changes
         if outcome.trigger == "update" and not changes.changes_anything:
@@ -137,26 +137,22 @@ def routed_events(*, outcome: Outcome | None) -> list[TicketEvent]:
             if fired.rule.pk == outcome.assigned_by:
                 data["assignee"] = outcome.assignee_id
         data["summary"] = routed_summary(fired.rule.name, data, rules)
-        events.append(
-            TicketEvent(
-                ticket=ticket,
-                kind=TicketEvent.Kind.ROUTED,
-                source=fired.rule.name[:120],
-                data=data,
-                tenant_id=ticket.tenant_id,
+        logged.append(
+            events.event_build(
+                ticket=ticket, kind=TicketEvent.Kind.ROUTED, source=fired.rule.name, **data
             )
         )
     if outcome.trigger == "update" and "status" in outcome.fields:
-        events.append(
-            TicketEvent(
+        logged.append(
+            events.event_build(
                 ticket=ticket,
                 kind=TicketEvent.Kind.STATUS,
-                source=events[-1].source if events else "",
-                data={"old": outcome.status_before, "new": ticket.status},
-                tenant_id=ticket.tenant_id,
+                source=logged[-1].source if logged else "",
+                old=outcome.status_before,
+                new=ticket.status,
             )
         )
-    return events
+    return logged
 
 
 def routed_summary(rule_name: str, data: Mapping[str, Any], rules: RuleSet) -> str:
@@ -220,7 +216,7 @@ def ticket_reroute(*, ticket: Ticket) -> Outcome | None:
     outcome = _apply(ticket, plan, rules, "update")
     if outcome.fields:
         ticket.save(update_fields=[*outcome.fields, "updated_at"])
-    TicketEvent.objects.bulk_create(routed_events(outcome=outcome))
+    events.events_record(routed_events(outcome=outcome))
     return outcome
 
 

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from sla import services as sla_services
-from tickets import assignment, routing
-from tickets.lifecycle import _changed, _event, _lock, _set_status
+from tickets import assignment, events, routing
+from tickets.lifecycle import _lock, _set_status
 from tickets.models import (
     Contact,
     Message,
@@ -41,6 +41,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
         .order_by("pk")
     }
     source, target = locked[source.pk], locked[target.pk]
+    before = events.placement(source)
     if source.merged_into_id is not None:
         raise ValidationError(
             _("%(ticket)s was already merged into another ticket.") % {"ticket": source.reference}
@@ -65,10 +66,18 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
     if source.status != Ticket.Status.CLOSED:
         _set_status(source, Ticket.Status.CLOSED, actor=by, source="merge")
     source.save()
-    _event(source, TicketEvent.Kind.MERGED, actor=by, into=target.reference)
-    _event(target, TicketEvent.Kind.MERGED, actor=by, merged=source.reference, messages=moved)
-    _changed(source)
-    _changed(target, "ticket.replied")
+    events.event_record(
+        ticket=source, kind=TicketEvent.Kind.MERGED, actor=by, into=target.reference
+    )
+    events.event_record(
+        ticket=target,
+        kind=TicketEvent.Kind.MERGED,
+        actor=by,
+        merged=source.reference,
+        messages=moved,
+    )
+    events.ticket_publish(source, before=before)
+    events.ticket_publish(target, "ticket.replied")
     return target
 
 
@@ -78,14 +87,17 @@ def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool =
     ticket = _lock(ticket)
     if ticket.is_spam:
         return ticket
+    before = events.placement(ticket)
     ticket.is_spam = True
     if ticket.status != Ticket.Status.CLOSED:
         _set_status(ticket, Ticket.Status.CLOSED, actor=by, source="spam")
     ticket.save()
     if block_requester:
         Contact.objects.filter(pk=ticket.requester_id).update(is_blocked=True)
-    _event(ticket, TicketEvent.Kind.SPAM, actor=by, blocked=block_requester)
-    _changed(ticket)
+    events.event_record(
+        ticket=ticket, kind=TicketEvent.Kind.SPAM, actor=by, blocked=block_requester
+    )
+    events.ticket_publish(ticket, before=before)
     return ticket
 
 
@@ -95,12 +107,12 @@ def ticket_status_change(
 ) -> Ticket:
     """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
     ticket = _lock(ticket)
-    old = ticket.status
+    before = events.placement(ticket)
     _set_status(ticket, status, actor=by, source=source)
     ticket.save()
-    if ticket.status != old:
+    if ticket.status != before.status:
         routing.ticket_reroute(ticket=ticket)
-    _changed(ticket)
+    events.ticket_publish(ticket, before=before)
     return ticket
 
 
@@ -123,6 +135,7 @@ def ticket_assign(
     ):
         raise ValidationError(_("Only agents of this help desk can own its tickets."))
     ticket = _lock(ticket)
+    before = events.placement(ticket)
     old_agent, old_team = ticket.assignee_id, ticket.team_id
     ticket.assignee = agent
     if team is not None:
@@ -136,9 +149,9 @@ def ticket_assign(
     if agent is not None and ticket.status == Ticket.Status.NEW:
         _set_status(ticket, Ticket.Status.OPEN, actor=by, source=source)
     ticket.save()
-    _event(
-        ticket,
-        TicketEvent.Kind.ASSIGNED,
+    events.event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.ASSIGNED,
         actor=by,
         source=source,
         old=old_agent,
@@ -148,7 +161,7 @@ def ticket_assign(
         **({"strategy": strategy} if strategy else {}),
     )
     routing.ticket_reroute(ticket=ticket)
-    _changed(ticket)
+    events.ticket_publish(ticket, before=before)
     return ticket
 
 
@@ -165,6 +178,7 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
     ticket = _lock(ticket)
+    before = events.placement(ticket)
     changes = {}
     for field, value in fields.items():
         if field == "tags":
@@ -179,11 +193,13 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     strategy = assignment.ticket_team_pick(ticket=ticket) if "team" in changes else None
     ticket.save()
     sla_services.clocks_policy_apply(ticket=ticket)
-    _event(ticket, TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes)
+    events.event_record(
+        ticket=ticket, kind=TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes
+    )
     routing.ticket_reroute(ticket=ticket)
     if strategy:
         assignment.assignment_record(ticket=ticket, strategy=strategy)
-    _changed(ticket)
+    events.ticket_publish(ticket, before=before)
     return ticket
 
 

@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from helpdesk import background, live
+from helpdesk import background
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from sla import services as sla_services
-from tickets import assignment, routing
+from tickets import assignment, events, routing
 from tickets.lifecycle import _queue_task
 from tickets.models import (
     Acknowledgement,
@@ -218,10 +218,9 @@ def _ticket_create(
         in_reply_to=in_reply_to,
         references=references,
     )
-    event = TicketEvent(
-        ticket=ticket, kind=TicketEvent.Kind.CREATED, actor=by, actor_contact=requester,
-        source=str(channel), data={}, tenant_id=ticket.tenant_id,
-    )  # fmt: skip
+    event = events.event_build(
+        ticket=ticket, kind=TicketEvent.Kind.CREATED, actor=by, contact=requester, source=channel
+    )
     via, recipient, reason = _acknowledgement_plan(ticket, requester, auto_submitted)
     clocks = (
         []  # spam is filed closed: no promise runs against it
@@ -246,5 +245,5 @@ def _ticket_create(
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         transaction.on_commit(functools.partial(_acknowledgement_queue, ticket.tenant_id, ack.pk))
-    live.publish_on_commit(live.tenant_event(ticket.tenant_id, "ticket.created", ticket=ticket.pk))
+    events.ticket_publish(ticket, "ticket.created")
     return ticket

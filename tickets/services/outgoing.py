@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from helpdesk import presence
 from helpdesk.models import User
-from tickets.lifecycle import _changed, _event
+from tickets import events
 from tickets.models import (
     Acknowledgement,
     Message,
@@ -39,8 +39,7 @@ def mention_notification_send(*, event_id: int) -> None:
         note = Message.objects.filter(pk=event.data.get("message")).first()
         if agent is not None and note is not None:
             emails.send_mention(note, agent, event.actor)
-        event.data = {**event.data, "mailed": True}
-        event.save(update_fields=["data"])
+        events.event_data_update(event=event, mailed=True)
 
 
 def acknowledgement_send(*, acknowledgement_id: int) -> None:
@@ -68,10 +67,12 @@ def acknowledgement_send(*, acknowledgement_id: int) -> None:
                 channel=Ticket.Channel.CHAT,
                 text=emails.acknowledgement_chat_text(ack),
             )
-            _changed(ack.ticket, "ticket.replied")
+            events.ticket_publish(ack.ticket, "ticket.replied")
         ack.sent_at = timezone.now()
         ack.save(update_fields=["sent_at", "attempts"])
-        _event(ack.ticket, TicketEvent.Kind.ACKNOWLEDGED, source=ack.via, to=ack.recipient)
+        events.event_record(
+            ticket=ack.ticket, kind=TicketEvent.Kind.ACKNOWLEDGED, source=ack.via, to=ack.recipient
+        )
 
 
 def reply_notification_send(*, message_id: int) -> None:
@@ -95,7 +96,12 @@ def reply_notification_send(*, message_id: int) -> None:
         )
         if requester.email and not in_chat:
             emails.send_reply(message)
-            _event(message.ticket, TicketEvent.Kind.NOTIFIED, source="email", to=requester.email)
+            events.event_record(
+                ticket=message.ticket,
+                kind=TicketEvent.Kind.NOTIFIED,
+                source="email",
+                to=requester.email,
+            )
         message.notified_at = timezone.now()
         message.save(update_fields=["notified_at"])
 

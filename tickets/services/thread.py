@@ -11,11 +11,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from helpdesk import live
 from helpdesk.models import User
 from sla import services as sla_services
-from tickets import routing
-from tickets.lifecycle import _changed, _enqueue, _event, _lock, _merged_target, _set_status
+from tickets import events, routing
+from tickets.lifecycle import _enqueue, _lock, _merged_target, _set_status
 from tickets.models import (
     Contact,
     Message,
@@ -53,6 +52,7 @@ def ticket_reply_add(
     ticket = _lock(ticket)
     if ticket.merged_into_id is not None:
         ticket = _lock(_merged_target(ticket))
+    before = events.placement(ticket)
     by_agent = author_user is not None and author_contact is None
     if by_agent and ticket.status == Ticket.Status.CLOSED:
         raise ValidationError(
@@ -75,7 +75,12 @@ def ticket_reply_add(
             references=references,
             follow_up_of=ticket,
         )
-        _event(ticket, TicketEvent.Kind.FOLLOW_UP, source=str(channel), follow_up=follow_up.number)
+        events.event_record(
+            ticket=ticket,
+            kind=TicketEvent.Kind.FOLLOW_UP,
+            source=str(channel),
+            follow_up=follow_up.number,
+        )
         return follow_up.messages.get()
     message = _message(
         ticket=ticket,
@@ -95,7 +100,9 @@ def ticket_reply_add(
         sla_services.clocks_reply_record(ticket=ticket, message=message)
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
-        _event(ticket, TicketEvent.Kind.REPLIED, actor=author_user, source=str(channel))
+        events.event_record(
+            ticket=ticket, kind=TicketEvent.Kind.REPLIED, actor=author_user, source=str(channel)
+        )
         _set_status(
             ticket,
             status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else ticket.status),
@@ -108,10 +115,20 @@ def ticket_reply_add(
             lambda: _enqueue(send_reply_notification_task, ticket.tenant_id, message.pk)
         )
     else:
-        _event(ticket, TicketEvent.Kind.REPLIED, contact=author_contact, source=str(channel))
+        events.event_record(
+            ticket=ticket,
+            kind=TicketEvent.Kind.REPLIED,
+            contact=author_contact,
+            source=str(channel),
+        )
         if ticket.status == Ticket.Status.SOLVED:
             _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
-            _event(ticket, TicketEvent.Kind.REOPENED, contact=author_contact, source=str(channel))
+            events.event_record(
+                ticket=ticket,
+                kind=TicketEvent.Kind.REOPENED,
+                contact=author_contact,
+                source=str(channel),
+            )
         elif ticket.status in (Ticket.Status.PENDING, Ticket.Status.ON_HOLD):
             # The requester answered: the ball is back with the desk.
             _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
@@ -119,7 +136,7 @@ def ticket_reply_add(
     ticket.save()
     if not by_agent:
         routing.ticket_reroute(ticket=ticket)
-    _changed(ticket, "ticket.replied")
+    events.ticket_publish(ticket, "ticket.replied", before=before)
     return message
 
 
@@ -149,11 +166,11 @@ def ticket_note_add(
         text=text,
         attachments=attachments,
     )
-    _event(ticket, TicketEvent.Kind.NOTED, actor=author, source=source)
+    events.event_record(ticket=ticket, kind=TicketEvent.Kind.NOTED, actor=author, source=source)
     if author is not None:
         _mentions_notify(ticket, message, author)
     ticket.save(update_fields=["updated_at"])
-    _changed(ticket)
+    events.ticket_publish(ticket)
     return message
 
 
@@ -181,18 +198,16 @@ def _mentions_notify(ticket: Ticket, message: Message, author: User) -> None:
     for agent in mentioned_agents(message.body_text):
         if agent.pk == author.pk:
             continue
-        event = _event(
-            ticket, TicketEvent.Kind.MENTIONED, actor=author, agent=agent.pk,
-            agent_name=str(agent), message=message.pk, mailed=False,
-        )  # fmt: skip
-        live.publish_on_commit(
-            live.Event(
-                tenant_id=ticket.tenant_id,
-                type="ticket.mentioned",
-                groups=(live.user_group(ticket.tenant_id, agent.pk),),
-                ids={"ticket": ticket.pk, "number": ticket.number, "by": author.pk},
-            )
+        event = events.event_record(
+            ticket=ticket,
+            kind=TicketEvent.Kind.MENTIONED,
+            actor=author,
+            agent=agent.pk,
+            agent_name=str(agent),
+            message=message.pk,
+            mailed=False,
         )
+        events.mention_publish(ticket=ticket, agent_id=agent.pk, by=author)
         transaction.on_commit(
             functools.partial(_enqueue, send_mention_notification_task, ticket.tenant_id, event.pk)
         )
