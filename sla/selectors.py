@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from helpdesk.models import Tenant
@@ -249,3 +249,55 @@ def running_clocks() -> QuerySet[SlaClock]:
 def clocks_breaching_soon(*, now: datetime, within: timedelta) -> QuerySet[SlaClock]:
     """Running clocks not yet breached that fall due within `within` from `now`."""
     return running_clocks().filter(breached_at__isnull=True, due_at__lte=now + within)
+
+
+# --- what other apps read of the clocks (tickets' queues) ------------------------------------
+
+
+def next_due(ticket_ref: str = "pk") -> Subquery:
+    """The earliest due time among the running clocks of the outer ticket (None: none runs).
+
+    For an annotation of a ticket query: `tickets.annotate(next_due=next_due())`.
+    """
+    earliest = SlaClock.objects.filter(
+        ticket=OuterRef(ticket_ref), state=SlaClock.State.RUNNING, due_at__isnull=False
+    ).order_by("due_at")
+    return Subquery(earliest.values("due_at")[:1])
+
+
+SLA_STATES = ("breached", "warning", "on_track")
+
+
+def tickets_in_sla_state(state: str) -> Q:
+    """A filter of tickets whose running clocks are breached, warned (at risk) or on track."""
+    running = SlaClock.objects.filter(ticket=OuterRef("pk"), state=SlaClock.State.RUNNING)
+    breached = Exists(running.filter(breached_at__isnull=False))
+    warned = Exists(running.filter(warned_at__isnull=False, breached_at__isnull=True))
+    if state == "breached":
+        return Q(breached)
+    if state == "warning":
+        return Q(warned) & ~Q(breached)
+    return Q(Exists(running)) & ~Q(breached) & ~Q(warned)
+
+
+def tickets_at_risk() -> Q:
+    """A filter of tickets with a running clock that is breached or warned."""
+    return tickets_in_sla_state("breached") | tickets_in_sla_state("warning")
+
+
+def clocks_soonest_due(tickets: QuerySet[Any]) -> QuerySet[SlaClock]:
+    """Each of `tickets`' earliest running clock, soonest due (or most overdue) first.
+
+    Read from the clocks' own index in due order, so a "breaching soon" list costs what is
+    due, not the number of open tickets; ordered by (due_at, id), a key to page by.
+    """
+    earlier = SlaClock.objects.filter(
+        ticket=OuterRef("ticket"), state=SlaClock.State.RUNNING, due_at__lt=OuterRef("due_at")
+    )
+    return (
+        SlaClock.objects.filter(
+            state=SlaClock.State.RUNNING, due_at__isnull=False, ticket__in=tickets.values("pk")
+        )
+        .filter(~Exists(earlier))
+        .order_by("due_at", "id")
+    )

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from helpdesk.models import User
+from sla import selectors as sla_selectors
 from tickets.models import (
     Category,
     SavedView,
@@ -34,16 +35,7 @@ QUEUE_ROW_FIELDS = (
 def queue_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """`tickets` with what a queue row shows, and nothing more: with each ticket's earliest
     running SLA due time (`next_due`, None without one), in the same query."""
-    from sla.models import SlaClock
-
-    earliest = SlaClock.objects.filter(
-        ticket=OuterRef("pk"), state=SlaClock.State.RUNNING, due_at__isnull=False
-    ).order_by("due_at")
-    return (
-        _listed(tickets)
-        .only(*QUEUE_ROW_FIELDS)
-        .annotate(next_due=Subquery(earliest.values("due_at")[:1]))
-    )
+    return _listed(tickets).only(*QUEUE_ROW_FIELDS).annotate(next_due=sla_selectors.next_due())
 
 
 # Each sort is a list of (field, descending); the last field is unique, so a position in the
@@ -130,7 +122,7 @@ def tickets_filtered(tickets: QuerySet[Ticket], *, filters: dict[str, Any]) -> Q
     if filters.get("tags"):
         tickets = tickets.filter(tags__overlap=filters["tags"])
     if filters.get("sla"):
-        tickets = tickets.filter(_sla_state(filters["sla"]))
+        tickets = tickets.filter(sla_selectors.tickets_in_sla_state(filters["sla"]))
     if filters.get("vip"):
         tickets = tickets.filter(requester__organization__is_vip=True)
     text = (filters.get("q") or "").strip()
@@ -145,20 +137,6 @@ def tickets_filtered(tickets: QuerySet[Ticket], *, filters: dict[str, Any]) -> Q
             match |= Q(number=int(reference.group(1)))
         tickets = tickets.filter(match)
     return tickets
-
-
-def _sla_state(state: str) -> Q:
-    """Tickets whose running SLA clocks are breached, warned (at risk) or on track."""
-    from sla.models import SlaClock
-
-    running = SlaClock.objects.filter(ticket=OuterRef("pk"), state=SlaClock.State.RUNNING)
-    breached = Exists(running.filter(breached_at__isnull=False))
-    warned = Exists(running.filter(warned_at__isnull=False, breached_at__isnull=True))
-    if state == "breached":
-        return Q(breached)
-    if state == "warning":
-        return Q(warned) & ~Q(breached)
-    return Q(Exists(running)) & ~Q(breached) & ~Q(warned)
 
 
 def category_subtree(category: Category) -> list[int]:
@@ -267,14 +245,7 @@ def breaching_page(
     running clock, so paging never shows a ticket twice, and the cost does not grow with the
     number of open tickets.
     """
-    from sla.models import SlaClock
-
-    earlier = SlaClock.objects.filter(
-        ticket=OuterRef("ticket"), state=SlaClock.State.RUNNING, due_at__lt=OuterRef("due_at")
-    )
-    clocks = SlaClock.objects.filter(
-        state=SlaClock.State.RUNNING, due_at__isnull=False, ticket__in=tickets.values("pk")
-    ).filter(~Exists(earlier))
+    clocks = sla_selectors.clocks_soonest_due(tickets)
     if after and (values := _cursor_decode(after, BREACHING_SORT)) is not None:
         clocks = clocks.filter(_after(BREACHING_SORT, values))
     rows = list(

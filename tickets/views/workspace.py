@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
+from sla import selectors as sla_selectors
 from tickets import assignment, forms, macros, selectors, services
 from tickets.models import SavedView, Team, Ticket
 from tickets.views.common import (
@@ -214,9 +215,10 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
         return selectors.queue_count(tickets.filter(visible))
 
     counts = {key: count(key) for key in ("inbox", "mine", "unassigned", "pending")}
-    at_risk = selectors._sla_state("breached") | selectors._sla_state("warning")
     counts["breaching"] = selectors.queue_count(
-        selectors.queue_tickets_base(key="all_open", agent=agent).filter(visible, at_risk)
+        selectors.queue_tickets_base(key="all_open", agent=agent).filter(
+            visible, sla_selectors.tickets_at_risk()
+        )
     )
     teams = {team.pk: count("team", team) for team in Team.objects.exclude(pk__in=hidden)}
     return render(
