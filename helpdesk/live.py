@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 
 from helpdesk.background import QueueThread
+from helpdesk.redis_clients import redis_client
 from helpdesk.tenancy import membership_of, resolve_tenant, tenant_context
 
 logger = logging.getLogger(__name__)
@@ -85,10 +86,9 @@ LOG_LENGTH = 2000  # events kept per tenant for catching up; older gaps make a p
 LOG_SLACK = 200
 
 
-@functools.cache
 def _redis() -> redis.Redis:
     """A blocking client for consumers' catch-up reads (run off the event loop)."""
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_client()
 
 
 def current_seq(tenant_id: int) -> int:

@@ -9,7 +9,6 @@ again within `TTL` (`stay_online` does it for the life of a socket).
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import time
@@ -17,15 +16,16 @@ import time
 import redis
 from django.conf import settings
 
+from helpdesk.redis_clients import redis_client
+
 logger = logging.getLogger(__name__)
 
 TTL = 90  # seconds a mark lasts without being renewed
 RENEW_EVERY = 30  # seconds between renewals while a socket is open
 
 
-@functools.cache
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    return redis_client()
 
 
 def _prefix() -> str:

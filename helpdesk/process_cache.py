@@ -16,7 +16,6 @@ users, whose change cannot be traced to the desks they belong to.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -29,9 +28,8 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from helpdesk.redis_clients import redis_client
 from helpdesk.tenancy import require_tenant_id
 
 logger = logging.getLogger(__name__)
@@ -153,7 +151,7 @@ class _Watch:
         if time.monotonic() < self._retry_at:
             return False
         try:
-            pubsub = _client(location, listener=True).pubsub()
+            pubsub = redis_client(location, listener=True).pubsub()
             pubsub.subscribe(channel)
             confirmed = pubsub.get_message(timeout=2)
             if not confirmed or confirmed["type"] != "subscribe":
@@ -195,15 +193,7 @@ class _Watch:
         """Tell every process that `key` has a new version."""
         _pid, location, channel = self._where()
         if location:
-            _client(location).publish(channel, key)
-
-
-@functools.cache
-def _client(location: str, *, listener: bool = False) -> redis.Redis:
-    # The listener never reconnects by itself: redis-py would subscribe again silently, and
-    # the announcements missed meanwhile would go unnoticed. Its error makes us forget.
-    retry = {"retry": Retry(NoBackoff(), 0)} if listener else {}
-    return redis.Redis.from_url(location, socket_timeout=2, socket_connect_timeout=2, **retry)
+            redis_client(location).publish(channel, key)
 
 
 _watch = _Watch()

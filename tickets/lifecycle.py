@@ -1,18 +1,22 @@
-"""Building blocks the ticket services, routing and assignment share (caller holds the lock)."""
+"""The ticket lifecycle's building blocks, shared by the services, routing and assignment.
+
+Each runs inside the caller's transaction on a ticket the caller has locked (`ticket_lock`):
+they change the ticket in memory and record what that entails (the event, the SLA clocks, the
+work an agent's freed capacity lets them take); the caller saves the ticket and announces it.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import background
 from helpdesk.models import User
+from helpdesk.tasks import task_enqueue
 from sla import services as sla_services
-from tickets import assignment, events
+from tickets import events
 from tickets.models import (
     Ticket,
     TicketEvent,
@@ -21,23 +25,17 @@ from tickets.models import (
 logger = logging.getLogger(__name__)
 
 
-def _enqueue(task: Any, *args: Any) -> None:
-    """Queue a task off the caller's path; with the broker down, a periodic sweep sends it."""
-    background.submit(_queue_task, task, *args)
-
-
-def _queue_task(task: Any, *args: Any) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # kombu and redis raise many kinds; none may break a committed change
-        logger.warning("could not queue %s%r; the sweep will retry", task.name, args)
-
-
-def _lock(ticket: Ticket) -> Ticket:
+def ticket_lock(ticket: Ticket) -> Ticket:
+    """`ticket` read again and locked until the caller commits (inserts of its rows still go)."""
     return Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
 
 
-def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str) -> None:
+def status_set(ticket: Ticket, status: str, *, actor: User | None, source: str) -> None:
+    """Move a locked ticket to `status` (unsaved): its dates, its event, its SLA clocks.
+
+    Refuses a move the lifecycle does not allow; an open ticket leaving its owner's open
+    work frees their capacity.
+    """
     if status == ticket.status:
         return
     if not ticket.can_become(status):
@@ -60,13 +58,18 @@ def _set_status(ticket: Ticket, status: str, *, actor: User | None, source: str)
     )
     sla_services.clocks_status_record(ticket=ticket, old=old, now=now)
     if ticket.assignee_id and old in Ticket.OPEN_STATUSES and not ticket.is_open:
-        assignment.capacity_freed(ticket=ticket, agent_id=ticket.assignee_id)
+        capacity_freed(ticket=ticket, agent_id=ticket.assignee_id)
 
 
-def _merged_target(ticket: Ticket) -> Ticket:
+def merged_target(ticket: Ticket) -> Ticket:
     """The ticket that now carries `ticket`'s conversation (itself unless it was merged)."""
     seen = {ticket.pk}
     while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
         seen.add(ticket.merged_into_id)
         ticket = Ticket.objects.get(pk=ticket.merged_into_id)
     return ticket
+
+
+def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
+    """`agent_id` owns one open ticket fewer: after commit, give them waiting work."""
+    task_enqueue("tickets.assign_waiting", ticket.tenant_id, agent_id)

@@ -15,7 +15,6 @@ from tickets.assignment.services import (
     assignee_pick,
     assignment_event,
     assignment_record,
-    capacity_freed,
     team_queue_drain,
     ticket_team_pick,
 )
@@ -31,7 +30,6 @@ __all__ = [
     "assignment_event",
     "assignment_record",
     "candidates",
-    "capacity_freed",
     "team_queue_drain",
     "ticket_skill_words",
     "ticket_team_pick",

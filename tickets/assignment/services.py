@@ -17,7 +17,7 @@ reopened ticket keeps its owner.
 
 A ticket nobody can take waits unassigned in its team's queue. It is given out when an agent of
 the team comes online (`agent_availability_set`), when an agent's ticket is solved, closed or
-reassigned (`capacity_freed`: a task after commit), and by the periodic sweep
+reassigned (`lifecycle.capacity_freed`: a task after commit), and by the periodic sweep
 (`waiting_teams` + `team_queue_drain`, from helpdesk/celery.py) that catches what those missed.
 
 Why concurrent picks are race-free:
@@ -45,7 +45,6 @@ locking them (a race) and went on to each other's next candidate.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
@@ -58,7 +57,7 @@ from helpdesk import live
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import User
 from helpdesk.tenancy import STAFF_ROLES
-from tickets import events
+from tickets import events, lifecycle
 from tickets.assignment.selectors import AUTOMATIC, Candidate, candidates, ticket_skill_words
 from tickets.models import AgentProfile, Team, TeamMember, Ticket, TicketEvent
 
@@ -201,9 +200,7 @@ def ticket_team_pick(*, ticket: Ticket) -> str | None:
         if ticket.pk is None:
             ticket.status = Ticket.Status.OPEN
         else:
-            from tickets.lifecycle import _set_status  # here: lifecycle imports this module
-
-            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
+            lifecycle.status_set(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
     return strategy
 
 
@@ -216,8 +213,6 @@ def _priority_order() -> Case:
 
 def _drain(team_id: int, strategy: str, limit: int) -> int:
     """Give a locked team's waiting tickets out, most urgent and oldest first."""
-    from tickets import lifecycle  # here: lifecycle imports this module
-
     waiting = list(
         Ticket.objects.select_for_update(no_key=True, skip_locked=True)
         .filter(team_id=team_id, assignee=None, status__in=Ticket.OPEN_STATUSES)
@@ -231,7 +226,7 @@ def _drain(team_id: int, strategy: str, limit: int) -> int:
         before = events.placement(ticket)
         ticket.assignee = agent
         if ticket.status == Ticket.Status.NEW:
-            lifecycle._set_status(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
+            lifecycle.status_set(ticket, Ticket.Status.OPEN, actor=None, source=SOURCE)
         ticket.save()
         assignment_record(ticket=ticket, strategy=strategy)
         events.ticket_publish(ticket, before=before)
@@ -246,16 +241,6 @@ def team_queue_drain(*, team_id: int, limit: int = DRAIN_LIMIT) -> int:
         if strategy not in AUTOMATIC:
             return 0
         return _drain(team_id, strategy, limit)
-
-
-def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
-    """`agent_id` owns one open ticket fewer: after commit, give them waiting work."""
-    from tickets.lifecycle import _enqueue
-    from tickets.tasks import assign_waiting as assign_waiting_task
-
-    transaction.on_commit(
-        functools.partial(_enqueue, assign_waiting_task, ticket.tenant_id, agent_id)
-    )
 
 
 @transaction.atomic

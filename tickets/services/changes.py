@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from sla import services as sla_services
-from tickets import assignment, events, routing
-from tickets.lifecycle import _lock, _set_status
+from tickets import assignment, events, lifecycle, routing
+from tickets.lifecycle import status_set, ticket_lock
 from tickets.models import (
     Contact,
     Message,
@@ -64,7 +64,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
     target.save()
     source.merged_into = target
     if source.status != Ticket.Status.CLOSED:
-        _set_status(source, Ticket.Status.CLOSED, actor=by, source="merge")
+        status_set(source, Ticket.Status.CLOSED, actor=by, source="merge")
     source.save()
     events.event_record(
         ticket=source, kind=TicketEvent.Kind.MERGED, actor=by, into=target.reference
@@ -84,13 +84,13 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
 @transaction.atomic
 def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool = True) -> Ticket:
     """File a ticket as spam: closed, out of every queue, its sender blocked if asked."""
-    ticket = _lock(ticket)
+    ticket = ticket_lock(ticket)
     if ticket.is_spam:
         return ticket
     before = events.placement(ticket)
     ticket.is_spam = True
     if ticket.status != Ticket.Status.CLOSED:
-        _set_status(ticket, Ticket.Status.CLOSED, actor=by, source="spam")
+        status_set(ticket, Ticket.Status.CLOSED, actor=by, source="spam")
     ticket.save()
     if block_requester:
         Contact.objects.filter(pk=ticket.requester_id).update(is_blocked=True)
@@ -106,9 +106,9 @@ def ticket_status_change(
     *, ticket: Ticket, status: Ticket.Status | str, by: User | None, source: str = ""
 ) -> Ticket:
     """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
-    ticket = _lock(ticket)
+    ticket = ticket_lock(ticket)
     before = events.placement(ticket)
-    _set_status(ticket, status, actor=by, source=source)
+    status_set(ticket, status, actor=by, source=source)
     ticket.save()
     if ticket.status != before.status:
         routing.ticket_reroute(ticket=ticket)
@@ -134,7 +134,7 @@ def ticket_assign(
         and not platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=agent.pk).exists()
     ):
         raise ValidationError(_("Only agents of this help desk can own its tickets."))
-    ticket = _lock(ticket)
+    ticket = ticket_lock(ticket)
     before = events.placement(ticket)
     old_agent, old_team = ticket.assignee_id, ticket.team_id
     ticket.assignee = agent
@@ -145,9 +145,9 @@ def ticket_assign(
     if ticket.assignee_id == old_agent and ticket.team_id == old_team:
         return ticket
     if old_agent is not None and ticket.assignee_id != old_agent and ticket.is_open:
-        assignment.capacity_freed(ticket=ticket, agent_id=old_agent)
+        lifecycle.capacity_freed(ticket=ticket, agent_id=old_agent)
     if agent is not None and ticket.status == Ticket.Status.NEW:
-        _set_status(ticket, Ticket.Status.OPEN, actor=by, source=source)
+        status_set(ticket, Ticket.Status.OPEN, actor=by, source=source)
     ticket.save()
     events.event_record(
         ticket=ticket,
@@ -177,7 +177,7 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
-    ticket = _lock(ticket)
+    ticket = ticket_lock(ticket)
     before = events.placement(ticket)
     changes = {}
     for field, value in fields.items():

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 
 from helpdesk import background
 from helpdesk.models import User
+from helpdesk.tasks import task_send
 from helpdesk.tenancy import require_tenant_id
 from sla import services as sla_services
 from tickets import assignment, events, routing
-from tickets.lifecycle import _queue_task
 from tickets.models import (
     Acknowledgement,
     Category,
@@ -42,11 +42,9 @@ ACK_LINGER_SECONDS = 0.2  # a new acknowledgement waits this long for others to 
 
 def _acknowledgement_queue(tenant_id: int, acknowledgement_id: int) -> None:
     """Queue the acknowledgement's sending, in one task with those of tickets just before it."""
-    from tickets.tasks import send_acknowledgements
-
     background.submit_batched(
         ("acknowledgements", tenant_id),
-        functools.partial(_queue_task, send_acknowledgements, tenant_id),
+        functools.partial(task_send, "tickets.send_acknowledgements", tenant_id),
         acknowledgement_id,
         ACK_LINGER_SECONDS,
     )

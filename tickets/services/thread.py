@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 
@@ -12,9 +11,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
+from helpdesk.tasks import task_enqueue
 from sla import services as sla_services
 from tickets import events, routing
-from tickets.lifecycle import _enqueue, _lock, _merged_target, _set_status
+from tickets.lifecycle import merged_target, status_set, ticket_lock
 from tickets.models import (
     Contact,
     Message,
@@ -49,9 +49,9 @@ def ticket_reply_add(
     if not text.strip() and not html.strip() and not attachments:
         raise ValidationError({"text": _("A reply needs some text.")})
     attachments_check(attachments)
-    ticket = _lock(ticket)
+    ticket = ticket_lock(ticket)
     if ticket.merged_into_id is not None:
-        ticket = _lock(_merged_target(ticket))
+        ticket = ticket_lock(merged_target(ticket))
     before = events.placement(ticket)
     by_agent = author_user is not None and author_contact is None
     if by_agent and ticket.status == Ticket.Status.CLOSED:
@@ -103,17 +103,13 @@ def ticket_reply_add(
         events.event_record(
             ticket=ticket, kind=TicketEvent.Kind.REPLIED, actor=author_user, source=str(channel)
         )
-        _set_status(
+        status_set(
             ticket,
             status or (Ticket.Status.OPEN if ticket.status == Ticket.Status.NEW else ticket.status),
             actor=author_user,
             source=str(channel),
         )
-        from tickets.tasks import send_reply_notification as send_reply_notification_task
-
-        transaction.on_commit(
-            lambda: _enqueue(send_reply_notification_task, ticket.tenant_id, message.pk)
-        )
+        task_enqueue("tickets.send_reply_notification", ticket.tenant_id, message.pk)
     else:
         events.event_record(
             ticket=ticket,
@@ -122,7 +118,7 @@ def ticket_reply_add(
             source=str(channel),
         )
         if ticket.status == Ticket.Status.SOLVED:
-            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+            status_set(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
             events.event_record(
                 ticket=ticket,
                 kind=TicketEvent.Kind.REOPENED,
@@ -131,7 +127,7 @@ def ticket_reply_add(
             )
         elif ticket.status in (Ticket.Status.PENDING, Ticket.Status.ON_HOLD):
             # The requester answered: the ball is back with the desk.
-            _set_status(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
+            status_set(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
         sla_services.clocks_reply_record(ticket=ticket, message=message)
     ticket.save()
     if not by_agent:
@@ -156,7 +152,7 @@ def ticket_note_add(
     if not text.strip():
         raise ValidationError({"text": _("A note needs some text.")})
     attachments_check(attachments)
-    ticket = _lock(ticket)
+    ticket = ticket_lock(ticket)
     message = _message(
         ticket=ticket,
         kind=Message.Kind.NOTE,
@@ -193,8 +189,6 @@ def mentioned_agents(text: str) -> list[User]:
 
 
 def _mentions_notify(ticket: Ticket, message: Message, author: User) -> None:
-    from tickets.tasks import send_mention_notification as send_mention_notification_task
-
     for agent in mentioned_agents(message.body_text):
         if agent.pk == author.pk:
             continue
@@ -208,9 +202,7 @@ def _mentions_notify(ticket: Ticket, message: Message, author: User) -> None:
             mailed=False,
         )
         events.mention_publish(ticket=ticket, agent_id=agent.pk, by=author)
-        transaction.on_commit(
-            functools.partial(_enqueue, send_mention_notification_task, ticket.tenant_id, event.pk)
-        )
+        task_enqueue("tickets.send_mention_notification", ticket.tenant_id, event.pk)
 
 
 def replies_since(*, ticket: Ticket, seen: int, by: User) -> list[Message]:
