@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -15,15 +15,12 @@ from django.utils import timezone
 from helpdesk.models import Tenant
 from helpdesk.tenancy import require_tenant_id
 from rules import Condition, validate_conditions
+from rules.vocabulary import Status
 from sla import business_time
 from sla.business_time import BusinessCalendar as Calendar
 from sla.business_time import Interval
 from sla.holidays import public_holidays
 from sla.models import BusinessCalendar, SlaClock, SlaPolicy
-
-if TYPE_CHECKING:
-    from tickets.models import Ticket
-from rules.vocabulary import Status
 
 METRIC_FIELDS = {
     SlaClock.Metric.FIRST_RESPONSE: "first_response_minutes",
@@ -218,12 +215,12 @@ def clock_remaining_minutes(clock: SlaClock, now: datetime, config: SlaConfig) -
     return -business_time.business_minutes_between(calendar, clock.due_at, now)
 
 
-def ticket_clocks(*, ticket: Ticket, now: datetime | None = None) -> list[ClockState]:
+def ticket_clocks(*, ticket_id: int, now: datetime | None = None) -> list[ClockState]:
     """A ticket's clocks, the live ones first, each with its state and remaining business time."""
     now = now or timezone.now()
     config = sla_config()
     clocks = sorted(
-        SlaClock.objects.filter(ticket=ticket),
+        SlaClock.objects.filter(ticket_id=ticket_id),
         key=lambda clock: (not clock.is_live, clock.started_at, clock.pk),
     )
     return [

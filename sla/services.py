@@ -1,6 +1,8 @@
 """Every write of the SLA engine: starting, pausing, fulfilling and sweeping ticket clocks.
 
-What each metric means (the ticket services call these hooks inside their own transaction):
+The tickets app calls the hooks below inside its own transaction, with a `TicketSnapshot` (the
+plain facts of the ticket the SLA engine needs) and, where policies choose by them, the ticket's
+rule facts; this app imports no tickets module. What each metric means:
 
 - first response: starts when the ticket is logged; fulfilled by the first public reply of an
   agent. Internal notes, the automatic acknowledgement and the requester's own messages do not
@@ -19,42 +21,61 @@ What each metric means (the ticket services call these hooks inside their own tr
 - Clocks belong to their ticket: merging tickets (escalations, later) keeps the surviving
   ticket's clocks as they are.
 
-Warnings and breaches are recorded once each by the sweep (or by a late fulfilment the sweep has
-not seen yet), at the warning or due instant itself (`warned_at`, `breached_at`): an event on the
-ticket (`sla_warned` / `sla_breached` with clock, metric and target), a live `sla.warned` /
-`sla.breached` to the ticket's group (and one per batch, listing the tickets, to the tenant's
-staff), mail to the assignee and the team leads, and the signals `sla.signals.sla_warned` /
-`sla_breached`, sent inside the recording transaction. A clock row stays as the record for
-reports: target, business minutes used, paused time, fulfilled / breached instants.
+Warnings and breaches are recorded once each, at the warning or due instant itself
+(`warned_at`, `breached_at`): by the sweep, or by a hook that stops a clock from running (a
+pause, a fulfilment, a stop) after that instant came and before the sweep saw it, so no
+state change loses a warning or a breach. Recording sends one batch signal,
+`sla.signals.sla_recorded(clocks, what, at)`, inside the recording transaction: the tickets
+app logs the events on the tickets, tells the pages and mails the owners; escalations will
+listen to the same signal. A clock row stays as the record for reports: target, business
+minutes used, paused time, fulfilled / breached instants.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from helpdesk import background, live
 from helpdesk.models import Tenant
 from helpdesk.tenancy import require_tenant_id, tenant_context
+from rules.vocabulary import DONE_STATUSES, OPEN_STATUSES, Priority, Status
 from sla import business_time, signals
 from sla.models import SlaClock
 from sla.selectors import DEFAULT_PAUSE_STATUSES, CompiledPolicy, SlaConfig, sla_config
-from tickets.models import Message, TeamMember, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
 Metric, State = SlaClock.Metric, SlaClock.State
-STOPPING = (Ticket.Status.SOLVED, Ticket.Status.CLOSED)
 REPLY_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_REPLY)
+Facts = Callable[[], dict[str, Any]]  # a ticket's rule facts, worked out when first asked for
+
+
+@dataclass(frozen=True)
+class TicketSnapshot:
+    """What the SLA engine knows of a ticket: plain values, taken by the tickets app.
+
+    `id` is None for a ticket about to be inserted (its clocks get its id with it).
+    """
+
+    id: int | None
+    tenant_id: int
+    priority: str
+    region: str
+    status: str
+    created_at: datetime
+    first_responded_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
 
 
 # --- clock arithmetic (no queries) ---------------------------------------------------------
@@ -75,7 +96,7 @@ def _schedule(clock: SlaClock, config: SlaConfig) -> None:
 
 
 def _new_clock(
-    ticket: Ticket,
+    ticket: TicketSnapshot,
     metric: str,
     policy: CompiledPolicy,
     config: SlaConfig,
@@ -87,7 +108,7 @@ def _new_clock(
     if not minutes:
         return None
     clock = SlaClock(
-        ticket=ticket,
+        ticket_id=ticket.id,
         metric=metric,
         policy_id=policy.pk,
         calendar_id=config.calendar_id_for(policy, ticket.region),
@@ -144,21 +165,19 @@ def _finish(clock: SlaClock, config: SlaConfig, now: datetime, state: str) -> No
         clock.stopped_at = now
 
 
-# --- hooks called by tickets.services --------------------------------------------------------
+# --- hooks called by the tickets app ---------------------------------------------------------
 
 
-def clocks_for_new_ticket(*, ticket: Ticket, first_message_text: str = "") -> list[SlaClock]:
+def clocks_start(*, ticket: TicketSnapshot, facts: Facts) -> list[SlaClock]:
     """The unsaved clocks of a ticket about to be inserted; empty when no policy applies.
 
-    Called with the ticket's final fields (after routing), so they are inserted with it in one
-    statement.
+    Called with the ticket's final fields (after routing), so the intake statement inserts
+    them with it.
     """
-    from rules import ticket_facts
-
     config = sla_config()
     if not config.policies:
         return []
-    policy = config.match(lambda: ticket_facts(ticket, first_message_text=first_message_text))
+    policy = config.match(facts)
     if policy is None:
         return []
     now = ticket.created_at
@@ -174,11 +193,11 @@ def first_response_due(clocks: Iterable[SlaClock]) -> datetime | None:
     return next((c.due_at for c in clocks if c.metric == Metric.FIRST_RESPONSE), None)
 
 
-def _live_clocks(ticket: Ticket) -> list[SlaClock]:
+def _live_clocks(ticket: TicketSnapshot) -> list[SlaClock]:
     # Locked: the sweep skips them meanwhile, and sees their new state when it comes back.
     return list(
         SlaClock.objects.select_for_update(of=("self",))
-        .filter(ticket=ticket, state__in=(State.RUNNING, State.PAUSED))
+        .filter(ticket_id=ticket.id, state__in=(State.RUNNING, State.PAUSED))
         .order_by("pk")
     )
 
@@ -194,12 +213,12 @@ def _save(clocks: Iterable[SlaClock]) -> None:
         SlaClock.objects.bulk_update(clocks, fields)
 
 
-def _policy_of(clocks: Iterable[SlaClock], ticket: Ticket, config: SlaConfig) -> Any:
+def _policy_of(clocks: Iterable[SlaClock], ticket: TicketSnapshot, config: SlaConfig) -> Any:
     for clock in clocks:
         if (policy := config.policy(clock.policy_id)) is not None:
             return policy
     last = (
-        SlaClock.objects.filter(ticket=ticket, policy__isnull=False)
+        SlaClock.objects.filter(ticket_id=ticket.id, policy__isnull=False)
         .order_by("-pk")
         .values_list("policy_id", flat=True)
         .first()
@@ -207,83 +226,107 @@ def _policy_of(clocks: Iterable[SlaClock], ticket: Ticket, config: SlaConfig) ->
     return config.policy(last)
 
 
-def _late(clocks: Iterable[SlaClock], now: datetime) -> list[SlaClock]:
-    """Clocks fulfilled past due that the sweep had not caught: their breach is recorded now."""
-    late = []
+@dataclass
+class _Overdue:
+    """Warnings and breaches whose instant came before a clock stopped running."""
+
+    warned: list[SlaClock]
+    breached: list[SlaClock]
+
+    def record(self, now: datetime) -> None:
+        for what, clocks in (("warned", self.warned), ("breached", self.breached)):
+            if clocks:
+                field = "warned_at" if what == "warned" else "breached_at"
+                SlaClock.objects.bulk_update(clocks, [field])
+                _recorded(clocks, what, now)
+
+
+def _overdue(clocks: Iterable[SlaClock], now: datetime) -> _Overdue:
+    """Record (in memory) what the sweep would have recorded of running `clocks` by `now`.
+
+    Called before a clock stops running (paused, fulfilled, stopped), which clears its
+    warning and due instants: a warning or a breach that came due since the last sweep would
+    otherwise be lost. Each is recorded at its own instant.
+    """
+    overdue = _Overdue([], [])
     for clock in clocks:
+        if clock.state != State.RUNNING:
+            continue
+        if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
+            clock.warned_at = clock.warn_at
+            overdue.warned.append(clock)
         if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
             clock.breached_at = clock.due_at
-            late.append(clock)
-    return late
+            overdue.breached.append(clock)
+    return overdue
 
 
-def clocks_reply_record(*, ticket: Ticket, message: Message) -> None:
-    """Fulfil or start the reply clocks for a new public reply on `ticket` (locked)."""
-    if message.kind != Message.Kind.PUBLIC or message.author_type == Message.Author.SYSTEM:
-        return
+def clocks_on_reply(*, ticket: TicketSnapshot, by_agent: bool, at: datetime) -> None:
+    """Fulfil or start the reply clocks of a locked ticket for a new public reply.
+
+    An agent's reply fulfils the first response, a waiting next reply and the periodic update
+    (and starts the next period); a requester's reply after an answer starts a next reply.
+    """
     config = sla_config()
     if not config.policies:
         return
-    now = message.created_at
     clocks = _live_clocks(ticket)
-    changed, late = [], []
-    if message.author_type == Message.Author.AGENT:
-        for clock in clocks:
-            if clock.metric in (*REPLY_METRICS, Metric.PERIODIC_UPDATE):
-                late += _late([clock], now)
-                _finish(clock, config, now, State.FULFILLED)
-                changed.append(clock)
-        _save(changed)
+    if by_agent:
+        answered = [c for c in clocks if c.metric in (*REPLY_METRICS, Metric.PERIODIC_UPDATE)]
+        overdue = _overdue(answered, at)
+        for clock in answered:
+            _finish(clock, config, at, State.FULFILLED)
+        _save(answered)
         policy = _policy_of(clocks, ticket, config)
         if policy is not None and ticket.is_open:
-            start = _new_clock(ticket, Metric.PERIODIC_UPDATE, policy, config, start=now, now=now)
+            start = _new_clock(ticket, Metric.PERIODIC_UPDATE, policy, config, start=at, now=at)
             if start is not None:
                 start.save()
-    else:
-        waiting = any(clock.metric in REPLY_METRICS for clock in clocks)
-        answered_before = ticket.first_responded_at is not None
-        policy = _policy_of(clocks, ticket, config) if answered_before and not waiting else None
-        if policy is not None:
-            clock = _new_clock(ticket, Metric.NEXT_REPLY, policy, config, start=now, now=now)
-            if clock is not None:
-                clock.save()
-    _breaches_record(late, now)
+        overdue.record(at)
+        return
+    waiting = any(clock.metric in REPLY_METRICS for clock in clocks)
+    answered_before = ticket.first_responded_at is not None
+    policy = _policy_of(clocks, ticket, config) if answered_before and not waiting else None
+    if policy is not None:
+        clock = _new_clock(ticket, Metric.NEXT_REPLY, policy, config, start=at, now=at)
+        if clock is not None:
+            clock.save()
 
 
-def clocks_status_record(*, ticket: Ticket, old: str, now: datetime) -> None:
-    """Pause, resume, fulfil or stop `ticket`'s clocks for its new status (ticket locked)."""
+def clocks_on_status(*, ticket: TicketSnapshot, old: str, at: datetime) -> None:
+    """Pause, resume, fulfil or stop a locked ticket's clocks for its new status."""
     config = sla_config()
     if not config.policies:
         return
     new = ticket.status
     clocks = _live_clocks(ticket)
-    if new in STOPPING:
-        late = []
+    if new in DONE_STATUSES:
+        overdue = _overdue(clocks, at)
         for clock in clocks:
-            if clock.metric == Metric.RESOLUTION:
-                late += _late([clock], now)
-                _finish(clock, config, now, State.FULFILLED)
-            else:
-                _finish(clock, config, now, State.STOPPED)
+            state = State.FULFILLED if clock.metric == Metric.RESOLUTION else State.STOPPED
+            _finish(clock, config, at, state)
         _save(clocks)
-        _breaches_record(late, now)
+        overdue.record(at)
         return
-    if old == Ticket.Status.SOLVED:
-        _reopen_resolution(ticket, config, now)
+    if old == Status.SOLVED:
+        _reopen_resolution(ticket, config, at)
     policy = _policy_of(clocks, ticket, config)
     pausing = policy.pause_statuses if policy is not None else DEFAULT_PAUSE_STATUSES
+    pausing_clocks = [c for c in clocks if new in pausing and c.state == State.RUNNING]
+    overdue = _overdue(pausing_clocks, at)
     for clock in clocks:
-        if new in pausing and clock.state == State.RUNNING:
-            _pause(clock, config, now)
+        if clock in pausing_clocks:
+            _pause(clock, config, at)
         elif new not in pausing and clock.state == State.PAUSED:
-            _resume(clock, config, now)
+            _resume(clock, config, at)
     _save(clocks)
+    overdue.record(at)
 
 
-def _reopen_resolution(ticket: Ticket, config: SlaConfig, now: datetime) -> None:
+def _reopen_resolution(ticket: TicketSnapshot, config: SlaConfig, now: datetime) -> None:
     clock = (
         SlaClock.objects.select_for_update(of=("self",))
-        .filter(ticket=ticket, metric=Metric.RESOLUTION, state=State.FULFILLED)
+        .filter(ticket_id=ticket.id, metric=Metric.RESOLUTION, state=State.FULFILLED)
         .order_by("-pk")
         .first()
     )
@@ -296,21 +339,20 @@ def _reopen_resolution(ticket: Ticket, config: SlaConfig, now: datetime) -> None
     _save([clock])
 
 
-def clocks_policy_apply(*, ticket: Ticket, now: datetime | None = None) -> None:
-    """Re-select `ticket`'s policy after a change of its fields and recompute its live clocks.
+def clocks_repolicy(*, ticket: TicketSnapshot, facts: Facts, at: datetime | None = None) -> None:
+    """Re-select a locked ticket's policy after its fields changed; recompute its live clocks.
 
     Business minutes already used are kept; the due time is counted anew against the target the
     new policy (or priority) sets. A metric the new policy lacks stops; one it adds starts from
     the ticket's creation.
     """
-    from rules import ticket_facts
-
     config = sla_config()
     if not config.policies or not ticket.is_open:
         return
-    now = now or timezone.now()
+    now = at or timezone.now()
     clocks = _live_clocks(ticket)
-    policy = config.match(lambda: ticket_facts(ticket))
+    policy = config.match(facts)
+    overdue = _overdue(clocks, now)
     for clock in clocks:
         minutes = policy.targets.get(ticket.priority, {}).get(clock.metric) if policy else None
         _use_time(clock, config, now)
@@ -323,9 +365,12 @@ def clocks_policy_apply(*, ticket: Ticket, now: datetime | None = None) -> None:
         if clock.state == State.RUNNING:
             _schedule(clock, config)
     _save(clocks)
+    overdue.record(now)
     if policy is None:
         return
-    seen = set(SlaClock.objects.filter(ticket=ticket).values_list("metric", flat=True).distinct())
+    seen = set(
+        SlaClock.objects.filter(ticket_id=ticket.id).values_list("metric", flat=True).distinct()
+    )
     for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
         if metric in seen or (
             metric == Metric.FIRST_RESPONSE and ticket.first_responded_at is not None
@@ -364,9 +409,9 @@ def clocks_sweep(*, now: datetime, batch: int | None = None) -> tuple[int, int]:
 
     Claims clocks with SKIP LOCKED, so several workers sweep at once without recording anything
     twice; reads only the indexed warn/due columns, so the work follows what is due. Runs in
-    the caller's transaction (the task's tenant context). One statement claims a batch, marks
-    it and writes its events: a tenant with nothing due costs that one statement, and a sweep
-    of a hundred desks stays a hundred round trips, not five hundred.
+    the caller's transaction (the task's tenant context). One statement claims and marks a
+    batch: a tenant with nothing due costs that one statement. What was recorded goes out in
+    one `sla_recorded` signal per kind and batch.
     """
     batch = batch or settings.SLA_SWEEP_BATCH
     tenant_id = require_tenant_id()
@@ -389,7 +434,7 @@ def clocks_sweep(*, now: datetime, batch: int | None = None) -> tuple[int, int]:
                 if breach:
                     due["breached"].append(clock)
             for what in ("warned", "breached"):
-                _announce(due[what], what, now)
+                _recorded(due[what], what, now)
         warned, breached = warned + len(due["warned"]), breached + len(due["breached"])
         if len(rows) < batch:
             return warned, breached
@@ -400,14 +445,12 @@ _CLOCK_COLUMNS = [field.column for field in SlaClock._meta.concrete_fields]
 
 
 def _sweep_sql() -> str:
-    """Claim a batch of due clocks, mark each warning / breach at its own instant, log events.
+    """Claim a batch of due clocks and mark each warning / breach at its own instant.
 
-    The recorded instant is the warning or due time itself, exact for reports; the events'
-    `at` is the same instant as JSON (ISO 8601, as Python writes it for the other events).
+    The recorded instant is the warning or due time itself, exact for reports.
     """
-    clocks, events = SlaClock._meta.db_table, TicketEvent._meta.db_table
+    clocks = SlaClock._meta.db_table
     running = State.RUNNING
-    warned, breached = TicketEvent.Kind.SLA_WARNED, TicketEvent.Kind.SLA_BREACHED
     return f"""
         WITH due AS (
             SELECT id, (warned_at IS NULL AND warn_at <= %(now)s) AS warn,
@@ -419,150 +462,52 @@ def _sweep_sql() -> str:
             ORDER BY due_at
             LIMIT %(batch)s
             FOR UPDATE SKIP LOCKED
-        ), marked AS (
-            UPDATE {clocks} AS c
-            SET warned_at = CASE WHEN due.warn THEN c.warn_at ELSE c.warned_at END,
-                breached_at = CASE WHEN due.breach THEN c.due_at ELSE c.breached_at END
-            FROM due WHERE c.id = due.id
-            RETURNING c.*, due.warn, due.breach
-        ), logged AS (
-            INSERT INTO {events} (tenant_id, ticket_id, kind, source, created_at, data)
-            SELECT m.tenant_id, m.ticket_id, e.kind, 'sla', %(now)s,
-                   jsonb_build_object('clock', m.id, 'metric', m.metric,
-                                      'target_minutes', m.target_minutes, 'at', to_jsonb(e.at))
-            FROM marked AS m
-            CROSS JOIN LATERAL (
-                VALUES ('{warned}', m.warn, m.warned_at), ('{breached}', m.breach, m.breached_at)
-            ) AS e(kind, happened, at)
-            WHERE e.happened
-            ORDER BY m.due_at, m.id, e.kind = '{breached}'
         )
-        SELECT * FROM marked ORDER BY due_at, id
+        UPDATE {clocks} AS c
+        SET warned_at = CASE WHEN due.warn THEN c.warn_at ELSE c.warned_at END,
+            breached_at = CASE WHEN due.breach THEN c.due_at ELSE c.breached_at END
+        FROM due WHERE c.id = due.id
+        RETURNING c.*, due.warn, due.breach
     """  # noqa: S608 (names from model metadata and enums; every value is a parameter)
 
 
 _SWEEP_SQL = _sweep_sql()
 
 
-def _breaches_record(clocks: list[SlaClock], now: datetime) -> None:
+def _recorded(clocks: list[SlaClock], what: str, now: datetime) -> None:
+    """Tell the listeners, inside the recording transaction, what was just recorded."""
     if clocks:
-        SlaClock.objects.bulk_update(clocks, ["breached_at"])
-        _events_log(clocks, "breached", now)
-        _announce(clocks, "breached", now)
+        # In order of the instants recorded, as the sweep claimed them.
+        clocks = sorted(clocks, key=lambda clock: (_instant(clock, what), clock.pk))
+        signals.sla_recorded.send(sender=SlaClock, clocks=clocks, what=what, at=now)
 
 
-def _events_log(clocks: list[SlaClock], what: str, now: datetime) -> None:
-    """The ticket events of warnings or breaches just recorded (the sweep writes its own)."""
-    kind = TicketEvent.Kind.SLA_WARNED if what == "warned" else TicketEvent.Kind.SLA_BREACHED
-    TicketEvent.objects.bulk_create(
-        TicketEvent(
-            ticket_id=clock.ticket_id,
-            kind=kind,
-            source="sla",
-            created_at=now,
-            data={
-                "clock": clock.pk,
-                "metric": clock.metric,
-                "target_minutes": clock.target_minutes,
-                "at": (clock.warned_at if what == "warned" else clock.breached_at).isoformat(),
-            },
-        )
-        for clock in clocks
-    )
+def _instant(clock: SlaClock, what: str) -> datetime:
+    return clock.warned_at if what == "warned" else clock.breached_at
 
 
-def _announce(clocks: list[SlaClock], what: str, now: datetime) -> None:
-    """Live update, mail and signal for clocks whose warning or breach was just recorded."""
-    if not clocks:
-        return
-    tenant_id = clocks[0].tenant_id
-    # Each ticket's own group hears of its clock; the staff's tenant group hears once per
-    # batch (a sweep can record hundreds at once, and each send costs the sender time).
-    tenant_event = live.tenant_event(
-        tenant_id, f"sla.{what}", tickets=sorted({clock.ticket_id for clock in clocks})
-    )
-    live.publish_all_on_commit(
-        [
-            tenant_event,
-            *(
-                live.Event(
-                    tenant_id,
-                    f"sla.{what}",
-                    (live.ticket_group(tenant_id, clock.ticket_id),),
-                    {"ticket": clock.ticket_id, "clock": clock.pk, "metric": clock.metric},
-                )
-                for clock in clocks
-            ),
-        ]
-    )
-    # One mail task for the batch: hundreds of breaches at once must not queue hundreds of
-    # tasks ahead of the next sweep.
-    transaction.on_commit(_notify_later(tenant_id, [clock.pk for clock in clocks], what))
-    signal = signals.sla_warned if what == "warned" else signals.sla_breached
-    for clock in clocks:
-        # In the recording transaction: an escalation raised for it commits with it, or not at all.
-        signal.send(sender=SlaClock, clock=clock)
+# --- notifications -----------------------------------------------------------------------------
 
 
-def _notify_later(tenant_id: int, clock_ids: list[int], what: str) -> Callable[[], None]:
-    from sla.tasks import send_clock_notifications as send_clock_notifications_task
+def clock_notification_claim(*, clock_id: int, what: str) -> SlaClock | None:
+    """The clock whose warning or breach is to be told, locked, if nobody told it yet.
 
-    def queue() -> None:
-        background.submit(
-            _queue_notification, send_clock_notifications_task, tenant_id, clock_ids, what
-        )
-
-    return queue
-
-
-def _queue_notification(task: Any, tenant_id: int, clock_ids: list[int], what: str) -> None:
-    try:
-        task.delay(tenant_id, clock_ids, what)
-    except Exception:  # kombu and redis raise many kinds; none may break a recorded breach
-        logger.warning("could not queue the SLA %s mail of clocks %s", what, clock_ids)
-
-
-# --- mail ---------------------------------------------------------------------------------
-
-
-def clock_notifications_send(*, clock_ids: Iterable[int], what: str) -> None:
-    """Mail each clock's warning or breach to its ticket's assignee and team leads, once."""
-    for clock_id in clock_ids:
-        clock_notification_send(clock_id=clock_id, what=what)
-
-
-def clock_notification_send(*, clock_id: int, what: str) -> None:
-    """Mail a clock's warning or breach to the ticket's assignee and team leads, once."""
+    None when it was told already or another worker is telling it (SKIP LOCKED). Call it in
+    a transaction, send the notices, then `clock_notification_mark` in the same transaction.
+    """
     field = "warn_notified_at" if what == "warned" else "breach_notified_at"
-    with transaction.atomic():
-        clock = (
-            SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("ticket__tenant", "ticket__assignee", "ticket__team")
-            .filter(pk=clock_id, **{f"{field}__isnull": True})
-            .first()
-        )
-        if clock is None:
-            return  # already sent, or another worker is sending it
-        ticket = clock.ticket
-        recipients = {ticket.assignee.email} if ticket.assignee else set()
-        if ticket.team_id:
-            recipients |= set(
-                TeamMember.objects.filter(team_id=ticket.team_id, is_lead=True).values_list(
-                    "user__email", flat=True
-                )
-            )
-        recipients.discard("")
-        if recipients:
-            with translation.override(ticket.tenant.language):
-                context = {"clock": clock, "ticket": ticket, "what": what,
-                           "url": ticket.tenant.url(ticket.get_absolute_url())}  # fmt: skip
-                subject = " ".join(render_to_string("sla/email/clock_subject.txt", context).split())
-                text = render_to_string("sla/email/clock.txt", context)
-            EmailMultiAlternatives(
-                subject=f"[{ticket.reference}] {subject}", body=text, to=sorted(recipients)
-            ).send()
-        setattr(clock, field, timezone.now())
-        clock.save(update_fields=[field])
+    return (
+        SlaClock.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=clock_id, **{f"{field}__isnull": True})
+        .first()
+    )
+
+
+def clock_notification_mark(*, clock: SlaClock, what: str) -> None:
+    """Record that `clock`'s warning or breach was told (the caller holds the clock)."""
+    field = "warn_notified_at" if what == "warned" else "breach_notified_at"
+    setattr(clock, field, timezone.now())
+    clock.save(update_fields=[field])
 
 
 # --- set-up --------------------------------------------------------------------------------
@@ -571,10 +516,10 @@ HOUR = 60
 DAY = 24 * HOUR
 # (first response, resolution) in minutes of the policy's calendar, per priority.
 DEFAULT_TARGETS = {
-    Ticket.Priority.CRITICAL: (1 * HOUR, 1 * DAY),
-    Ticket.Priority.HIGH: (4 * HOUR, 2 * DAY),
-    Ticket.Priority.MEDIUM: (1 * DAY, 5 * DAY),
-    Ticket.Priority.LOW: (2 * DAY, 10 * DAY),
+    Priority.CRITICAL: (1 * HOUR, 1 * DAY),
+    Priority.HIGH: (4 * HOUR, 2 * DAY),
+    Priority.MEDIUM: (1 * DAY, 5 * DAY),
+    Priority.LOW: (2 * DAY, 10 * DAY),
 }
 CRITICAL_UPDATE_MINUTES = 2 * HOUR
 
@@ -619,7 +564,7 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
             resolution_minutes=resolution,
             periodic_update_minutes=(
                 CRITICAL_UPDATE_MINUTES
-                if policy is enterprise and priority == Ticket.Priority.CRITICAL
+                if policy is enterprise and priority == Priority.CRITICAL
                 else None
             ),
         )

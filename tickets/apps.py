@@ -12,6 +12,8 @@ class TicketsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from helpdesk.models import Membership
+        from sla.signals import sla_recorded
+        from tickets import receivers
         from tickets.models import Category, Product, Team, TeamMember
         from tickets.routing import rules_depend_on_changed
         from tickets.selectors import desk_directory_rows_changed
@@ -37,3 +39,6 @@ class TicketsConfig(AppConfig):
         m2m_changed.connect(
             desk_directory_rows_changed, sender=TeamMember, dispatch_uid="directory-m2m-members"
         )
+
+        # The SLA engine's warnings and breaches go on the tickets' log, pages and mail.
+        sla_recorded.connect(receivers.sla_recorded, dispatch_uid="tickets-sla-recorded")

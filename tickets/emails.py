@@ -177,3 +177,19 @@ def send_automation_notice(ticket: Ticket, text: str, run_id: int, agent: Any) -
     )
     mail.attach_alternative(html, "text/html")
     mail.send()
+
+
+def send_clock_notice(clock: Any, what: str, ticket: Ticket, recipients: list[str]) -> None:
+    """Tell the people responsible for `ticket` that an SLA target is due soon or was missed."""
+    tenant = ticket.tenant
+    with translation.override(tenant.language):
+        context = {"clock": clock, "ticket": ticket, "what": what,
+                   "url": tenant.url(ticket.get_absolute_url())}  # fmt: skip
+        subject = " ".join(render_to_string("tickets/email/sla_clock_subject.txt", context).split())
+        text = render_to_string("tickets/email/sla_clock.txt", context)
+    EmailMultiAlternatives(
+        subject=f"[{ticket.reference}] {subject}",
+        body=text,
+        to=recipients,
+        headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Ticket": ticket.reference},
+    ).send()

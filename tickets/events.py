@@ -88,7 +88,7 @@ def event_build(
     actor: User | None = None,
     contact: Contact | None = None,
     source: str = "",
-    at: datetime | None = None,
+    created_at: datetime | None = None,
     tenant_id: int | None = None,
     **data: Any,
 ) -> TicketEvent:
@@ -104,8 +104,8 @@ def event_build(
         event.ticket, event.tenant_id = ticket, ticket.tenant_id
     else:
         event.ticket_id, event.tenant_id = ticket, tenant_id
-    if at is not None:
-        event.created_at = at
+    if created_at is not None:
+        event.created_at = created_at
     return event
 
 

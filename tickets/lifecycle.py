@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from helpdesk.tasks import task_enqueue
+from rules import ticket_facts
 from sla import services as sla_services
 from tickets import events
 from tickets.models import (
@@ -56,7 +57,7 @@ def status_set(ticket: Ticket, status: str, *, actor: User | None, source: str) 
     events.event_record(
         ticket=ticket, kind=TicketEvent.Kind.STATUS, actor=actor, source=source, old=old, new=status
     )
-    sla_services.clocks_status_record(ticket=ticket, old=old, now=now)
+    sla_services.clocks_on_status(ticket=sla_ticket(ticket), old=old, at=now)
     if ticket.assignee_id and old in Ticket.OPEN_STATUSES and not ticket.is_open:
         capacity_freed(ticket=ticket, agent_id=ticket.assignee_id)
 
@@ -73,3 +74,29 @@ def merged_target(ticket: Ticket) -> Ticket:
 def capacity_freed(*, ticket: Ticket, agent_id: int) -> None:
     """`agent_id` owns one open ticket fewer: after commit, give them waiting work."""
     task_enqueue("tickets.assign_waiting", ticket.tenant_id, agent_id)
+
+
+def sla_ticket(ticket: Ticket) -> sla_services.TicketSnapshot:
+    """What the SLA engine needs to know of `ticket`, as plain values."""
+    return sla_services.TicketSnapshot(
+        id=ticket.pk,
+        tenant_id=ticket.tenant_id,
+        priority=ticket.priority,
+        region=ticket.region,
+        status=ticket.status,
+        created_at=ticket.created_at,
+        first_responded_at=ticket.first_responded_at,
+    )
+
+
+def fields_changed(ticket: Ticket, *, text: str = "") -> None:
+    """A locked ticket's fields changed (by hand, a rule or an automation): re-target its clocks.
+
+    The one step every field change goes through, whoever made it: the SLA policy is chosen
+    again from the ticket's facts (`text`: the body rules read, else its description), so a
+    raised priority or a new tier counts at once. The log entry of the change is the
+    caller's (fields by hand, a routing rule's own event).
+    """
+    sla_services.clocks_repolicy(
+        ticket=sla_ticket(ticket), facts=lambda: ticket_facts(ticket, first_message_text=text)
+    )

@@ -56,6 +56,15 @@ def send_mention_notification(tenant_id: int, event_id: int) -> None:
         mention_notification_send(event_id=event_id)
 
 
+@shared_task(name="tickets.send_clock_notifications", **RETRY)
+def send_clock_notifications(tenant_id: int, clock_ids: list[int], what: str) -> None:
+    """Mail clocks' SLA warnings or breaches to their tickets' owners and leads (once each)."""
+    from tickets.services import clock_notifications_send
+
+    with tenant_context(tenant_id):
+        clock_notifications_send(clock_ids=clock_ids, what=what)
+
+
 @shared_task(name="tickets.acknowledgement_sweep")
 def acknowledgement_sweep() -> None:
     """Send acknowledgements that were never queued or whose task was lost."""

@@ -16,7 +16,7 @@ register = template.Library()
 @register.inclusion_tag("sla/_ticket_clocks.html")
 def sla_clocks(ticket: Any) -> dict[str, Any]:
     """Render `sla/_ticket_clocks.html` with the ticket's clocks and the business time left."""
-    return {"ticket": ticket, "clocks": selectors.ticket_clocks(ticket=ticket)}
+    return {"ticket": ticket, "clocks": selectors.ticket_clocks(ticket_id=ticket.pk)}
 
 
 @register.filter

@@ -249,7 +249,7 @@ def test_public_holidays_of_the_calendars_country_are_skipped(
 def test_the_ticket_lists_its_clocks_with_the_business_time_left(acme, requester, standard_policy):
     ticket = open_ticket(acme, requester, MONDAY_9, priority="medium")
     with tenant_context(acme):
-        states = ticket_clocks(ticket=ticket, now=MONDAY_9 + 7 * HOUR)  # Monday 16:00
+        states = ticket_clocks(ticket_id=ticket.pk, now=MONDAY_9 + 7 * HOUR)  # Monday 16:00
     remaining = {state.clock.metric: state.remaining_minutes for state in states}
     assert remaining == {"first_response": 60, "resolution": 40 * 60 - 7 * 60}
 

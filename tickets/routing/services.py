@@ -29,7 +29,7 @@ from rules import (
     RuleSetPlan,
     plan_rule_set,
 )
-from tickets import assignment, events
+from tickets import assignment, events, lifecycle
 from tickets.models import RoutingRule, Ticket, TicketEvent
 from tickets.routing.selectors import (
     RuleSet,
@@ -73,9 +73,8 @@ def _apply(ticket: Ticket, plan: RuleSetPlan, rules: RuleSet, trigger: str) -> O
         outcome.fields.append("tags")
     wanted = changes.assignment
     if wanted is not None:
-        outcome.assigned_by = next(
-            fired.rule.pk for fired in reversed(plan.fired) if fired.changes.assignment
-        )
+        assigning = next(fired.rule for fired in reversed(plan.fired) if fired.changes.assignment)
+        outcome.assigned_by = assigning.pk
         agent_id = None
         if wanted.agent is not None and wanted.agent in rules.known.agent_ids:
             agent_id = wanted.agent
@@ -89,7 +88,12 @@ def _apply(ticket: Ticket, plan: RuleSetPlan, rules: RuleSet, trigger: str) -> O
             outcome.assignee_id = agent_id
             outcome.fields.append("assignee")
             if ticket.status == Ticket.Status.NEW:
-                ticket.status = Ticket.Status.OPEN
+                if trigger == "update":  # a saved ticket: its event, its SLA clocks
+                    lifecycle.status_set(
+                        ticket, Ticket.Status.OPEN, actor=None, source=assigning.name
+                    )
+                else:
+                    ticket.status = Ticket.Status.OPEN
                 outcome.fields.append("status")
     return outcome
 
@@ -140,16 +144,6 @@ def routed_events(*, outcome: Outcome | None) -> list[TicketEvent]:
         logged.append(
             events.event_build(
                 ticket=ticket, kind=TicketEvent.Kind.ROUTED, source=fired.rule.name, **data
-            )
-        )
-    if outcome.trigger == "update" and "status" in outcome.fields:
-        logged.append(
-            events.event_build(
-                ticket=ticket,
-                kind=TicketEvent.Kind.STATUS,
-                source=logged[-1].source if logged else "",
-                old=outcome.status_before,
-                new=ticket.status,
             )
         )
     return logged
@@ -217,6 +211,8 @@ def ticket_reroute(*, ticket: Ticket) -> Outcome | None:
     if outcome.fields:
         ticket.save(update_fields=[*outcome.fields, "updated_at"])
     events.events_record(routed_events(outcome=outcome))
+    if set(outcome.fields) - {"assignee", "status"}:
+        lifecycle.fields_changed(ticket, text=text)
     return outcome
 
 

@@ -32,6 +32,8 @@ from tickets.services.messages import (
 from tickets.services.outgoing import (
     acknowledgement_send,
     acknowledgements_sweep,
+    clock_notification_send,
+    clock_notifications_send,
     mention_notification_send,
     reply_notification_send,
 )
@@ -50,6 +52,8 @@ __all__ = [
     "acknowledgements_sweep",
     "attachment_problem",
     "attachments_check",
+    "clock_notification_send",
+    "clock_notifications_send",
     "contact_for_email",
     "contact_for_phone",
     "contact_update",

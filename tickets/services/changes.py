@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
-from sla import services as sla_services
 from tickets import assignment, events, lifecycle, routing
 from tickets.lifecycle import status_set, ticket_lock
 from tickets.models import (
@@ -192,7 +191,7 @@ def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields
     ticket.full_clean(exclude=["requester", "tenant"])
     strategy = assignment.ticket_team_pick(ticket=ticket) if "team" in changes else None
     ticket.save()
-    sla_services.clocks_policy_apply(ticket=ticket)
+    lifecycle.fields_changed(ticket)
     events.event_record(
         ticket=ticket, kind=TicketEvent.Kind.FIELDS, actor=by, source=source, changes=changes
     )

@@ -16,8 +16,9 @@ from helpdesk import background
 from helpdesk.models import User
 from helpdesk.tasks import task_send
 from helpdesk.tenancy import require_tenant_id
+from rules import ticket_facts
 from sla import services as sla_services
-from tickets import assignment, events, routing
+from tickets import assignment, events, lifecycle, routing
 from tickets.models import (
     Acknowledgement,
     Category,
@@ -223,7 +224,10 @@ def _ticket_create(
     clocks = (
         []  # spam is filed closed: no promise runs against it
         if ticket.is_spam
-        else sla_services.clocks_for_new_ticket(ticket=ticket, first_message_text=description)
+        else sla_services.clocks_start(
+            ticket=lifecycle.sla_ticket(ticket),
+            facts=lambda: ticket_facts(ticket, first_message_text=description),
+        )
     )
     ack = Acknowledgement(
         ticket=ticket,

@@ -1,8 +1,9 @@
-"""What a ticket sends: its acknowledgement, agents' replies and mentions, each once."""
+"""What a ticket sends: acknowledgement, agents' replies, mentions, SLA notices; once each."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -10,10 +11,12 @@ from django.utils import timezone
 
 from helpdesk import presence
 from helpdesk.models import User
+from sla import services as sla_services
 from tickets import events
 from tickets.models import (
     Acknowledgement,
     Message,
+    TeamMember,
     Ticket,
     TicketEvent,
 )
@@ -120,3 +123,34 @@ def acknowledgements_sweep(*, now: datetime, older_than: timedelta = timedelta(m
         except Exception:
             logger.exception("acknowledgement %s could not be sent; retrying later", pk)
     return len(waiting)
+
+
+def clock_notifications_send(*, clock_ids: Iterable[int], what: str) -> None:
+    """Mail each clock's warning or breach to its ticket's assignee and team leads, once."""
+    for clock_id in clock_ids:
+        clock_notification_send(clock_id=clock_id, what=what)
+
+
+def clock_notification_send(*, clock_id: int, what: str) -> None:
+    """Mail a clock's warning or breach to the ticket's assignee and team leads, once."""
+    from tickets import emails
+
+    with transaction.atomic():
+        clock = sla_services.clock_notification_claim(clock_id=clock_id, what=what)
+        if clock is None:
+            return  # told already, or another worker is telling it
+        ticket = (
+            Ticket.objects.select_related("tenant", "assignee").filter(pk=clock.ticket_id).first()
+        )
+        if ticket is not None:
+            recipients = {ticket.assignee.email} if ticket.assignee else set()
+            if ticket.team_id:
+                recipients |= set(
+                    TeamMember.objects.filter(team_id=ticket.team_id, is_lead=True).values_list(
+                        "user__email", flat=True
+                    )
+                )
+            recipients.discard("")
+            if recipients:
+                emails.send_clock_notice(clock, what, ticket, sorted(recipients))
+        sla_services.clock_notification_mark(clock=clock, what=what)

@@ -14,7 +14,7 @@ from helpdesk.models import User
 from helpdesk.tasks import task_enqueue
 from sla import services as sla_services
 from tickets import events, routing
-from tickets.lifecycle import merged_target, status_set, ticket_lock
+from tickets.lifecycle import merged_target, sla_ticket, status_set, ticket_lock
 from tickets.models import (
     Contact,
     Message,
@@ -97,7 +97,9 @@ def ticket_reply_add(
         references=references,
     )
     if by_agent:
-        sla_services.clocks_reply_record(ticket=ticket, message=message)
+        sla_services.clocks_on_reply(
+            ticket=sla_ticket(ticket), by_agent=True, at=message.created_at
+        )
         if ticket.first_responded_at is None:
             ticket.first_responded_at = message.created_at
         events.event_record(
@@ -128,7 +130,9 @@ def ticket_reply_add(
         elif ticket.status in (Ticket.Status.PENDING, Ticket.Status.ON_HOLD):
             # The requester answered: the ball is back with the desk.
             status_set(ticket, Ticket.Status.OPEN, actor=None, source=str(channel))
-        sla_services.clocks_reply_record(ticket=ticket, message=message)
+        sla_services.clocks_on_reply(
+            ticket=sla_ticket(ticket), by_agent=False, at=message.created_at
+        )
     ticket.save()
     if not by_agent:
         routing.ticket_reroute(ticket=ticket)

@@ -1,0 +1,60 @@
+"""What tickets do when other apps tell them something happened (their signals, received here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from helpdesk import live
+from helpdesk.tasks import task_enqueue
+from sla.models import SlaClock
+from tickets import events
+from tickets.models import TicketEvent
+
+KINDS = {"warned": TicketEvent.Kind.SLA_WARNED, "breached": TicketEvent.Kind.SLA_BREACHED}
+
+
+def sla_recorded(
+    sender: type, clocks: list[SlaClock], what: str, at: datetime, **kwargs: Any
+) -> None:
+    """SLA warnings or breaches were recorded: log them on their tickets, tell, mail.
+
+    Runs in the recording transaction: the events (one statement for the batch) commit with
+    the record; the pages hear of it and the owners get mail after commit, in one task for
+    the batch (a sweep can record hundreds at once).
+    """
+    events.events_record(
+        events.event_build(
+            ticket=clock.ticket_id,
+            tenant_id=clock.tenant_id,
+            kind=KINDS[what],
+            source="sla",
+            created_at=at,
+            clock=clock.pk,
+            metric=clock.metric,
+            target_minutes=clock.target_minutes,
+            at=(clock.warned_at if what == "warned" else clock.breached_at).isoformat(),
+        )
+        for clock in clocks
+    )
+    tenant_id = clocks[0].tenant_id
+    # Each ticket's own group hears of its clock; the staff's group hears once per batch.
+    live.publish_all_on_commit(
+        [
+            live.tenant_event(
+                tenant_id, f"sla.{what}", tickets=sorted({clock.ticket_id for clock in clocks})
+            ),
+            *(
+                live.Event(
+                    tenant_id,
+                    f"sla.{what}",
+                    (live.ticket_group(tenant_id, clock.ticket_id),),
+                    {"ticket": clock.ticket_id, "clock": clock.pk, "metric": clock.metric},
+                )
+                for clock in clocks
+            ),
+        ]
+    )
+    task_enqueue(
+        "tickets.send_clock_notifications", tenant_id, [clock.pk for clock in clocks], what
+    )
