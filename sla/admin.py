@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
-from sla import selectors
 from sla.models import BusinessCalendar, Holiday, SlaPolicy, SlaTarget, WorkingHours
 
 
@@ -40,20 +36,8 @@ class HolidayInline(TenantInlineAdmin):
     extra = 0
 
 
-class SlaConfigAdmin(TenantModelAdmin):
-    """Saving any part of the SLA set-up makes this process forget its compiled copy."""
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        selectors.sla_config_forget()
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        super().delete_model(request, obj)
-        selectors.sla_config_forget()
-
-
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(SlaConfigAdmin):
+class BusinessCalendarAdmin(TenantModelAdmin):
     list_display = ["name", "region", "time_zone", "always_open", "holiday_country"]
     inlines = [WorkingHoursInline, HolidayInline]
 
@@ -64,7 +48,7 @@ class SlaTargetInline(TenantInlineAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(SlaConfigAdmin):
+class SlaPolicyAdmin(TenantModelAdmin):
     list_display = ["name", "position", "is_active", "calendar", "warn_percent"]
     list_editable = ["position", "is_active"]
     list_select_related = ["calendar"]

@@ -7,3 +7,17 @@ class SlaConfig(AppConfig):
 
     name = "sla"
     verbose_name = _("Service levels")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from helpdesk.models import Tenant
+        from sla.models import BusinessCalendar, Holiday, SlaPolicy, SlaTarget, WorkingHours
+        from sla.selectors import sla_config_rows_changed
+
+        # Each process keeps a desk's compiled SLA set-up until one of its rows changes.
+        for model in (BusinessCalendar, WorkingHours, Holiday, SlaPolicy, SlaTarget, Tenant):
+            post_save.connect(sla_config_rows_changed, sender=model, dispatch_uid=f"sla-{model}")
+            post_delete.connect(
+                sla_config_rows_changed, sender=model, dispatch_uid=f"sla-del-{model}"
+            )

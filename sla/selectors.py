@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from helpdesk.models import Tenant
+from helpdesk.process_cache import TenantMemo
 from helpdesk.tenancy import require_tenant_id
 from rules import Condition, validate_conditions
 from rules.vocabulary import Status
@@ -29,7 +29,6 @@ METRIC_FIELDS = {
     SlaClock.Metric.PERIODIC_UPDATE: "periodic_update_minutes",
 }
 DEFAULT_PAUSE_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD})
-CONFIG_TTL_SECONDS = 30  # an admin's change reaches every other process within this long
 HOLIDAY_YEARS_BACK, HOLIDAY_YEARS_AHEAD = 1, 3
 
 
@@ -86,23 +85,30 @@ class SlaConfig:
         return found or Calendar.twenty_four_seven(self.time_zone)
 
 
-_CONFIGS: dict[int, tuple[float, SlaConfig]] = {}
+def _sla_config_load() -> SlaConfig:
+    return _compile(require_tenant_id())
+
+
+# Read on every ticket it would cost several queries for tables that rarely change: each
+# process keeps a desk's compiled set-up until one of its rows changes (see sla/apps.py).
+_SLA_CONFIG: TenantMemo[SlaConfig] = TenantMemo("sla-config", _sla_config_load)
 
 
 def sla_config() -> SlaConfig:
-    """The active tenant's compiled SLA set-up, cached per process for `CONFIG_TTL_SECONDS`."""
-    tenant_id = require_tenant_id()
-    cached = _CONFIGS.get(tenant_id)
-    if cached is None or cached[0] < time.monotonic():
-        # Read on every ticket it would cost several queries for tables that rarely change.
-        cached = (time.monotonic() + CONFIG_TTL_SECONDS, _compile(tenant_id))
-        _CONFIGS[tenant_id] = cached
-    return cached[1]
+    """The active tenant's compiled SLA set-up: this process's copy while its version holds."""
+    return _SLA_CONFIG.get()
 
 
-def sla_config_forget() -> None:
-    """Drop this process's compiled set-up of the active tenant (after an admin's change)."""
-    _CONFIGS.pop(require_tenant_id(), None)
+def sla_config_changed(*, tenant_id: int) -> None:
+    """A desk's calendars, holidays, policies or targets changed: every process reloads them."""
+    _SLA_CONFIG.changed(tenant_id)
+
+
+def sla_config_rows_changed(sender: type, instance: Any, **kwargs: Any) -> None:
+    """Receiver: a row the compiled set-up holds (or its desk's time zone) was saved or deleted."""
+    tenant_id = instance.pk if isinstance(instance, Tenant) else instance.tenant_id
+    if tenant_id is not None:
+        sla_config_changed(tenant_id=tenant_id)
 
 
 def _compile(tenant_id: int) -> SlaConfig:

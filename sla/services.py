@@ -533,7 +533,7 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
     replies share the first-response target; critical tickets need an update every two hours.
     """
     from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
-    from sla.selectors import sla_config_forget
+    from sla.selectors import sla_config_changed
 
     if SlaPolicy.objects.exists():
         return False
@@ -571,5 +571,5 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
         for policy in (enterprise, standard)
         for priority, (response, resolution) in DEFAULT_TARGETS.items()
     )
-    sla_config_forget()
+    sla_config_changed(tenant_id=require_tenant_id())  # the bulk inserts send no signals
     return True

@@ -1,3 +1,6 @@
+import functools
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -42,3 +45,18 @@ class TicketsConfig(AppConfig):
 
         # The SLA engine's warnings and breaches go on the tickets' log, pages and mail.
         sla_recorded.connect(receivers.sla_recorded, dispatch_uid="tickets-sla-recorded")
+
+        # Each process keeps a desk's response targets and priority matrix until they change.
+        from tickets.models import PriorityMatrix, ResponseTarget
+        from tickets.priority import PRIORITY_MATRIX
+        from tickets.services.intake import RESPONSE_TARGETS
+
+        for model, memo in ((ResponseTarget, RESPONSE_TARGETS), (PriorityMatrix, PRIORITY_MATRIX)):
+            changed = functools.partial(_memo_rows_changed, memo)
+            post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"memo-{model}")
+            post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"memo-d-{model}")
+
+
+def _memo_rows_changed(memo: Any, sender: type, instance: Any, **kwargs: Any) -> None:
+    """Receiver: a row `memo` holds was saved or deleted; every process reloads the desk's."""
+    memo.changed(instance.tenant_id)

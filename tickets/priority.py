@@ -10,21 +10,17 @@ enterprise customers one step.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from helpdesk.tenancy import require_tenant_id
+from helpdesk.process_cache import TenantMemo
 from tickets.models import PriorityMatrix, Ticket, default_priority_cells, default_raise_tiers
 
 LEVELS = tuple(Ticket.Level.values)
 ORDER = tuple(Ticket.Priority.values)  # low → critical
-
-_MATRICES: dict[int, tuple[float, dict[str, Any]]] = {}
-MATRIX_TTL_SECONDS = 60  # an admin's change reaches every process within a minute
 
 
 def cells_check(cells: Any) -> None:
@@ -48,31 +44,33 @@ def cells_check(cells: Any) -> None:
         raise ValidationError({"cells": problems})
 
 
-def _settings() -> dict[str, Any]:
-    tenant_id = require_tenant_id()
-    cached = _MATRICES.get(tenant_id)
-    if cached is None or cached[0] < time.monotonic():
-        # ticket_open is the desk's busiest write: read the rarely changed table once a minute.
-        matrix = PriorityMatrix.objects.first()
-        data = {
-            "cells": matrix.cells if matrix else default_priority_cells(),
-            "raise": set(matrix.raise_tiers if matrix else default_raise_tiers()),
-            "minimum": {
-                "enterprise": matrix.enterprise_minimum,
-                "premium": matrix.premium_minimum,
-                "standard": matrix.standard_minimum,
-            }
-            if matrix
-            else {},
+def _matrix_load() -> dict[str, Any]:
+    matrix = PriorityMatrix.objects.first()
+    if matrix is None:
+        return {
+            "cells": default_priority_cells(),
+            "raise": set(default_raise_tiers()),
+            "minimum": {},
         }
-        cached = (time.monotonic() + MATRIX_TTL_SECONDS, data)
-        _MATRICES[tenant_id] = cached
-    return cached[1]
+    return {
+        "cells": matrix.cells,
+        "raise": set(matrix.raise_tiers),
+        "minimum": {
+            "enterprise": matrix.enterprise_minimum,
+            "premium": matrix.premium_minimum,
+            "standard": matrix.standard_minimum,
+        },
+    }
+
+
+# ticket_open is the desk's busiest write: each process keeps the desk's matrix until it
+# changes (see tickets/apps.py).
+PRIORITY_MATRIX: TenantMemo[dict[str, Any]] = TenantMemo("priority-matrix", _matrix_load)
 
 
 def matrix_priority(*, impact: str, urgency: str, tier: str = "") -> str:
     """The priority the desk's matrix gives this impact and urgency for a customer of `tier`."""
-    data = _settings()
+    data = PRIORITY_MATRIX.get()
     priority = data["cells"][impact or "medium"][urgency or "medium"]
     if tier in data["raise"]:
         priority = ORDER[min(ORDER.index(priority) + 1, len(ORDER) - 1)]
@@ -95,9 +93,5 @@ def intake_priority(
 def priority_matrix_save(*, matrix: PriorityMatrix) -> PriorityMatrix:
     """Store the desk's matrix after checking it; this process uses it at once."""
     matrix.full_clean(exclude=["tenant"])
-    matrix.save()
-    tenant_id = require_tenant_id()
-    _MATRICES.pop(tenant_id, None)
-    # Again after commit: a ticket opened meanwhile may have cached the old table.
-    transaction.on_commit(lambda: _MATRICES.pop(tenant_id, None))
+    matrix.save()  # every process reads the matrix again (tickets/apps.py)
     return matrix

@@ -6,21 +6,12 @@ from datetime import time
 
 import pytest
 
-from sla.selectors import _CONFIGS
 from tests.factories import (
     BusinessCalendarFactory,
     SlaPolicyFactory,
     SlaTargetFactory,
     WorkingHoursFactory,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sla_config():
-    # Each test builds its own policies; a compiled copy of an earlier test must not linger.
-    _CONFIGS.clear()
-    yield
-    _CONFIGS.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from helpdesk import background
 from helpdesk.models import User
+from helpdesk.process_cache import TenantMemo
 from helpdesk.tasks import task_send
 from helpdesk.tenancy import require_tenant_id
 from rules import ticket_facts
@@ -51,22 +51,21 @@ def _acknowledgement_queue(tenant_id: int, acknowledgement_id: int) -> None:
     )
 
 
-_TARGETS: dict[int, tuple[float, dict[str, int]]] = {}
+def _response_targets_load() -> dict[str, int]:
+    return dict(ResponseTarget.objects.values_list("priority", "minutes"))
 
 
-TARGETS_TTL_SECONDS = 60  # an admin's change reaches every process within a minute
+# Read on every ticket it would cost a round trip for a table that rarely changes: each
+# process keeps a desk's targets until one of them changes (see tickets/apps.py).
+RESPONSE_TARGETS: TenantMemo[dict[str, int]] = TenantMemo(
+    "response-targets", _response_targets_load
+)
 
 
 def first_response_target(priority: str) -> timedelta:
     """How soon the desk promises a first answer for `priority` (the SLA engine refines it)."""
-    tenant_id = require_tenant_id()
-    cached = _TARGETS.get(tenant_id)
-    if cached is None or cached[0] < time.monotonic():
-        # Read on every ticket it would cost a round trip for a table that rarely changes.
-        targets = dict(ResponseTarget.objects.values_list("priority", "minutes"))
-        cached = (time.monotonic() + TARGETS_TTL_SECONDS, targets)
-        _TARGETS[tenant_id] = cached
-    return timedelta(minutes=cached[1].get(priority) or ResponseTarget.DEFAULTS[priority])
+    minutes = RESPONSE_TARGETS.get().get(priority)
+    return timedelta(minutes=minutes or ResponseTarget.DEFAULTS[priority])
 
 
 ACK_CHANNELS_BY_EMAIL = {
