@@ -30,7 +30,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.services._insert import _insert_new_ticket
+from tickets.services._insert import ticket_insert
 from tickets.services.messages import (
     IncomingFile,
     _build_message,
@@ -242,7 +242,7 @@ def _ticket_create(
     more: list[Any] = routing.routed_events(outcome=routed) if routed is not None else []
     if strategy:
         more.append(assignment.assignment_event(ticket=ticket, strategy=strategy))
-    _insert_new_ticket(ticket, message, event, ack, *more, *clocks)
+    ticket_insert(ticket, message, event, ack, *more, *clocks)
     _store_attachments(message, attachments)
     if via != Acknowledgement.Via.NONE:
         transaction.on_commit(functools.partial(_acknowledgement_queue, ticket.tenant_id, ack.pk))
