@@ -440,7 +440,7 @@ class MacroForm(forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from tickets.macros import placeholder_help
+        from rules.placeholders import placeholder_help
 
         super().__init__(*args, **kwargs)
         self.fields["set_team"] = forms.ModelChoiceField(

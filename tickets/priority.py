@@ -12,36 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from helpdesk.process_cache import TenantMemo
 from tickets.models import PriorityMatrix, Ticket, default_priority_cells, default_raise_tiers
 
 LEVELS = tuple(Ticket.Level.values)
 ORDER = tuple(Ticket.Priority.values)  # low → critical
-
-
-def cells_check(cells: Any) -> None:
-    """Refuse a table that misses a cell or names an unknown priority, naming each cell."""
-    problems = []
-    if not isinstance(cells, dict):
-        raise ValidationError({"cells": _("The table is an object of impact rows.")})
-    for impact in LEVELS:
-        row = cells.get(impact)
-        for urgency in LEVELS:
-            value = row.get(urgency) if isinstance(row, dict) else None
-            if value not in ORDER:
-                problems.append(
-                    _("impact %(impact)s, urgency %(urgency)s: choose one of %(choices)s")
-                    % {"impact": impact, "urgency": urgency, "choices": ", ".join(ORDER)}
-                )
-    unknown = set(cells) - set(LEVELS)
-    if unknown:
-        problems.append(_("unknown impact rows: %s") % ", ".join(sorted(unknown)))
-    if problems:
-        raise ValidationError({"cells": problems})
 
 
 def _matrix_load() -> dict[str, Any]:

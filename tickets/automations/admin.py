@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import TenantModelAdmin
 from rules import AUTOMATION_ACTIONS, ELAPSED_FIELDS
-from tickets import automations, macros
+from rules.placeholders import placeholder_help
+from tickets import automations
 from tickets.models import Automation
 
 CONDITIONS_HELP = _(
@@ -48,7 +49,7 @@ class AutomationForm(forms.ModelForm):
         self.fields["conditions"].help_text = CONDITIONS_HELP
         self.fields["actions"].help_text = ACTIONS_HELP % {
             "actions": ", ".join(AUTOMATION_ACTIONS),
-            "placeholders": macros.placeholder_help(),
+            "placeholders": placeholder_help(),
         }
 
     def clean(self) -> dict[str, Any]:

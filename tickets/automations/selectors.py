@@ -25,7 +25,7 @@ from rules import (
     validate_actions,
     validate_conditions,
 )
-from tickets.macros import placeholders_check
+from rules.placeholders import placeholders_check
 from tickets.models import (
     Automation,
     AutomationRun,

@@ -31,6 +31,7 @@ from rules import (
     prepare_facts,
     ticket_facts,
 )
+from rules.placeholders import placeholders_fill
 from tickets import emails, events, services
 from tickets.automations.selectors import (
     FACTS_RELATED,
@@ -42,7 +43,6 @@ from tickets.automations.selectors import (
     known_ids,
     with_reply_times,
 )
-from tickets.macros import placeholders_fill
 from tickets.models import (
     Automation,
     AutomationRun,

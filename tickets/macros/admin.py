@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import TenantModelAdmin
+from rules.placeholders import placeholder_help
 from tickets import macros
 from tickets.models import Macro
 
@@ -30,7 +31,7 @@ class MacroAdminForm(forms.ModelForm):
         self.fields["body"].help_text = _(
             "Sent as a public reply. Placeholders: %(placeholders)s. Example: Hello "
             "{requester_first_name}, your request {ticket_reference} is solved. {agent_name}"
-        ) % {"placeholders": macros.placeholder_help()}
+        ) % {"placeholders": placeholder_help()}
         self.fields["add_tags"].help_text = _("Comma-separated, e.g. billing,refund.")
         self.fields["remove_tags"].help_text = _("Comma-separated.")
 

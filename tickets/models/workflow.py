@@ -3,13 +3,20 @@ priority matrix."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.tenancy import TenantOwned
+from rules.actions import MAX_TAG_LENGTH
+from rules.placeholders import placeholders_check
+from rules.vocabulary import Level, Priority
 from tickets.models.desk import Team
 from tickets.models.people import Organization
 from tickets.models.tickets import Ticket
@@ -144,9 +151,48 @@ class Macro(TenantOwned):
         return self.owner_id is None
 
     def clean(self) -> None:
-        from tickets.macros import macro_check  # the placeholder language lives with macros
+        """Refuse a macro with unknown placeholders, bad tags, or that would do nothing."""
+        errors: dict[str, list[str]] = {}
+        if problems := placeholders_check(self.body):
+            errors["body"] = problems
+        for name in ("add_tags", "remove_tags"):
+            bad = [
+                tag
+                for tag in getattr(self, name)
+                if not tag.strip()
+                or len(tag) > MAX_TAG_LENGTH
+                or any(c.isspace() for c in tag.strip())
+            ]
+            if bad:
+                errors[name] = [gettext_now("a tag is one word: %s") % ", ".join(bad)]
+        changes = (self.set_status, self.set_priority, self.set_team_id, self.assign_to_me)
+        if not (self.body.strip() or any(changes) or self.add_tags or self.remove_tags):
+            errors.setdefault("body", []).append(
+                gettext_now("A macro needs reply text or at least one change.")
+            )
+        if errors:
+            raise ValidationError(errors)
 
-        macro_check(self)
+
+def priority_cells_check(cells: Any) -> None:
+    """Refuse a table that misses a cell or names an unknown priority, naming each cell."""
+    problems = []
+    if not isinstance(cells, dict):
+        raise ValidationError({"cells": gettext_now("The table is an object of impact rows.")})
+    for impact in Level.values:
+        row = cells.get(impact)
+        for urgency in Level.values:
+            value = row.get(urgency) if isinstance(row, dict) else None
+            if value not in Priority.values:
+                problems.append(
+                    gettext_now("impact %(impact)s, urgency %(urgency)s: choose one of %(choices)s")
+                    % {"impact": impact, "urgency": urgency, "choices": ", ".join(Priority.values)}
+                )
+    unknown = set(cells) - set(Level.values)
+    if unknown:
+        problems.append(gettext_now("unknown impact rows: %s") % ", ".join(sorted(unknown)))
+    if problems:
+        raise ValidationError({"cells": problems})
 
 
 def default_priority_cells() -> dict[str, dict[str, str]]:
@@ -195,6 +241,4 @@ class PriorityMatrix(TenantOwned):
         return str(_("Priority matrix"))
 
     def clean(self) -> None:
-        from tickets.priority import cells_check
-
-        cells_check(self.cells)
+        priority_cells_check(self.cells)
