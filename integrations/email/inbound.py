@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
-from helpdesk.models import Domain, Tenant
-from helpdesk.tenancy import STAFF_ROLES, tenant_context
+from helpdesk.models import Tenant
+from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
 from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
 from integrations.email.quotes import strip_quoted
 from integrations.models import InboundEmail, UnroutedEmail
@@ -38,20 +38,13 @@ FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs)\s*:", re.IGNORECASE)
 
 def tenant_for_addresses(addresses: Iterable[str]) -> Tenant | None:
     """The desk a message was sent to: its support address, a subdomain, or a custom domain."""
-    base = settings.BASE_DOMAIN.lower()
     for address in addresses:
         address = address.strip().lower()
         if "@" not in address:
             continue
-        domain = address.rsplit("@", 1)[1].rstrip(".")
         tenant = Tenant.objects.filter(is_active=True, support_email__iexact=address).first()
-        if tenant is None and domain.endswith(f".{base}"):
-            slug = domain.removesuffix(f".{base}")
-            if "." not in slug:
-                tenant = Tenant.objects.filter(is_active=True, slug=slug).first()
         if tenant is None:
-            owner = Domain.objects.filter(domain=domain, tenant__is_active=True).first()
-            tenant = owner.tenant if owner else None
+            tenant = tenant_for_domain(address.rsplit("@", 1)[1])
         if tenant is not None:
             return tenant
     return None

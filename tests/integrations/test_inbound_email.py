@@ -202,6 +202,13 @@ def test_mail_to_a_custom_domain_reaches_its_desk(acme):
     assert len(tickets_of(acme)) == 1
 
 
+def test_mail_to_a_closed_desk_is_kept_for_operators(acme):
+    acme.is_active = False
+    acme.save()
+    result = email_receive(compose(to="support@acme.localhost"), source="test")
+    assert isinstance(result, UnroutedEmail)
+
+
 def test_an_agent_answering_by_mail_replies_as_the_agent(acme, acme_agent):
     email_receive(compose(), source="test")
     [ticket] = tickets_of(acme)
