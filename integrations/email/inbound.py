@@ -25,12 +25,11 @@ from integrations.email.parsing import ParsedEmail, parse_email, ticket_referenc
 from integrations.email.quotes import strip_quoted
 from integrations.models import InboundEmail, UnroutedEmail
 from tickets import services as ticket_services
+from tickets.emails import message_id_ticket
 from tickets.models import Contact, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
-# Our own Message-IDs name the ticket: <ack-12.345@acme...>, <reply-67.345@acme...>.
-OWN_MESSAGE_ID = re.compile(r"^(?:ack|reply)-\d+\.(\d+)@")
 # Missing headers the mail works without: kept in the record, not worth an agent's note.
 HARMLESS_PROBLEMS = ("no Date header", "no Message-ID header", "unreadable Date header")
 FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs)\s*:", re.IGNORECASE)
@@ -164,7 +163,7 @@ def _thread_ticket(parsed: ParsedEmail, tenant: Tenant) -> Ticket | None:
     ids = parsed.thread_ids()
     if not ids:
         return None
-    ticket_ids = [int(match.group(1)) for mid in ids if (match := OWN_MESSAGE_ID.match(mid))]
+    ticket_ids = [ticket_id for mid in ids if (ticket_id := message_id_ticket(mid)) is not None]
     if ticket_ids:
         ticket = Ticket.objects.filter(pk__in=ticket_ids).first()
         if ticket is not None:
@@ -302,9 +301,9 @@ def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
     """A delivery failure: tell the agents on the ticket the bounced mail belonged to."""
     ticket = None
     if parsed.bounced_message_id:
-        match = OWN_MESSAGE_ID.match(parsed.bounced_message_id)
-        if match:
-            ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
+        ticket_id = message_id_ticket(parsed.bounced_message_id)
+        if ticket_id is not None:
+            ticket = Ticket.objects.filter(pk=ticket_id).first()
         if ticket is None:
             message = Message.objects.filter(message_id=parsed.bounced_message_id).first()
             ticket = message.ticket if message else None

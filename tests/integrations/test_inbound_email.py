@@ -20,6 +20,7 @@ from helpdesk.tenancy import tenant_context
 from integrations.email.inbound import email_receive
 from integrations.models import InboundEmail, Mailbox, UnroutedEmail
 from tickets import services
+from tickets.emails import automation_message_id
 from tickets.models import Acknowledgement, Message, Ticket
 
 DESK = "support@acme.localhost"
@@ -134,12 +135,9 @@ def test_a_new_mail_from_a_no_reply_sender_gets_no_acknowledgement(acme):
         assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
 
 
-def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
-    email_receive(compose(), source="test")
-    [ticket] = tickets_of(acme)
-    with tenant_context(acme):
-        ack_id = ticket.acknowledgement.message_id.strip("<>")
-    bounce = (
+def bounce_of(message_id: str) -> bytes:
+    """A mail server's delivery failure report about our mail with `message_id` to Carol."""
+    return (
         "From: MAILER-DAEMON@mx.example\r\nTo: support@acme.localhost\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@mx.example>\r\n"
         "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
@@ -147,14 +145,39 @@ def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
         "\r\n\r\nFinal-Recipient: rfc822; carol@bigbank.example\r\nAction: failed\r\n"
         "Status: 5.1.1\r\n\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: <{ack_id}>\r\nSubject: [ACME-1] We received your request\r\n\r\n--B--\r\n"
+        f"Message-ID: {message_id}\r\nSubject: [ACME-1] About your request\r\n\r\n--B--\r\n"
     ).encode()
-    inbound = email_receive(bounce, source="test")
+
+
+def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        ack_id = ticket.acknowledgement.message_id
+    inbound = email_receive(bounce_of(ack_id), source="test")
     assert len(tickets_of(acme)) == 1
     with tenant_context(acme):
         note = ticket.messages.filter(kind="note").get()
     assert "carol@bigbank.example" in note.body_text
     assert inbound.status == "bounce"
+
+
+def test_a_bounce_of_an_automations_reminder_is_noted_on_its_ticket(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        reminder_id = automation_message_id(3, ticket, "requester")
+    inbound = email_receive(bounce_of(reminder_id), source="test")
+    with tenant_context(acme):
+        note = ticket.messages.filter(kind="note").get()
+    assert "carol@bigbank.example" in note.body_text
+    assert (inbound.status, inbound.ticket_id) == ("bounce", ticket.pk)
+
+
+def test_a_bounce_of_someone_elses_mail_is_kept_without_a_ticket(acme):
+    email_receive(compose(), source="test")
+    inbound = email_receive(bounce_of("<CAF=4f2a@mail.gmail.com>"), source="test")
+    assert (inbound.status, inbound.ticket_id) == ("bounce", None)
 
 
 def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(acme):
