@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 from email.utils import formataddr
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -24,9 +25,12 @@ from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
 from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
 from integrations.email.quotes import strip_quoted
 from integrations.models import InboundEmail, UnroutedEmail
+from rules.vocabulary import Channel
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.emails import message_id_ticket
-from tickets.models import Contact, Message, Ticket
+
+if TYPE_CHECKING:
+    from tickets.models import Contact, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -156,22 +160,9 @@ def _tell_sender(
 def _thread_ticket(parsed: ParsedEmail, tenant: Tenant) -> Ticket | None:
     """The ticket a message continues: by our reference token, else by its Message-ID chain."""
     reference = ticket_reference_in(parsed.subject, [tenant.ticket_prefix])
-    if reference is not None:
-        ticket = Ticket.objects.filter(number=reference[1]).first()
-        if ticket is not None:
-            return ticket
-    ids = parsed.thread_ids()
-    if not ids:
-        return None
-    ticket_ids = [ticket_id for mid in ids if (ticket_id := message_id_ticket(mid)) is not None]
-    if ticket_ids:
-        ticket = Ticket.objects.filter(pk__in=ticket_ids).first()
-        if ticket is not None:
-            return ticket
-    message = (
-        Message.objects.filter(message_id__in=ids).select_related("ticket").order_by("-pk").first()
+    return ticket_selectors.ticket_for_mail(
+        number=reference[1] if reference is not None else None, thread_ids=parsed.thread_ids()
     )
-    return message.ticket if message else None
 
 
 def _may_write_to(ticket: Ticket, contact: Contact) -> bool:
@@ -247,7 +238,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
         message = ticket_services.ticket_reply_add(
             ticket=ticket,
             text=text,
-            channel=Ticket.Channel.EMAIL,
+            channel=Channel.EMAIL,
             author_user=agent,
             author_contact=None if agent else contact,
             attachments=files,
@@ -259,7 +250,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
         ticket = ticket_services.ticket_open(
             requester=contact,
             subject=parsed.subject or _("(no subject)"),
-            channel=Ticket.Channel.EMAIL,
+            channel=Channel.EMAIL,
             description=parsed.text,
             description_html=parsed.html or "",
             attachments=files,
@@ -267,7 +258,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
             auto_submitted=auto or "",
             **threading,
         )
-        message = ticket.messages.order_by("pk").first()
+        message = ticket_selectors.opening_message(ticket=ticket)
     if refused:
         ticket_services.ticket_note_add(
             ticket=ticket,
@@ -301,12 +292,7 @@ def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
     """A delivery failure: tell the agents on the ticket the bounced mail belonged to."""
     ticket = None
     if parsed.bounced_message_id:
-        ticket_id = message_id_ticket(parsed.bounced_message_id)
-        if ticket_id is not None:
-            ticket = Ticket.objects.filter(pk=ticket_id).first()
-        if ticket is None:
-            message = Message.objects.filter(message_id=parsed.bounced_message_id).first()
-            ticket = message.ticket if message else None
+        ticket = ticket_selectors.ticket_for_bounce(message_id=parsed.bounced_message_id)
     if ticket is not None:
         ticket_services.ticket_note_add(
             ticket=ticket,

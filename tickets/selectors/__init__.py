@@ -1,5 +1,11 @@
 """Reads of tickets shared by views, tasks and reports; this package exports the public names."""
 
+from tickets.selectors.channels import (
+    message_ticket,
+    opening_message,
+    ticket_for_bounce,
+    ticket_for_mail,
+)
 from tickets.selectors.directory import (
     DeskDirectory,
     TeamEntry,
@@ -56,7 +62,9 @@ __all__ = [
     "desk_directory_changed",
     "desk_directory_rows_changed",
     "hidden_team_ids",
+    "message_ticket",
     "my_team_ids",
+    "opening_message",
     "queue_count",
     "queue_page",
     "queue_rows",
@@ -67,6 +75,8 @@ __all__ = [
     "teammates",
     "ticket_counts",
     "ticket_events",
+    "ticket_for_bounce",
+    "ticket_for_mail",
     "ticket_thread",
     "tickets_filtered",
     "visible_to",
