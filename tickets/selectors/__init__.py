@@ -1,6 +1,12 @@
 """Reads of tickets shared by views, tasks and reports; this package exports the public names."""
 
 from tickets.selectors.channels import (
+    API_ORDERINGS,
+    active_category,
+    active_product,
+    api_ticket,
+    api_ticket_messages,
+    api_tickets,
     message_ticket,
     opening_message,
     ticket_for_bounce,
@@ -45,6 +51,7 @@ from tickets.selectors.tickets import (
 )
 
 __all__ = [
+    "API_ORDERINGS",
     "COUNT_CAP",
     "PAGE_SIZE",
     "QUEUE_ROW_FIELDS",
@@ -54,7 +61,12 @@ __all__ = [
     "QueuePage",
     "TeamEntry",
     "_sla_state",
+    "active_category",
+    "active_product",
     "agent_tickets",
+    "api_ticket",
+    "api_ticket_messages",
+    "api_tickets",
     "breaching_page",
     "category_subtree",
     "contact_for_user",

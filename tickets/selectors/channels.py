@@ -1,4 +1,4 @@
-"""Reads for the channels tickets arrive through: which ticket a mail continues or bounced from.
+"""Reads for the channels tickets arrive through: mail threading and bounces, the API's lists.
 
 Integrations (email, API, chat, social) reach tickets' tables only through these selectors and
 tickets' services, never through its models.
@@ -7,9 +7,16 @@ tickets' services, never through its models.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+from django.db.models import Prefetch, Q, QuerySet
 
 from tickets.emails import message_id_ticket
-from tickets.models import Message, Ticket
+from tickets.models import Attachment, Category, Contact, Message, Product, Ticket
+
+# The orderings the API's list offers; the primary key breaks ties, so pages never overlap.
+API_ORDERINGS = ("-updated_at", "updated_at", "-created_at", "created_at")
 
 
 def message_ticket(*, message_id: str) -> Ticket | None:
@@ -59,3 +66,95 @@ def ticket_for_bounce(*, message_id: str) -> Ticket | None:
 def opening_message(*, ticket: Ticket) -> Message | None:
     """The message a ticket was opened with."""
     return ticket.messages.order_by("pk").first()
+
+
+# --- the JSON API -------------------------------------------------------------------------
+# A token acts for the whole desk: it reaches every ticket, private teams' included.
+
+
+def _api_listed() -> QuerySet[Ticket]:
+    """The tenant's tickets with everything their API representation shows, in one query."""
+    return Ticket.objects.select_related("requester", "team", "assignee", "category", "product")
+
+
+def api_ticket(*, number: int) -> Ticket | None:
+    """One ticket by its number, ready to show in the API, or None."""
+    return _api_listed().filter(number=number).first()
+
+
+def api_ticket_messages(*, ticket: Ticket) -> QuerySet[Message]:
+    """A ticket's whole thread, internal notes included, oldest first, with attachments."""
+    return (
+        ticket.messages.select_related("author_user", "author_contact")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("created_at", "pk")
+    )
+
+
+def api_tickets(
+    *,
+    statuses: tuple[str, ...] = (),
+    priorities: tuple[str, ...] = (),
+    channels: tuple[str, ...] = (),
+    requester_email: str = "",
+    assignee: int | Literal["none"] | None = None,
+    team: int | Literal["none"] | None = None,
+    tag: str = "",
+    updated_since: datetime | None = None,
+    created_since: datetime | None = None,
+    q: str = "",
+    ordering: str = "-updated_at",
+    after: tuple[datetime, int] | None = None,
+) -> QuerySet[Ticket]:
+    """Tickets matching the API's list filters, in `ordering`, starting after the cursor `after`.
+
+    Keyset pagination: `after` is the (ordering value, pk) of the last ticket already seen,
+    so a page costs the same however deep it is and rows never repeat between pages.
+    """
+    tickets = _api_listed()
+    if statuses:
+        tickets = tickets.filter(status__in=statuses)
+    if priorities:
+        tickets = tickets.filter(priority__in=priorities)
+    if channels:
+        tickets = tickets.filter(channel__in=channels)
+    if requester_email:
+        contacts = Contact.objects.filter(
+            Q(email__iexact=requester_email) | Q(emails__email__iexact=requester_email)
+        ).values("pk")
+        tickets = tickets.filter(requester__in=contacts)
+    if assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee is not None:
+        tickets = tickets.filter(assignee_id=assignee)
+    if team == "none":
+        tickets = tickets.filter(team__isnull=True)
+    elif team is not None:
+        tickets = tickets.filter(team_id=team)
+    if tag:
+        tickets = tickets.filter(tags__contains=[tag])
+    if updated_since is not None:
+        tickets = tickets.filter(updated_at__gte=updated_since)
+    if created_since is not None:
+        tickets = tickets.filter(created_at__gte=created_since)
+    if q:
+        tickets = tickets.filter(subject__icontains=q)
+    field = ordering.lstrip("-")
+    descending = ordering.startswith("-")
+    if after is not None:
+        value, pk = after
+        beyond = "lt" if descending else "gt"
+        tickets = tickets.filter(
+            Q(**{f"{field}__{beyond}": value}) | Q(**{field: value, f"pk__{beyond}": pk})
+        )
+    return tickets.order_by(ordering, "-pk" if descending else "pk")
+
+
+def active_category(*, pk: int) -> Category | None:
+    """The desk's category with this id, if it is still in use."""
+    return Category.objects.filter(pk=pk, is_active=True).first()
+
+
+def active_product(*, pk: int) -> Product | None:
+    """The desk's product with this id, if it is still in use."""
+    return Product.objects.filter(pk=pk, is_active=True).first()
