@@ -92,3 +92,47 @@ def test_a_ticket_opens_with_the_requesters_first_message(acme, first, acme_agen
         )
         opening = selectors.opening_message(ticket=first)
     assert opening.message_id == "first@mail.example"
+
+
+def test_a_conversations_ticket_is_found_only_for_its_requester_and_channel(acme, first):
+    requester, stranger = first.requester_id, ContactFactory(tenant=acme).pk
+    with tenant_context(acme):
+        found = selectors.requester_ticket(
+            ticket_id=first.pk, contact_id=requester, channel="email"
+        )
+        assert found == first
+        assert (
+            selectors.requester_ticket(ticket_id=first.pk, contact_id=stranger, channel="email")
+            is None
+        )
+        assert (
+            selectors.requester_ticket(ticket_id=first.pk, contact_id=requester, channel="chat")
+            is None
+        )
+
+
+def test_a_requester_reads_public_messages_only_never_internal_notes(acme, first, acme_agent):
+    with tenant_context(acme):
+        services.ticket_note_add(ticket=first, author=acme_agent, text="Customer is difficult.")
+        reply = services.ticket_reply_add(
+            ticket=first, text="On its way.", channel="email", author_user=acme_agent
+        )
+        opening = selectors.opening_message(ticket=first)
+        read = [m.body_text for m in selectors.public_messages(ticket_id=first.pk)]
+        after_opening = list(selectors.public_messages(ticket_id=first.pk, after=opening.pk))
+    assert "Customer is difficult." not in read
+    assert len(read) == 2
+    assert after_opening == [reply]
+
+
+def test_the_last_public_messages_begin_after_the_one_before_them(acme, first, acme_agent):
+    with tenant_context(acme):
+        replies = [
+            services.ticket_reply_add(
+                ticket=first, text=f"Reply {n}", channel="email", author_user=acme_agent
+            )
+            for n in range(3)
+        ]
+        services.ticket_note_add(ticket=first, author=acme_agent, text="Not counted.")
+        assert selectors.public_messages_start(ticket_id=first.pk, limit=2) == replies[0].pk
+        assert selectors.public_messages_start(ticket_id=first.pk, limit=10) == 0

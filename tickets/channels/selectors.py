@@ -1,10 +1,18 @@
-"""Reads of the intake channels: the chat widget's settings and a chat's transcript."""
+"""Reads of the intake channels: the chat widget's settings, a chat's ticket, social channels.
+
+A chat's thread is read through `tickets.selectors` (`public_messages`).
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from typing import TYPE_CHECKING
 
-from tickets.models import ChatWidget, Message, SocialChannel, Ticket
+from rules.vocabulary import Channel
+from tickets import selectors as ticket_selectors
+from tickets.models import ChatWidget, SocialChannel
+
+if TYPE_CHECKING:
+    from tickets.models import Ticket
 
 
 def chat_widget() -> ChatWidget | None:
@@ -14,33 +22,9 @@ def chat_widget() -> ChatWidget | None:
 
 def chat_ticket(*, ticket_id: int, contact_id: int) -> Ticket | None:
     """The chat ticket a visitor's token names, if it is still theirs."""
-    return (
-        Ticket.objects.select_related("tenant")
-        .filter(pk=ticket_id, requester_id=contact_id, channel=Ticket.Channel.CHAT)
-        .first()
+    return ticket_selectors.requester_ticket(
+        ticket_id=ticket_id, contact_id=contact_id, channel=Channel.CHAT
     )
-
-
-def chat_transcript(*, ticket_id: int, after: int = 0) -> QuerySet[Message]:
-    """What a chat visitor may read of their ticket: public messages only, oldest first.
-
-    Internal notes never appear here, whatever else changes in the thread.
-    """
-    return (
-        Message.objects.filter(ticket_id=ticket_id, kind=Message.Kind.PUBLIC, pk__gt=after)
-        .select_related("author_user", "author_contact")
-        .order_by("created_at", "pk")
-    )
-
-
-def chat_transcript_start(*, ticket_id: int, limit: int) -> int:
-    """The message id after which the last `limit` lines of a chat's transcript begin."""
-    ids = list(
-        Message.objects.filter(ticket_id=ticket_id, kind=Message.Kind.PUBLIC)
-        .order_by("-pk")
-        .values_list("pk", flat=True)[limit : limit + 1]
-    )
-    return ids[0] if ids else 0
 
 
 def social_channel(*, slug: str) -> SocialChannel | None:

@@ -1,4 +1,4 @@
-"""Reads for the channels tickets arrive through: mail threading and bounces, the API's lists.
+"""Reads for the channels tickets arrive through: mail threading, the API's lists, chat threads.
 
 Integrations (email, API, chat, social) reach tickets' tables only through these selectors and
 tickets' services, never through its models.
@@ -66,6 +66,40 @@ def ticket_for_bounce(*, message_id: str) -> Ticket | None:
 def opening_message(*, ticket: Ticket) -> Message | None:
     """The message a ticket was opened with."""
     return ticket.messages.order_by("pk").first()
+
+
+# --- conversations (chat, social) ----------------------------------------------------------
+
+
+def requester_ticket(*, ticket_id: int, contact_id: int, channel: str) -> Ticket | None:
+    """A ticket that came in through `channel`, if `contact_id` is still its requester."""
+    return (
+        Ticket.objects.select_related("tenant", "requester")
+        .filter(pk=ticket_id, requester_id=contact_id, channel=channel)
+        .first()
+    )
+
+
+def public_messages(*, ticket_id: int, after: int = 0) -> QuerySet[Message]:
+    """What a requester may read of their ticket: public messages after `after`, oldest first.
+
+    Internal notes never appear here, whatever else changes in the thread.
+    """
+    return (
+        Message.objects.filter(ticket_id=ticket_id, kind=Message.Kind.PUBLIC, pk__gt=after)
+        .select_related("author_user", "author_contact")
+        .order_by("created_at", "pk")
+    )
+
+
+def public_messages_start(*, ticket_id: int, limit: int) -> int:
+    """The message id after which the last `limit` public messages of a ticket begin."""
+    ids = list(
+        Message.objects.filter(ticket_id=ticket_id, kind=Message.Kind.PUBLIC)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[limit : limit + 1]
+    )
+    return ids[0] if ids else 0
 
 
 # --- the JSON API -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tickets.services.changes import (
     ticket_update,
 )
 from tickets.services.contacts import (
+    contact_create,
     contact_for_email,
     contact_for_phone,
     contact_update,
@@ -50,6 +51,7 @@ __all__ = [
     "acknowledgements_sweep",
     "attachment_problem",
     "attachments_check",
+    "contact_create",
     "contact_for_email",
     "contact_for_phone",
     "contact_update",
