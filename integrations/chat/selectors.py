@@ -1,4 +1,4 @@
-"""Reads of the intake channels: the chat widget's settings, a chat's ticket, social channels.
+"""Reads of the website chat: the desk's widget settings and the ticket a visitor's chat is.
 
 A chat's thread is read through `tickets.selectors` (`public_messages`).
 """
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from integrations.chat.models import ChatWidget
 from rules.vocabulary import Channel
 from tickets import selectors as ticket_selectors
-from tickets.models import ChatWidget, SocialChannel
 
 if TYPE_CHECKING:
     from tickets.models import Ticket
@@ -25,8 +25,3 @@ def chat_ticket(*, ticket_id: int, contact_id: int) -> Ticket | None:
     return ticket_selectors.requester_ticket(
         ticket_id=ticket_id, contact_id=contact_id, channel=Channel.CHAT
     )
-
-
-def social_channel(*, slug: str) -> SocialChannel | None:
-    """The desk's enabled social channel at `slug`."""
-    return SocialChannel.objects.filter(slug=slug, is_enabled=True).first()

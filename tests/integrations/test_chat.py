@@ -14,8 +14,9 @@ from pytest_django.asserts import assertContains
 from helpdesk import presence
 from helpdesk.asgi import application
 from helpdesk.tenancy import tenant_context
+from integrations.chat.models import ChatWidget
 from tickets import services
-from tickets.models import Acknowledgement, ChatWidget, Message, Ticket
+from tickets.models import Acknowledgement, Message, Ticket
 from tickets.tasks import send_acknowledgement
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -23,9 +23,9 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import live, presence
+from integrations.chat import selectors, services, signing
+from integrations.chat.forms import MAX_CHAT_TEXT, ChatMessageForm, ChatStartForm
 from tickets import selectors as ticket_selectors
-from tickets.channels import selectors, services, signing
-from tickets.channels.forms import MAX_CHAT_TEXT, ChatMessageForm, ChatStartForm
 from tickets.emails import REPLY_MARKER
 from tickets.services import text_to_html
 

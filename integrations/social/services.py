@@ -1,59 +1,31 @@
-"""Writes of the intake channels: website chats and messages from social channels.
+"""Writes of social channels: each message, once, into its conversation's ticket or a new one.
 
-Both end in the ticket services: a chat or a social conversation is an ordinary ticket whose
-thread holds every line, so agents answer it like any other.
+A social conversation is an ordinary ticket whose thread holds every message, so agents answer
+it like any other.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext as _
 
+from integrations.social.models import SocialChannel, SocialIdentity, SocialThread
 from rules.vocabulary import Channel
 from tickets import selectors as ticket_selectors
-from tickets.models import SocialChannel, SocialIdentity, SocialThread
 from tickets.services import contact_create, contact_for_email, ticket_open, ticket_reply_add
 
 if TYPE_CHECKING:
-    from tickets.models import Contact, Message, Ticket
-
-logger = logging.getLogger(__name__)
+    from tickets.models import Contact, Ticket
 
 SUBJECT_LENGTH = 80
 
 
 def _subject(text: str, fallback: str) -> str:
     return " ".join(text.split())[:SUBJECT_LENGTH] or fallback
-
-
-# --- chat ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def chat_start(*, name: str, email: str, text: str) -> Ticket:
-    """Open a chat ticket for a website visitor; their opening line is its first message."""
-    requester = contact_for_email(email=email, name=name)
-    return ticket_open(
-        requester=requester,
-        subject=_subject(text, _("Chat with %(name)s") % {"name": name}),
-        channel=Channel.CHAT,
-        description=text,
-    )
-
-
-@transaction.atomic
-def chat_message_add(*, ticket: Ticket, contact: Contact, text: str) -> Message:
-    """Add a visitor's chat line to their ticket; after it was closed, to a follow-up ticket."""
-    return ticket_reply_add(ticket=ticket, text=text, channel=Channel.CHAT, author_contact=contact)
-
-
-# --- social --------------------------------------------------------------------------------
 
 
 class SocialResult(StrEnum):
