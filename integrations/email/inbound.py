@@ -2,7 +2,8 @@
 
 Every message is stored raw before anything else is tried, in its own transaction, so a
 parser or service failure loses nothing: the stored copy is flagged for an agent and the
-mailbox or webhook moves on.
+mailbox or webhook moves on. Answers to the sender (`answers`) go out only after the
+transaction that processed the mail has committed.
 """
 
 from __future__ import annotations
@@ -10,18 +11,17 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from email.utils import formataddr
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import Tenant
 from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
+from integrations.email import answers
 from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
 from integrations.email.quotes import strip_quoted
 from integrations.models import InboundEmail, UnroutedEmail
@@ -129,32 +129,12 @@ def _unrouted(
     unrouted.save()
     logger.warning("mail to %s matches no desk (stored as %s)", unrouted.recipients, unrouted.pk)
     if _is_human(parsed):
-        _tell_sender(
-            parsed,
-            _("Your message could not be delivered"),
-            _(
-                "Hello,\n\nno help desk receives mail at the address you wrote to (%(to)s), "
-                'so nobody has read your message "%(subject)s". Please check the address '
-                "and send it again.\n\nThis is an automatic message."
-            )
-            % {"to": unrouted.recipients, "subject": parsed.subject},
-        )
+        answers.answer_undeliverable(parsed, recipients=unrouted.recipients)
     return unrouted
 
 
 def _is_human(parsed: ParsedEmail) -> bool:
     return bool(parsed.from_address) and not (parsed.is_auto_submitted or parsed.is_bounce)
-
-
-def _tell_sender(
-    parsed: ParsedEmail, subject: str, body: str, tenant: Tenant | None = None
-) -> None:
-    """A short automatic answer to a human sender; RFC 3834 headers keep it from looping."""
-    sender = formataddr((tenant.name, tenant.reply_address)) if tenant else None
-    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if parsed.message_id:
-        headers["In-Reply-To"] = f"<{parsed.message_id}>"
-    EmailMessage(subject, body, sender, [parsed.from_address], headers=headers).send()
 
 
 def _thread_ticket(parsed: ParsedEmail, tenant: Tenant) -> Ticket | None:
@@ -266,15 +246,8 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
             text=_("Attachments of this email were not kept:") + "\n" + "\n".join(refused),
         )
         if _is_human(parsed):
-            _tell_sender(
-                parsed,
-                f"[{ticket.reference}] " + _("Some attachments were not accepted"),
-                _("We received your message, but not these attachments:")
-                + "\n\n"
-                + "\n".join(refused)
-                + "\n\n"
-                + _("Please send them another way, e.g. as a link."),
-                tenant,
+            answers.answer_attachments_refused(
+                parsed, tenant=tenant, reference=ticket.reference, refused=refused
             )
     problems = [p for p in parsed.problems if not p.startswith(HARMLESS_PROBLEMS)]
     if problems:

@@ -13,12 +13,14 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk.tenancy import tenant_context
 from integrations.email.inbound import email_receive
 from integrations.models import InboundEmail, Mailbox, UnroutedEmail
+from tests.conftest import free_port
 from tickets import services
 from tickets.emails import automation_message_id
 from tickets.models import Acknowledgement, Message, Ticket
@@ -180,13 +182,40 @@ def test_a_bounce_of_someone_elses_mail_is_kept_without_a_ticket(acme):
     assert (inbound.status, inbound.ticket_id) == ("bounce", None)
 
 
-def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(acme):
-    result = email_receive(compose(to="help@nowhere.example"), source="test")
+def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(
+    acme, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = email_receive(compose(to="help@nowhere.example"), source="test")
     assert isinstance(result, UnroutedEmail)
     assert tickets_of(acme) == []
     [notice] = mail.outbox
     assert notice.to == ["carol@bigbank.example"]
+    assert notice.subject == "Your message could not be delivered"
+    assert "(help@nowhere.example)" in notice.body
+    assert '"Printer on fire"' in notice.body
     assert notice.extra_headers["Auto-Submitted"] == "auto-replied"
+
+
+def test_the_notice_that_a_mail_reached_no_desk_is_translated(
+    acme, django_capture_on_commit_callbacks
+):
+    with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
+        email_receive(compose(to="help@nowhere.example"), source="test")
+    [notice] = mail.outbox
+    assert notice.subject == "Ihre Nachricht konnte nicht zugestellt werden"
+    assert "(help@nowhere.example), empfängt kein Helpdesk E-Mails" in notice.body
+
+
+def test_an_answer_that_cannot_be_sent_is_logged_and_the_mail_is_kept(
+    acme, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    with django_capture_on_commit_callbacks(execute=True):
+        result = email_receive(compose(to="help@nowhere.example"), source="test")
+    assert UnroutedEmail.objects.filter(pk=result.pk).exists()
+    assert "automatic answer to carol@bigbank.example was not sent" in caplog.text
 
 
 def test_mail_from_the_desks_own_address_is_ignored(acme):
@@ -205,16 +234,52 @@ def test_an_unreadable_message_is_kept_and_never_crashes(acme):
     assert inbound.status in {"processed", "failed"}
 
 
-def test_refused_attachments_are_dropped_noted_and_the_sender_told(acme, settings):
+REFUSED = "[ACME-1] Some attachments were not accepted"
+HUGE_AND_SMALL = [("huge.pdf", "application/pdf", b"x" * 500), ("ok.txt", "text/plain", b"fine")]
+
+
+def test_refused_attachments_are_dropped_noted_and_the_sender_told(
+    acme, settings, django_capture_on_commit_callbacks
+):
     settings.ATTACHMENT_MAX_BYTES = 100
-    files = [("huge.pdf", "application/pdf", b"x" * 500), ("ok.txt", "text/plain", b"fine")]
-    email_receive(compose(attachments=files), source="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        email_receive(compose(attachments=HUGE_AND_SMALL), source="test")
     [ticket] = tickets_of(acme)
     with tenant_context(acme):
         first = ticket.messages.order_by("pk").first()
         assert [a.filename for a in first.attachments.all()] == ["ok.txt"]
         assert "huge.pdf" in ticket.messages.get(kind="note").body_text
-    assert any("huge.pdf" in sent.body for sent in mail.outbox)
+    [answer] = [sent for sent in mail.outbox if sent.subject == REFUSED]
+    assert "huge.pdf" in answer.body
+    assert answer.from_email == "Acme Corporation <support@acme.localhost>"
+
+
+def test_the_sender_hears_about_refused_attachments_only_once_their_mail_is_stored(
+    acme, settings, django_capture_on_commit_callbacks
+):
+    settings.ATTACHMENT_MAX_BYTES = 100
+    with django_capture_on_commit_callbacks(execute=True):
+        email_receive(compose(attachments=HUGE_AND_SMALL), source="test")
+        assert mail.outbox == []  # the mail's transaction has not committed yet
+    assert [sent.subject for sent in mail.outbox if sent.subject == REFUSED] == [REFUSED]
+
+
+def test_a_mail_whose_processing_fails_sends_no_attachments_not_accepted_answer(
+    acme, settings, django_capture_on_commit_callbacks
+):
+    settings.ATTACHMENT_MAX_BYTES = 100
+    with connection.cursor() as cursor:
+        # The database refuses to record the mail as processed: a failure after the answer
+        # about its attachments was prepared, as any late bug or outage would be.
+        cursor.execute(
+            "ALTER TABLE integrations_inboundemail ADD CONSTRAINT never_processed"
+            " CHECK (status <> 'processed') NOT VALID"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound = email_receive(compose(attachments=HUGE_AND_SMALL), source="test")
+    assert inbound.status == "failed"
+    assert tickets_of(acme) == []
+    assert [sent for sent in mail.outbox if sent.subject == REFUSED] == []
 
 
 def test_mail_to_a_custom_domain_reaches_its_desk(acme):
