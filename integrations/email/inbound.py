@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
-from helpdesk.models import Tenant
+from helpdesk.models import Tenant, User
 from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
 from integrations.email import answers
 from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
@@ -178,16 +178,34 @@ def _files(parsed: ParsedEmail) -> tuple[list[ticket_services.IncomingFile], lis
 
 
 def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    """Turn a stored mail into ticket work, or record why it is not any."""
+    desk_addresses = {tenant.reply_address.lower(), (tenant.support_email or "").lower()}
     if not parsed.from_address:
         _mark(inbound, InboundEmail.Status.FAILED, error=_("The message has no sender address."))
-        return
-    if parsed.from_address in {tenant.reply_address.lower(), (tenant.support_email or "").lower()}:
+    elif parsed.from_address in desk_addresses:
         _mark(inbound, InboundEmail.Status.IGNORED, error=_("Sent from the desk's own address."))
-        return
-    if parsed.is_bounce:
+    elif parsed.is_bounce:
         _record_bounce(inbound, parsed)
-        return
+    else:
+        _file(inbound, parsed, tenant)
+
+
+def _file(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    """File a person's mail on its ticket, then note what of it could not be kept."""
     files, refused = _files(parsed)
+    ticket, message = _file_on_ticket(parsed, tenant, files)
+    if refused:
+        _note_refused_attachments(ticket, parsed, tenant, refused)
+    problems = [p for p in parsed.problems if not p.startswith(HARMLESS_PROBLEMS)]
+    if problems:
+        _note_unreadable_parts(ticket, problems)
+    _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket, message=message)
+
+
+def _file_on_ticket(
+    parsed: ParsedEmail, tenant: Tenant, files: list[ticket_services.IncomingFile]
+) -> tuple[Ticket, Message | None]:
+    """The ticket and message a mail became: a note, a reply on its ticket, or a new ticket."""
     agent = (
         platform_selectors.tenant_users(roles=STAFF_ROLES)
         .filter(email__iexact=parsed.from_address)
@@ -197,68 +215,99 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
         email=parsed.from_address, name=parsed.from_name, language=parsed.language or ""
     )
     ticket = _thread_ticket(parsed, tenant)
-    threading = dict(
-        message_id=parsed.message_id or "",
-        in_reply_to=" ".join(parsed.in_reply_to)[:255],
-        references=" ".join(parsed.references),
-    )
     if ticket is not None and parsed.is_auto_submitted:
-        # An out-of-office answer to our mail: worth knowing, but it must not reopen or
-        # answer anything.
-        message = ticket_services.ticket_note_add(
-            ticket=ticket,
-            author=None,
-            text=_("Automatic reply from %(sender)s:") % {"sender": parsed.from_address}
-            + "\n\n"
-            + strip_quoted(parsed.text),
+        return ticket, _note_automatic_reply(ticket, parsed)
+    if ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
+        reply = _add_reply(ticket, parsed, files, agent=agent, contact=contact)
+        return reply.ticket, reply  # a closed ticket's follow-up may have taken the reply
+    ticket = _open_ticket(parsed, files, contact=contact)
+    return ticket, ticket_selectors.opening_message(ticket=ticket)
+
+
+def _note_automatic_reply(ticket: Ticket, parsed: ParsedEmail) -> Message:
+    """An out-of-office answer to our mail: worth knowing, but it reopens and answers nothing."""
+    return ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("Automatic reply from %(sender)s:") % {"sender": parsed.from_address}
+        + "\n\n"
+        + strip_quoted(parsed.text),
+    )
+
+
+def _add_reply(
+    ticket: Ticket,
+    parsed: ParsedEmail,
+    files: list[ticket_services.IncomingFile],
+    *,
+    agent: User | None,
+    contact: Contact,
+) -> Message:
+    """The mail as a reply on its ticket, by the agent who wrote it or else by the contact."""
+    forwarded = bool(FORWARD_SUBJECT.match(parsed.subject))
+    return ticket_services.ticket_reply_add(
+        ticket=ticket,
+        # A forwarded mail is content, never quoted history: it is kept whole.
+        text=parsed.text if forwarded else strip_quoted(parsed.text),
+        channel=Channel.EMAIL,
+        author_user=agent,
+        author_contact=None if agent else contact,
+        attachments=files,
+        **_threading(parsed),
+    )
+
+
+def _open_ticket(
+    parsed: ParsedEmail, files: list[ticket_services.IncomingFile], *, contact: Contact
+) -> Ticket:
+    """A new ticket for the mail, its requester the sender."""
+    auto = parsed.auto_reason if parsed.is_auto_submitted else ""
+    return ticket_services.ticket_open(
+        requester=contact,
+        subject=parsed.subject or _("(no subject)"),
+        channel=Channel.EMAIL,
+        description=parsed.text,
+        description_html=parsed.html or "",
+        attachments=files,
+        language=parsed.language or "",
+        auto_submitted=auto or "",
+        **_threading(parsed),
+    )
+
+
+def _threading(parsed: ParsedEmail) -> dict[str, str]:
+    """The headers that thread our answers under this mail, as the ticket services store them."""
+    return {
+        "message_id": parsed.message_id or "",
+        "in_reply_to": " ".join(parsed.in_reply_to)[:255],
+        "references": " ".join(parsed.references),
+    }
+
+
+def _note_refused_attachments(
+    ticket: Ticket, parsed: ParsedEmail, tenant: Tenant, refused: list[str]
+) -> None:
+    """Tell the agents, and a human sender, which attachments were not kept and why."""
+    ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("Attachments of this email were not kept:") + "\n" + "\n".join(refused),
+    )
+    if _is_human(parsed):
+        answers.answer_attachments_refused(
+            parsed, tenant=tenant, reference=ticket.reference, refused=refused
         )
-    elif ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
-        forwarded = bool(FORWARD_SUBJECT.match(parsed.subject))
-        text = parsed.text if forwarded else strip_quoted(parsed.text)
-        message = ticket_services.ticket_reply_add(
-            ticket=ticket,
-            text=text,
-            channel=Channel.EMAIL,
-            author_user=agent,
-            author_contact=None if agent else contact,
-            attachments=files,
-            **threading,
-        )
-        ticket = message.ticket
-    else:
-        auto = parsed.auto_reason if parsed.is_auto_submitted else ""
-        ticket = ticket_services.ticket_open(
-            requester=contact,
-            subject=parsed.subject or _("(no subject)"),
-            channel=Channel.EMAIL,
-            description=parsed.text,
-            description_html=parsed.html or "",
-            attachments=files,
-            language=parsed.language or "",
-            auto_submitted=auto or "",
-            **threading,
-        )
-        message = ticket_selectors.opening_message(ticket=ticket)
-    if refused:
-        ticket_services.ticket_note_add(
-            ticket=ticket,
-            author=None,
-            text=_("Attachments of this email were not kept:") + "\n" + "\n".join(refused),
-        )
-        if _is_human(parsed):
-            answers.answer_attachments_refused(
-                parsed, tenant=tenant, reference=ticket.reference, refused=refused
-            )
-    problems = [p for p in parsed.problems if not p.startswith(HARMLESS_PROBLEMS)]
-    if problems:
-        ticket_services.ticket_note_add(
-            ticket=ticket,
-            author=None,
-            text=_("This email was partly unreadable; the original is kept. Problems:")
-            + "\n"
-            + "\n".join(problems[:20]),
-        )
-    _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket, message=message)
+
+
+def _note_unreadable_parts(ticket: Ticket, problems: list[str]) -> None:
+    """Tell the agents what of the mail could not be read; they find the original kept."""
+    ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("This email was partly unreadable; the original is kept. Problems:")
+        + "\n"
+        + "\n".join(problems[:20]),
+    )
 
 
 def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
