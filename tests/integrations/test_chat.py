@@ -253,6 +253,21 @@ async def test_visitor_messages_become_messages_of_the_same_ticket(
     await communicator.disconnect()
 
 
+async def test_a_line_for_a_chat_whose_ticket_was_deleted_asks_for_a_new_chat(
+    acme, acme_chat, an_agent_online, address
+):
+    communicator = socket(address)
+    assert await opened(communicator)
+    await start_chat(communicator)
+    await settled(communicator)
+    await asyncio.to_thread(elsewhere, acme, lambda: Ticket.objects.get().delete())
+    await communicator.send_json_to({"type": "message", "text": "Hello?", "ref": "b1"})
+    error = await next_frame(communicator, "error")
+    assert (error["code"], error["ref"]) == ("invalid", "b1")
+    assert "start a new one" in error["message"]
+    await communicator.disconnect()
+
+
 async def test_a_visitor_coming_back_with_their_token_continues_the_same_ticket(
     acme, acme_chat, an_agent_online, address
 ):
