@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-APPS_WITH_SOCKETS = ("tickets.sockets", "tickets.channels.sockets")
+APPS_WITH_SOCKETS = ("tickets.sockets", "integrations.chat.sockets")
 
 
 def _routes(name: str) -> list[Any]:

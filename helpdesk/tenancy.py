@@ -161,19 +161,28 @@ class TenantOwned(models.Model):
         super().save(*args, **kwargs)
 
 
-def resolve_tenant(host: str) -> Tenant | None:
-    """The active tenant served at `host` (`<slug>.<BASE_DOMAIN>` or a custom domain)."""
+def tenant_for_domain(domain: str) -> Tenant | None:
+    """The active tenant at `domain`: `<slug>.<BASE_DOMAIN>`, or a custom domain it owns.
+
+    The one place these rules live: web requests (by host) and inbound mail (by the
+    recipients' domains) both find their desk here.
+    """
     from helpdesk.models import Tenant
 
-    host = host.split(":", 1)[0].lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
     base = settings.BASE_DOMAIN.lower()
     # Two lookups on unique indexes instead of one OR across a join, which PostgreSQL can
     # only answer by reading every tenant's domains (every request starts here).
-    if host.endswith(f".{base}"):
-        slug = host.removesuffix(f".{base}")
+    if domain.endswith(f".{base}"):
+        slug = domain.removesuffix(f".{base}")
         if "." not in slug and (tenant := Tenant.objects.filter(slug=slug, is_active=True).first()):
             return tenant
-    return Tenant.objects.filter(domains__domain=host, is_active=True).first()
+    return Tenant.objects.filter(domains__domain=domain, is_active=True).first()
+
+
+def resolve_tenant(host: str) -> Tenant | None:
+    """The active tenant served at `host` (`<slug>.<BASE_DOMAIN>` or a custom domain)."""
+    return tenant_for_domain(host.split(":", 1)[0])
 
 
 def is_platform_host(host: str) -> bool:

@@ -41,7 +41,7 @@ urlpatterns = [
     path("api/v1/", include("integrations.api.urls")),
     # Inbound mail webhooks of email providers, e.g. /anymail/mailgun/inbound/.
     path("anymail/", include("integrations.email.urls")),
-    path("channels/", include("tickets.channels.urls")),
+    path("channels/", include("integrations.urls")),  # website chat, social channels
     path("", include("tickets.urls")),
     path("reports/", include("reports.urls")),
 ]

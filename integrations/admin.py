@@ -1,4 +1,4 @@
-"""Admin of the integrations app: a desk's admins issue and revoke its API tokens."""
+"""Admin of the integrations app: API tokens, mail and mailboxes; chat and social in their own."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from django.utils.translation import ngettext
 
 from helpdesk.admin import PlatformModelAdmin, TenantModelAdmin
 from integrations import services
+from integrations.chat import admin as chat_admin  # noqa: F401 (registers its page)
 from integrations.models import ApiToken, InboundEmail, Mailbox, UnroutedEmail
+from integrations.social import admin as social_admin  # noqa: F401 (registers its pages)
 
 
 class ApiTokenForm(forms.ModelForm):

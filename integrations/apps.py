@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
-    """Inbound email adapters, outgoing webhooks, chat and CRM connectors."""
+    """How tickets come in from outside: inbound mail, the JSON API, website chat, social."""
 
     name = "integrations"
     verbose_name = _("Integrations")

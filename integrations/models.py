@@ -11,7 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.tenancy import TenantOwned
+
+# Each integration keeps its models in its own package; importing them here is how Django
+# registers them with the integrations app.
+from integrations.chat.models import ChatWidget  # noqa: F401
 from integrations.email.imap import MailboxSettings
+from integrations.social.models import SocialChannel, SocialIdentity, SocialThread  # noqa: F401
 
 
 class ApiToken(TenantOwned):

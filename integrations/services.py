@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,8 +20,11 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from integrations.models import ApiIdempotencyKey, ApiToken
+from rules.vocabulary import Channel, Priority
 from tickets import services as ticket_services
-from tickets.models import Category, Message, Product, Ticket
+
+if TYPE_CHECKING:
+    from tickets.models import Category, Message, Product, Ticket
 
 TOKEN_PREFIX = "hd_"  # noqa: S105 (marks our tokens, e.g. for secret scanners; not a secret)
 # last_used_at is for admins deciding whether a token is still needed: minute precision is
@@ -139,7 +142,7 @@ def api_ticket_open(
     response_for: Callable[[Ticket], dict[str, Any]],
     requester_name: str = "",
     requester_phone: str = "",
-    priority: str = Ticket.Priority.MEDIUM,
+    priority: str = Priority.MEDIUM,
     impact: str = "",
     urgency: str = "",
     category: Category | None = None,
@@ -171,7 +174,7 @@ def api_ticket_open(
         requester=requester,
         subject=subject,
         description=description,
-        channel=Ticket.Channel.API,
+        channel=Channel.API,
         priority=priority,
         impact=impact,
         urgency=urgency,
@@ -211,7 +214,7 @@ def api_reply_add(
                 ticket=ticket,
                 text=text,
                 html=html,
-                channel=Ticket.Channel.API,
+                channel=Channel.API,
                 author_user=author,
                 attachments=attachments,
                 status=status,
@@ -221,7 +224,7 @@ def api_reply_add(
         )
         if status:
             ticket_services.ticket_status_change(
-                ticket=ticket, status=status, by=author, source=Ticket.Channel.API
+                ticket=ticket, status=status, by=author, source=Channel.API
             )
         return message
     except ValidationError as error:
@@ -237,7 +240,7 @@ def api_status_change(*, ticket: Ticket, status: str, by: User | None) -> Ticket
     """Move a ticket to `status` for an integration; an illegal move raises `TicketConflict`."""
     try:
         return ticket_services.ticket_status_change(
-            ticket=ticket, status=status, by=by, source=Ticket.Channel.API
+            ticket=ticket, status=status, by=by, source=Channel.API
         )
     except ValidationError as error:
         raise TicketConflict(" ".join(error.messages)) from error

@@ -15,7 +15,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
 from tickets import priority
 from tickets.automations import admin as automations_admin  # noqa: F401 (registers its pages)
-from tickets.channels import admin as channels_admin  # noqa: F401 (registers its pages)
 from tickets.macros import admin as macros_admin  # noqa: F401 (registers its pages)
 from tickets.models import (
     AgentProfile,

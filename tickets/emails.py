@@ -1,7 +1,12 @@
-"""Mail to requesters: acknowledgements and agents' replies, threaded back into the ticket."""
+"""Mail to requesters: acknowledgements and agents' replies, threaded back into the ticket.
+
+This module owns the formats our mail is recognised by when answers come back: the reply
+marker above the quoted history, and our Message-IDs, which name their ticket.
+"""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +19,23 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from helpdesk.models import User
-from integrations.email.quotes import REPLY_MARKER  # the inbound parser cuts replies there
 from tickets.models import Acknowledgement, Message, Ticket
+
+# The line our mails carry above the quoted history: the inbound parser cuts replies there.
+REPLY_MARKER = "##- Please type your reply above this line -##"
+
+# Our own Message-IDs name their ticket: <ack-{acknowledgement}.{ticket}@…> (written by
+# Acknowledgement.message_id), <reply-{message}.{ticket}@…> and
+# <automation-{run}.{ticket}.{recipient}@…> (written below).
+_OWN_MESSAGE_ID = re.compile(r"^<?(?:(?:ack|reply)-\d+\.(\d+)|automation-\d+\.(\d+)\.[^@]+)@")
+
+
+def message_id_ticket(message_id: str) -> int | None:
+    """The id of the ticket one of our own Message-IDs names; None for anyone else's."""
+    match = _OWN_MESSAGE_ID.match(message_id.strip())
+    if match is None:
+        return None
+    return int(match.group(1) or match.group(2))
 
 
 def _context(ticket: Ticket) -> dict:

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.core import signing
@@ -25,9 +25,12 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from integrations.api.http import ApiError
-from integrations.selectors import ORDERINGS
+from rules.vocabulary import Channel, Level, Priority, Status
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.models import Category, Product, Ticket
+
+if TYPE_CHECKING:
+    from tickets.models import Ticket
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -198,9 +201,9 @@ def ticket_create_input(data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "subject": fields.text("subject", required=True, max_length=250).strip(),
         "description": fields.text("description", required=True),
-        "priority": fields.choice("priority", Ticket.Priority.values, Ticket.Priority.MEDIUM),
-        "impact": fields.choice("impact", Ticket.Level.values),
-        "urgency": fields.choice("urgency", Ticket.Level.values),
+        "priority": fields.choice("priority", Priority.values, Priority.MEDIUM),
+        "impact": fields.choice("impact", Level.values),
+        "urgency": fields.choice("urgency", Level.values),
         "tags": fields.strings("tags", max_length=50),
         "language": fields.choice("language", _language_codes()),
     }
@@ -209,9 +212,12 @@ def ticket_create_input(data: dict[str, Any]) -> dict[str, Any]:
         values["requester_email"] = requester.email("email", required=True)
         values["requester_name"] = requester.text("name", max_length=150).strip()
         values["requester_phone"] = requester.text("phone", max_length=40).strip()
-    for name, model in (("category", Category), ("product", Product)):
+    for name, active in (
+        ("category", ticket_selectors.active_category),
+        ("product", ticket_selectors.active_product),
+    ):
         pk = fields.identifier(name)
-        values[name] = model.objects.filter(pk=pk, is_active=True).first() if pk else None
+        values[name] = active(pk=pk) if pk else None
         if pk and values[name] is None:
             fields.fail(name, _("No such %(thing)s here.") % {"thing": name})
     values["attachments"] = fields.attachments()
@@ -238,7 +244,7 @@ def reply_input(data: dict[str, Any]) -> ReplyInput:
         text=fields.text("text", required=True),
         html=fields.text("html"),
         public=fields.boolean("public", default=True),
-        status=fields.choice("status", Ticket.Status.values) or None,
+        status=fields.choice("status", Status.values) or None,
         author_email=fields.email("author_email"),
         attachments=fields.attachments(),
     )
@@ -250,10 +256,9 @@ def status_input(data: dict[str, Any]) -> tuple[str, str]:
     """(status, author_email) of a status change body; 422 naming each bad field."""
     fields = Fields(data, {})
     status = fields.text("status", required=True)
-    if status and status not in Ticket.Status.values:
+    if status and status not in Status.values:
         fields.fail(
-            "status",
-            _("Must be one of: %(choices)s.") % {"choices": ", ".join(Ticket.Status.values)},
+            "status", _("Must be one of: %(choices)s.") % {"choices": ", ".join(Status.values)}
         )
     author_email = fields.email("author_email")
     fields.check()
@@ -270,7 +275,7 @@ LIST_PARAMETERS = {
 
 @dataclass
 class TicketListQuery:
-    """The list's filters (the arguments of `selectors.api_tickets`) and its page size."""
+    """The list's filters (the arguments of `tickets.selectors.api_tickets`) and its page size."""
 
     filters: dict[str, Any]
     limit: int
@@ -356,8 +361,10 @@ def ticket_list_query(query: QueryDict, *, tenant_id: int) -> TicketListQuery:
         # Strict on purpose: a misspelt filter would otherwise silently list every ticket.
         raise _bad_parameter(unknown[0], _("Unknown parameter."))
     ordering = query.get("ordering", "-updated_at").strip() or "-updated_at"
-    if ordering not in ORDERINGS:
-        raise _bad_parameter("ordering", _("Use one of: %s.") % ", ".join(ORDERINGS))
+    if ordering not in ticket_selectors.API_ORDERINGS:
+        raise _bad_parameter(
+            "ordering", _("Use one of: %s.") % ", ".join(ticket_selectors.API_ORDERINGS)
+        )
     limit_text = query.get("limit", "").strip()
     if limit_text and not limit_text.isdigit():
         raise _bad_parameter("limit", _("Use a whole number from 1 to %s.") % MAX_LIMIT)
@@ -368,9 +375,9 @@ def ticket_list_query(query: QueryDict, *, tenant_id: int) -> TicketListQuery:
     if len(q) > 200:
         raise _bad_parameter("q", _("At most 200 characters."))
     filters = {
-        "statuses": _choices(query, "status", Ticket.Status.values),
-        "priorities": _choices(query, "priority", Ticket.Priority.values),
-        "channels": _choices(query, "channel", Ticket.Channel.values),
+        "statuses": _choices(query, "status", Status.values),
+        "priorities": _choices(query, "priority", Priority.values),
+        "channels": _choices(query, "channel", Channel.values),
         "requester_email": query.get("requester_email", "").strip(),
         "assignee": _id_or_none(query, "assignee"),
         "team": _id_or_none(query, "team"),

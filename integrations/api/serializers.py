@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
 from helpdesk.models import Tenant, User
-from tickets.models import Message, Ticket
+
+if TYPE_CHECKING:
+    from tickets.models import Message, Ticket
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def ticket_json(ticket: Ticket, *, desk: Desk) -> dict[str, Any]:
 
 
 def _author(message: Message) -> dict[str, Any]:
-    if message.author_type == Message.Author.CONTACT and message.author_contact is not None:
+    if message.author_type == message.Author.CONTACT and message.author_contact is not None:
         contact = message.author_contact
         return {"type": "contact", "id": contact.pk, "name": contact.name, "email": contact.email}
     if message.author_user is not None:

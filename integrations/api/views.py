@@ -6,6 +6,8 @@ body) are in `integrations.api.http`; the full description is served at /api/v1/
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,11 +18,14 @@ from integrations import selectors, services
 from integrations.api import openapi, schemas, serializers
 from integrations.api.http import ApiError, api_endpoint, read_json
 from integrations.models import ApiToken
-from tickets.models import Ticket
+from tickets import selectors as ticket_selectors
+
+if TYPE_CHECKING:
+    from tickets.models import Ticket
 
 
 def _ticket(number: int) -> Ticket:
-    ticket = selectors.api_ticket(number=number) if number <= schemas.MAX_NUMBER else None
+    ticket = ticket_selectors.api_ticket(number=number) if number <= schemas.MAX_NUMBER else None
     if ticket is None:
         raise ApiError(
             404,
@@ -57,7 +62,7 @@ def tickets(request: TenantRequest) -> HttpResponse:
 def ticket_list(request: TenantRequest) -> HttpResponse:
     """Tickets matching the filters, one keyset page at a time."""
     query = schemas.ticket_list_query(request.GET, tenant_id=request.tenant.pk)
-    page = list(selectors.api_tickets(**query.filters)[: query.limit + 1])
+    page = list(ticket_selectors.api_tickets(**query.filters)[: query.limit + 1])
     more = len(page) > query.limit
     page = page[: query.limit]
     desk = serializers.Desk.of(request.tenant)
@@ -96,7 +101,7 @@ def ticket_create(request: TenantRequest) -> HttpResponse:
 def ticket_detail(request: TenantRequest, number: int) -> HttpResponse:
     """One ticket with its whole thread, internal notes included."""
     ticket = _ticket(number)
-    messages = selectors.api_ticket_messages(ticket=ticket)
+    messages = ticket_selectors.api_ticket_messages(ticket=ticket)
     return JsonResponse(
         {
             "ticket": serializers.ticket_json(ticket, desk=serializers.Desk.of(request.tenant)),
@@ -131,7 +136,7 @@ def ticket_replies(request: TenantRequest, number: int) -> HttpResponse:
         status=reply.status,
         attachments=reply.attachments,
     )
-    message = selectors.api_ticket_messages(ticket=ticket).get(pk=message.pk)
+    message = ticket_selectors.api_ticket_messages(ticket=ticket).get(pk=message.pk)
     desk = serializers.Desk.of(request.tenant)
     return JsonResponse(
         {

@@ -1,4 +1,7 @@
-"""Inbound e-mail: parsing raw messages (`parsing`, `quotes`) and fetching them over IMAP (`imap`).
+"""Inbound e-mail: from a provider's webhook (`urls`, `webhooks`) or a desk's IMAP mailbox (`imap`,
+`mailboxes`) into tickets (`inbound`), with automatic answers to the senders (`answers`).
 
-Nothing here touches the database: the ticket layer turns a `ParsedEmail` into tickets and replies.
+`parsing`, `quotes` and `imap` read and fetch raw messages and touch no database. `inbound` keeps
+every message raw first, then reaches tickets only through `tickets.services` and
+`tickets.selectors`.
 """

@@ -2,7 +2,8 @@
 
 Every message is stored raw before anything else is tried, in its own transaction, so a
 parser or service failure loses nothing: the stored copy is flagged for an agent and the
-mailbox or webhook moves on.
+mailbox or webhook moves on. Answers to the sender (`answers`) go out only after the
+transaction that processed the mail has committed.
 """
 
 from __future__ import annotations
@@ -10,27 +11,29 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from email.utils import formataddr
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
-from helpdesk.models import Domain, Tenant
-from helpdesk.tenancy import STAFF_ROLES, tenant_context
+from helpdesk.models import Tenant, User
+from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
+from integrations.email import answers
 from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
 from integrations.email.quotes import strip_quoted
 from integrations.models import InboundEmail, UnroutedEmail
+from rules.vocabulary import Channel
+from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
-from tickets.models import Contact, Message, Ticket
+
+if TYPE_CHECKING:
+    from tickets.models import Contact, Message, Ticket
 
 logger = logging.getLogger(__name__)
 
-# Our own Message-IDs name the ticket: <ack-12.345@acme...>, <reply-67.345@acme...>.
-OWN_MESSAGE_ID = re.compile(r"^(?:ack|reply)-\d+\.(\d+)@")
 # Missing headers the mail works without: kept in the record, not worth an agent's note.
 HARMLESS_PROBLEMS = ("no Date header", "no Message-ID header", "unreadable Date header")
 FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs)\s*:", re.IGNORECASE)
@@ -38,20 +41,13 @@ FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|wg|tr|rv|vs)\s*:", re.IGNORECASE)
 
 def tenant_for_addresses(addresses: Iterable[str]) -> Tenant | None:
     """The desk a message was sent to: its support address, a subdomain, or a custom domain."""
-    base = settings.BASE_DOMAIN.lower()
     for address in addresses:
         address = address.strip().lower()
         if "@" not in address:
             continue
-        domain = address.rsplit("@", 1)[1].rstrip(".")
         tenant = Tenant.objects.filter(is_active=True, support_email__iexact=address).first()
-        if tenant is None and domain.endswith(f".{base}"):
-            slug = domain.removesuffix(f".{base}")
-            if "." not in slug:
-                tenant = Tenant.objects.filter(is_active=True, slug=slug).first()
         if tenant is None:
-            owner = Domain.objects.filter(domain=domain, tenant__is_active=True).first()
-            tenant = owner.tenant if owner else None
+            tenant = tenant_for_domain(address.rsplit("@", 1)[1])
         if tenant is not None:
             return tenant
     return None
@@ -133,16 +129,7 @@ def _unrouted(
     unrouted.save()
     logger.warning("mail to %s matches no desk (stored as %s)", unrouted.recipients, unrouted.pk)
     if _is_human(parsed):
-        _tell_sender(
-            parsed,
-            _("Your message could not be delivered"),
-            _(
-                "Hello,\n\nno help desk receives mail at the address you wrote to (%(to)s), "
-                'so nobody has read your message "%(subject)s". Please check the address '
-                "and send it again.\n\nThis is an automatic message."
-            )
-            % {"to": unrouted.recipients, "subject": parsed.subject},
-        )
+        answers.answer_undeliverable(parsed, recipients=unrouted.recipients)
     return unrouted
 
 
@@ -150,36 +137,12 @@ def _is_human(parsed: ParsedEmail) -> bool:
     return bool(parsed.from_address) and not (parsed.is_auto_submitted or parsed.is_bounce)
 
 
-def _tell_sender(
-    parsed: ParsedEmail, subject: str, body: str, tenant: Tenant | None = None
-) -> None:
-    """A short automatic answer to a human sender; RFC 3834 headers keep it from looping."""
-    sender = formataddr((tenant.name, tenant.reply_address)) if tenant else None
-    headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
-    if parsed.message_id:
-        headers["In-Reply-To"] = f"<{parsed.message_id}>"
-    EmailMessage(subject, body, sender, [parsed.from_address], headers=headers).send()
-
-
 def _thread_ticket(parsed: ParsedEmail, tenant: Tenant) -> Ticket | None:
     """The ticket a message continues: by our reference token, else by its Message-ID chain."""
     reference = ticket_reference_in(parsed.subject, [tenant.ticket_prefix])
-    if reference is not None:
-        ticket = Ticket.objects.filter(number=reference[1]).first()
-        if ticket is not None:
-            return ticket
-    ids = parsed.thread_ids()
-    if not ids:
-        return None
-    ticket_ids = [int(match.group(1)) for mid in ids if (match := OWN_MESSAGE_ID.match(mid))]
-    if ticket_ids:
-        ticket = Ticket.objects.filter(pk__in=ticket_ids).first()
-        if ticket is not None:
-            return ticket
-    message = (
-        Message.objects.filter(message_id__in=ids).select_related("ticket").order_by("-pk").first()
+    return ticket_selectors.ticket_for_mail(
+        number=reference[1] if reference is not None else None, thread_ids=parsed.thread_ids()
     )
-    return message.ticket if message else None
 
 
 def _may_write_to(ticket: Ticket, contact: Contact) -> bool:
@@ -215,16 +178,34 @@ def _files(parsed: ParsedEmail) -> tuple[list[ticket_services.IncomingFile], lis
 
 
 def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    """Turn a stored mail into ticket work, or record why it is not any."""
+    desk_addresses = {tenant.reply_address.lower(), (tenant.support_email or "").lower()}
     if not parsed.from_address:
         _mark(inbound, InboundEmail.Status.FAILED, error=_("The message has no sender address."))
-        return
-    if parsed.from_address in {tenant.reply_address.lower(), (tenant.support_email or "").lower()}:
+    elif parsed.from_address in desk_addresses:
         _mark(inbound, InboundEmail.Status.IGNORED, error=_("Sent from the desk's own address."))
-        return
-    if parsed.is_bounce:
+    elif parsed.is_bounce:
         _record_bounce(inbound, parsed)
-        return
+    else:
+        _file(inbound, parsed, tenant)
+
+
+def _file(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    """File a person's mail on its ticket, then note what of it could not be kept."""
     files, refused = _files(parsed)
+    ticket, message = _file_on_ticket(parsed, tenant, files)
+    if refused:
+        _note_refused_attachments(ticket, parsed, tenant, refused)
+    problems = [p for p in parsed.problems if not p.startswith(HARMLESS_PROBLEMS)]
+    if problems:
+        _note_unreadable_parts(ticket, problems)
+    _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket, message=message)
+
+
+def _file_on_ticket(
+    parsed: ParsedEmail, tenant: Tenant, files: list[ticket_services.IncomingFile]
+) -> tuple[Ticket, Message | None]:
+    """The ticket and message a mail became: a note, a reply on its ticket, or a new ticket."""
     agent = (
         platform_selectors.tenant_users(roles=STAFF_ROLES)
         .filter(email__iexact=parsed.from_address)
@@ -234,87 +215,106 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
         email=parsed.from_address, name=parsed.from_name, language=parsed.language or ""
     )
     ticket = _thread_ticket(parsed, tenant)
-    threading = dict(
-        message_id=parsed.message_id or "",
-        in_reply_to=" ".join(parsed.in_reply_to)[:255],
-        references=" ".join(parsed.references),
-    )
     if ticket is not None and parsed.is_auto_submitted:
-        # An out-of-office answer to our mail: worth knowing, but it must not reopen or
-        # answer anything.
-        message = ticket_services.ticket_note_add(
-            ticket=ticket,
-            author=None,
-            text=_("Automatic reply from %(sender)s:") % {"sender": parsed.from_address}
-            + "\n\n"
-            + strip_quoted(parsed.text),
+        return ticket, _note_automatic_reply(ticket, parsed)
+    if ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
+        reply = _add_reply(ticket, parsed, files, agent=agent, contact=contact)
+        return reply.ticket, reply  # a closed ticket's follow-up may have taken the reply
+    ticket = _open_ticket(parsed, files, contact=contact)
+    return ticket, ticket_selectors.opening_message(ticket=ticket)
+
+
+def _note_automatic_reply(ticket: Ticket, parsed: ParsedEmail) -> Message:
+    """An out-of-office answer to our mail: worth knowing, but it reopens and answers nothing."""
+    return ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("Automatic reply from %(sender)s:") % {"sender": parsed.from_address}
+        + "\n\n"
+        + strip_quoted(parsed.text),
+    )
+
+
+def _add_reply(
+    ticket: Ticket,
+    parsed: ParsedEmail,
+    files: list[ticket_services.IncomingFile],
+    *,
+    agent: User | None,
+    contact: Contact,
+) -> Message:
+    """The mail as a reply on its ticket, by the agent who wrote it or else by the contact."""
+    forwarded = bool(FORWARD_SUBJECT.match(parsed.subject))
+    return ticket_services.ticket_reply_add(
+        ticket=ticket,
+        # A forwarded mail is content, never quoted history: it is kept whole.
+        text=parsed.text if forwarded else strip_quoted(parsed.text),
+        channel=Channel.EMAIL,
+        author_user=agent,
+        author_contact=None if agent else contact,
+        attachments=files,
+        **_threading(parsed),
+    )
+
+
+def _open_ticket(
+    parsed: ParsedEmail, files: list[ticket_services.IncomingFile], *, contact: Contact
+) -> Ticket:
+    """A new ticket for the mail, its requester the sender."""
+    auto = parsed.auto_reason if parsed.is_auto_submitted else ""
+    return ticket_services.ticket_open(
+        requester=contact,
+        subject=parsed.subject or _("(no subject)"),
+        channel=Channel.EMAIL,
+        description=parsed.text,
+        description_html=parsed.html or "",
+        attachments=files,
+        language=parsed.language or "",
+        auto_submitted=auto or "",
+        **_threading(parsed),
+    )
+
+
+def _threading(parsed: ParsedEmail) -> dict[str, str]:
+    """The headers that thread our answers under this mail, as the ticket services store them."""
+    return {
+        "message_id": parsed.message_id or "",
+        "in_reply_to": " ".join(parsed.in_reply_to)[:255],
+        "references": " ".join(parsed.references),
+    }
+
+
+def _note_refused_attachments(
+    ticket: Ticket, parsed: ParsedEmail, tenant: Tenant, refused: list[str]
+) -> None:
+    """Tell the agents, and a human sender, which attachments were not kept and why."""
+    ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("Attachments of this email were not kept:") + "\n" + "\n".join(refused),
+    )
+    if _is_human(parsed):
+        answers.answer_attachments_refused(
+            parsed, tenant=tenant, reference=ticket.reference, refused=refused
         )
-    elif ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
-        forwarded = bool(FORWARD_SUBJECT.match(parsed.subject))
-        text = parsed.text if forwarded else strip_quoted(parsed.text)
-        message = ticket_services.ticket_reply_add(
-            ticket=ticket,
-            text=text,
-            channel=Ticket.Channel.EMAIL,
-            author_user=agent,
-            author_contact=None if agent else contact,
-            attachments=files,
-            **threading,
-        )
-        ticket = message.ticket
-    else:
-        auto = parsed.auto_reason if parsed.is_auto_submitted else ""
-        ticket = ticket_services.ticket_open(
-            requester=contact,
-            subject=parsed.subject or _("(no subject)"),
-            channel=Ticket.Channel.EMAIL,
-            description=parsed.text,
-            description_html=parsed.html or "",
-            attachments=files,
-            language=parsed.language or "",
-            auto_submitted=auto or "",
-            **threading,
-        )
-        message = ticket.messages.order_by("pk").first()
-    if refused:
-        ticket_services.ticket_note_add(
-            ticket=ticket,
-            author=None,
-            text=_("Attachments of this email were not kept:") + "\n" + "\n".join(refused),
-        )
-        if _is_human(parsed):
-            _tell_sender(
-                parsed,
-                f"[{ticket.reference}] " + _("Some attachments were not accepted"),
-                _("We received your message, but not these attachments:")
-                + "\n\n"
-                + "\n".join(refused)
-                + "\n\n"
-                + _("Please send them another way, e.g. as a link."),
-                tenant,
-            )
-    problems = [p for p in parsed.problems if not p.startswith(HARMLESS_PROBLEMS)]
-    if problems:
-        ticket_services.ticket_note_add(
-            ticket=ticket,
-            author=None,
-            text=_("This email was partly unreadable; the original is kept. Problems:")
-            + "\n"
-            + "\n".join(problems[:20]),
-        )
-    _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket, message=message)
+
+
+def _note_unreadable_parts(ticket: Ticket, problems: list[str]) -> None:
+    """Tell the agents what of the mail could not be read; they find the original kept."""
+    ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("This email was partly unreadable; the original is kept. Problems:")
+        + "\n"
+        + "\n".join(problems[:20]),
+    )
 
 
 def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
     """A delivery failure: tell the agents on the ticket the bounced mail belonged to."""
     ticket = None
     if parsed.bounced_message_id:
-        match = OWN_MESSAGE_ID.match(parsed.bounced_message_id)
-        if match:
-            ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
-        if ticket is None:
-            message = Message.objects.filter(message_id=parsed.bounced_message_id).first()
-            ticket = message.ticket if message else None
+        ticket = ticket_selectors.ticket_for_bounce(message_id=parsed.bounced_message_id)
     if ticket is not None:
         ticket_services.ticket_note_add(
             ticket=ticket,

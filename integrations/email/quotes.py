@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
-REPLY_MARKER = "##- Please type your reply above this line -##"
+from tickets.emails import REPLY_MARKER
 
-# Our own marker, quoted or not, and in any translation our templates may use later.
-_MARKER = re.compile(r"^[>\s]*##-.{1,200}-##\s*$")
+# Our own marker, quoted or not, and in any translation our templates may use later: any
+# line in the marker's "##- … -##" frame.
+_MARKER = re.compile(
+    rf"^[>\s]*{re.escape(REPLY_MARKER[:3])}.{{1,200}}{re.escape(REPLY_MARKER[-3:])}\s*$"
+)
 
 # "On <date>, <name> wrote:" in the languages our customers write in; names may follow the verb
 # ("Am 3. März 2026 um 10:12 schrieb Jane Doe <jane@example.com>:").

@@ -1,6 +1,6 @@
 // The desk's chat widget, for customers' own websites. Embed it with
 //   <script src="https://acme.example.com/static/js/chat-widget.js" data-desk="https://acme.example.com" async></script>
-// It talks to wss://<desk>/ws/chat/ (tickets/channels/consumers.py): "start" opens a chat
+// It talks to wss://<desk>/ws/chat/ (integrations/chat/consumers.py): "start" opens a chat
 // ticket, "message" adds a line, "resume" with the token kept in localStorage continues the
 // same ticket after a reload. No framework, no build step; everything lives in a shadow root
 // so the website's styles and ours never meet.

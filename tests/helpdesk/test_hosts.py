@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from pytest_django.asserts import assertContains, assertRedirects
 
+from helpdesk.tenancy import tenant_for_domain
 from tests.factories import DomainFactory, TicketFactory
 
 
@@ -29,6 +30,30 @@ def test_an_unknown_desk_gets_a_not_found_page(settings):
     for host in ("nobody.localhost", "unknown.example", "a.b.localhost"):
         response = Client(HTTP_HOST=host).get("/")
         assertContains(response, "There is nothing at this address", status_code=404)
+
+
+@pytest.mark.parametrize(
+    ("domain", "found"),
+    [
+        ("acme.localhost", True),
+        ("ACME.localhost.", True),  # as DNS and mail programs may write it
+        ("help.acme-corp.example", True),
+        ("www.acme.localhost", False),  # a desk's subdomain has no subdomains of its own
+        ("localhost", False),
+        ("acme.localhost.example", False),
+    ],
+)
+def test_web_and_mail_find_a_desk_at_its_subdomain_or_custom_domain(acme, domain, found):
+    DomainFactory(tenant=acme, domain="help.acme-corp.example")
+    assert (tenant_for_domain(domain) == acme) is found
+
+
+def test_a_closed_desk_is_found_at_none_of_its_domains(acme):
+    DomainFactory(tenant=acme, domain="help.acme-corp.example")
+    acme.is_active = False
+    acme.save()
+    assert tenant_for_domain("acme.localhost") is None
+    assert tenant_for_domain("help.acme-corp.example") is None
 
 
 def test_a_closed_desk_is_not_found(acme):

@@ -443,6 +443,12 @@ def test_the_list_filters_by_assignee_and_team_id(acme_api, listed):
     assert subjects(acme_api.get(TICKETS, team=str(listed["team"].pk))) == ["refund", "invoice"]
 
 
+def test_a_token_acts_for_the_whole_desk_and_lists_private_teams_tickets_too(acme, acme_api):
+    vip = TeamFactory(tenant=acme, name="VIP", is_private=True)
+    open_ticket(acme, "Trouble with the board", team=vip)
+    assert subjects(acme_api.get(TICKETS)) == ["the board"]
+
+
 def test_the_list_filters_by_last_change(acme_api, listed):
     since = (listed["start"] + timedelta(hours=5)).isoformat()
     assert subjects(acme_api.get(TICKETS, updated_since=since)) == ["refund"]

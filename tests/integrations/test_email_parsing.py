@@ -17,8 +17,9 @@ from integrations.email.parsing import (
     parse_email,
     ticket_reference_in,
 )
-from integrations.email.quotes import REPLY_MARKER, strip_quoted
+from integrations.email.quotes import strip_quoted
 from tests.integrations.conftest import sample
+from tickets.emails import REPLY_MARKER
 
 HUMAN_HEADERS = (
     "From: Paul Weber <paul.weber@kunde.example>",

@@ -13,13 +13,16 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from helpdesk.tenancy import tenant_context
 from integrations.email.inbound import email_receive
 from integrations.models import InboundEmail, Mailbox, UnroutedEmail
+from tests.conftest import free_port
 from tickets import services
+from tickets.emails import automation_message_id
 from tickets.models import Acknowledgement, Message, Ticket
 
 DESK = "support@acme.localhost"
@@ -134,12 +137,9 @@ def test_a_new_mail_from_a_no_reply_sender_gets_no_acknowledgement(acme):
         assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
 
 
-def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
-    email_receive(compose(), source="test")
-    [ticket] = tickets_of(acme)
-    with tenant_context(acme):
-        ack_id = ticket.acknowledgement.message_id.strip("<>")
-    bounce = (
+def bounce_of(message_id: str) -> bytes:
+    """A mail server's delivery failure report about our mail with `message_id` to Carol."""
+    return (
         "From: MAILER-DAEMON@mx.example\r\nTo: support@acme.localhost\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b1@mx.example>\r\n"
         "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
@@ -147,9 +147,16 @@ def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
         "\r\n\r\nFinal-Recipient: rfc822; carol@bigbank.example\r\nAction: failed\r\n"
         "Status: 5.1.1\r\n\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: <{ack_id}>\r\nSubject: [ACME-1] We received your request\r\n\r\n--B--\r\n"
+        f"Message-ID: {message_id}\r\nSubject: [ACME-1] About your request\r\n\r\n--B--\r\n"
     ).encode()
-    inbound = email_receive(bounce, source="test")
+
+
+def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        ack_id = ticket.acknowledgement.message_id
+    inbound = email_receive(bounce_of(ack_id), source="test")
     assert len(tickets_of(acme)) == 1
     with tenant_context(acme):
         note = ticket.messages.filter(kind="note").get()
@@ -157,13 +164,58 @@ def test_a_bounce_of_our_mail_is_noted_on_the_ticket_and_opens_nothing(acme):
     assert inbound.status == "bounce"
 
 
-def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(acme):
-    result = email_receive(compose(to="help@nowhere.example"), source="test")
+def test_a_bounce_of_an_automations_reminder_is_noted_on_its_ticket(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        reminder_id = automation_message_id(3, ticket, "requester")
+    inbound = email_receive(bounce_of(reminder_id), source="test")
+    with tenant_context(acme):
+        note = ticket.messages.filter(kind="note").get()
+    assert "carol@bigbank.example" in note.body_text
+    assert (inbound.status, inbound.ticket_id) == ("bounce", ticket.pk)
+
+
+def test_a_bounce_of_someone_elses_mail_is_kept_without_a_ticket(acme):
+    email_receive(compose(), source="test")
+    inbound = email_receive(bounce_of("<CAF=4f2a@mail.gmail.com>"), source="test")
+    assert (inbound.status, inbound.ticket_id) == ("bounce", None)
+
+
+def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(
+    acme, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = email_receive(compose(to="help@nowhere.example"), source="test")
     assert isinstance(result, UnroutedEmail)
     assert tickets_of(acme) == []
     [notice] = mail.outbox
     assert notice.to == ["carol@bigbank.example"]
+    assert notice.subject == "Your message could not be delivered"
+    assert "(help@nowhere.example)" in notice.body
+    assert '"Printer on fire"' in notice.body
     assert notice.extra_headers["Auto-Submitted"] == "auto-replied"
+
+
+def test_the_notice_that_a_mail_reached_no_desk_is_translated(
+    acme, django_capture_on_commit_callbacks
+):
+    with translation.override("de"), django_capture_on_commit_callbacks(execute=True):
+        email_receive(compose(to="help@nowhere.example"), source="test")
+    [notice] = mail.outbox
+    assert notice.subject == "Ihre Nachricht konnte nicht zugestellt werden"
+    assert "(help@nowhere.example), empfängt kein Helpdesk E-Mails" in notice.body
+
+
+def test_an_answer_that_cannot_be_sent_is_logged_and_the_mail_is_kept(
+    acme, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    with django_capture_on_commit_callbacks(execute=True):
+        result = email_receive(compose(to="help@nowhere.example"), source="test")
+    assert UnroutedEmail.objects.filter(pk=result.pk).exists()
+    assert "automatic answer to carol@bigbank.example was not sent" in caplog.text
 
 
 def test_mail_from_the_desks_own_address_is_ignored(acme):
@@ -182,16 +234,52 @@ def test_an_unreadable_message_is_kept_and_never_crashes(acme):
     assert inbound.status in {"processed", "failed"}
 
 
-def test_refused_attachments_are_dropped_noted_and_the_sender_told(acme, settings):
+REFUSED = "[ACME-1] Some attachments were not accepted"
+HUGE_AND_SMALL = [("huge.pdf", "application/pdf", b"x" * 500), ("ok.txt", "text/plain", b"fine")]
+
+
+def test_refused_attachments_are_dropped_noted_and_the_sender_told(
+    acme, settings, django_capture_on_commit_callbacks
+):
     settings.ATTACHMENT_MAX_BYTES = 100
-    files = [("huge.pdf", "application/pdf", b"x" * 500), ("ok.txt", "text/plain", b"fine")]
-    email_receive(compose(attachments=files), source="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        email_receive(compose(attachments=HUGE_AND_SMALL), source="test")
     [ticket] = tickets_of(acme)
     with tenant_context(acme):
         first = ticket.messages.order_by("pk").first()
         assert [a.filename for a in first.attachments.all()] == ["ok.txt"]
         assert "huge.pdf" in ticket.messages.get(kind="note").body_text
-    assert any("huge.pdf" in sent.body for sent in mail.outbox)
+    [answer] = [sent for sent in mail.outbox if sent.subject == REFUSED]
+    assert "huge.pdf" in answer.body
+    assert answer.from_email == "Acme Corporation <support@acme.localhost>"
+
+
+def test_the_sender_hears_about_refused_attachments_only_once_their_mail_is_stored(
+    acme, settings, django_capture_on_commit_callbacks
+):
+    settings.ATTACHMENT_MAX_BYTES = 100
+    with django_capture_on_commit_callbacks(execute=True):
+        email_receive(compose(attachments=HUGE_AND_SMALL), source="test")
+        assert mail.outbox == []  # the mail's transaction has not committed yet
+    assert [sent.subject for sent in mail.outbox if sent.subject == REFUSED] == [REFUSED]
+
+
+def test_a_mail_whose_processing_fails_sends_no_attachments_not_accepted_answer(
+    acme, settings, django_capture_on_commit_callbacks
+):
+    settings.ATTACHMENT_MAX_BYTES = 100
+    with connection.cursor() as cursor:
+        # The database refuses to record the mail as processed: a failure after the answer
+        # about its attachments was prepared, as any late bug or outage would be.
+        cursor.execute(
+            "ALTER TABLE integrations_inboundemail ADD CONSTRAINT never_processed"
+            " CHECK (status <> 'processed') NOT VALID"
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound = email_receive(compose(attachments=HUGE_AND_SMALL), source="test")
+    assert inbound.status == "failed"
+    assert tickets_of(acme) == []
+    assert [sent for sent in mail.outbox if sent.subject == REFUSED] == []
 
 
 def test_mail_to_a_custom_domain_reaches_its_desk(acme):
@@ -200,6 +288,13 @@ def test_mail_to_a_custom_domain_reaches_its_desk(acme):
     DomainFactory(tenant=acme, domain="help.acme-corp.example")
     email_receive(compose(to="support@help.acme-corp.example"), source="test")
     assert len(tickets_of(acme)) == 1
+
+
+def test_mail_to_a_closed_desk_is_kept_for_operators(acme):
+    acme.is_active = False
+    acme.save()
+    result = email_receive(compose(to="support@acme.localhost"), source="test")
+    assert isinstance(result, UnroutedEmail)
 
 
 def test_an_agent_answering_by_mail_replies_as_the_agent(acme, acme_agent):

@@ -4,10 +4,35 @@ import django.contrib.postgres.fields
 import django.db.models.deletion
 import django.db.models.manager
 import django.utils.timezone
-import tickets.models
+import secrets
+from urllib.parse import urlsplit
+from django.core.exceptions import ValidationError
 from django.db import migrations, models
 
 import helpdesk.db
+
+
+# These models moved to integrations (integrations/chat, integrations/social; issue 14), and
+# tickets may not import integrations: the two callables their fields named then are copied
+# here, so this migration does not depend on where that code lives now.
+def new_channel_secret():
+    return secrets.token_urlsafe(32)
+
+
+def validate_web_origin(value):
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ValidationError(
+            "“%(origin)s” is not a website origin like https://www.example.com.",
+            params={"origin": value},
+        )
 
 
 class Migration(migrations.Migration):
@@ -24,7 +49,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=80, verbose_name='name')),
                 ('slug', models.SlugField(help_text='Messages are posted to /channels/social/<address name>/ on this desk.', max_length=40, verbose_name='address name')),
-                ('secret', models.CharField(default=tickets.models.new_channel_secret, help_text='The sender signs every call with HMAC-SHA256 under this secret.', max_length=128, verbose_name='signing secret')),
+                ('secret', models.CharField(default=new_channel_secret, help_text='The sender signs every call with HMAC-SHA256 under this secret.', max_length=128, verbose_name='signing secret')),
                 ('is_enabled', models.BooleanField(default=True, verbose_name='enabled')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='helpdesk.tenant')),
@@ -80,7 +105,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('is_enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('allowed_origins', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200, validators=[tickets.models.validate_web_origin]), blank=True, default=list, help_text='Origins of the websites that may show the chat, comma-separated, e.g. https://www.acme.com. Empty: any website.', size=None, verbose_name='allowed websites')),
+                ('allowed_origins', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200, validators=[validate_web_origin]), blank=True, default=list, help_text='Origins of the websites that may show the chat, comma-separated, e.g. https://www.acme.com. Empty: any website.', size=None, verbose_name='allowed websites')),
                 ('greeting', models.TextField(blank=True, help_text='Shown when a visitor opens the chat.', verbose_name='greeting')),
                 ('offline_message', models.TextField(blank=True, help_text='Shown when no agent is online; {ticket} becomes the ticket number. Empty: a standard text.', verbose_name='offline message')),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='helpdesk.tenant')),

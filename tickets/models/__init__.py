@@ -1,14 +1,5 @@
 """The models of tickets, by area; every model is importable from here."""
 
-from tickets.models.channels import (
-    ChatWidget,
-    SocialChannel,
-    SocialIdentity,
-    SocialThread,
-    new_channel_secret,
-    normalized_origin,
-    validate_web_origin,
-)
 from tickets.models.desk import (
     AgentProfile,
     Category,
@@ -53,7 +44,6 @@ __all__ = [
     "Automation",
     "AutomationRun",
     "Category",
-    "ChatWidget",
     "Contact",
     "ContactEmail",
     "Macro",
@@ -64,9 +54,6 @@ __all__ = [
     "ResponseTarget",
     "RoutingRule",
     "SavedView",
-    "SocialChannel",
-    "SocialIdentity",
-    "SocialThread",
     "Team",
     "TeamMember",
     "Ticket",
@@ -75,7 +62,4 @@ __all__ = [
     "attachment_path",
     "default_priority_cells",
     "default_raise_tiers",
-    "new_channel_secret",
-    "normalized_origin",
-    "validate_web_origin",
 ]

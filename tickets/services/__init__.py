@@ -16,6 +16,7 @@ from tickets.services.changes import (
     ticket_update,
 )
 from tickets.services.contacts import (
+    contact_create,
     contact_for_email,
     contact_for_phone,
     contact_update,
@@ -54,6 +55,7 @@ __all__ = [
     "attachments_check",
     "clock_notification_send",
     "clock_notifications_send",
+    "contact_create",
     "contact_for_email",
     "contact_for_phone",
     "contact_update",

@@ -70,6 +70,11 @@ def contact_for_email(
     return contact
 
 
+def contact_create(*, name: str) -> Contact:
+    """A new requester known by name only, e.g. a social handle without an email address."""
+    return Contact.objects.create(name=name)
+
+
 @transaction.atomic
 def contact_for_phone(*, phone: str, name: str = "") -> Contact:
     """The caller with this phone number, created on first call."""

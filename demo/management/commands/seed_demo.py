@@ -11,6 +11,8 @@ from django.db import transaction
 from helpdesk import services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
+from integrations.chat.models import ChatWidget
+from integrations.social.models import SocialChannel
 from sla import services as sla_services
 from tickets import automations, macros, routing
 from tickets import services as ticket_services
@@ -18,13 +20,11 @@ from tickets.models import (
     AgentProfile,
     Automation,
     Category,
-    ChatWidget,
     Macro,
     Organization,
     Product,
     RoutingRule,
     SavedView,
-    SocialChannel,
     Team,
     Ticket,
 )

@@ -15,9 +15,11 @@ from django.test import Client
 
 from helpdesk.asgi import application
 from helpdesk.tenancy import tenant_context
+from integrations.chat.models import ChatWidget
 from integrations.services import api_token_create
+from integrations.social.models import SocialChannel
 from tests.conftest import client_for, worker_idle
-from tickets.models import ChatWidget, SocialChannel, Ticket
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

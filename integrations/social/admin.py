@@ -1,4 +1,4 @@
-"""Admin pages of the intake channels: the chat widget and social channels, per desk."""
+"""Admin pages of social channels: the accounts, who their handles are, their conversations."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from helpdesk.admin import TenantModelAdmin
-from tickets.models import ChatWidget, SocialChannel, SocialIdentity, SocialThread
-
-
-@admin.register(ChatWidget)
-class ChatWidgetAdmin(TenantModelAdmin):
-    """One per desk: whether the website chat answers, where, and with which words."""
-
-    list_display = ["__str__", "is_enabled", "allowed_origins"]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return super().has_add_permission(request) and not ChatWidget.objects.exists()
+from integrations.social.models import SocialChannel, SocialIdentity, SocialThread
 
 
 @admin.register(SocialChannel)

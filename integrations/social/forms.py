@@ -1,26 +1,11 @@
-"""What visitors and social channels may send: lengths, addresses, required parts."""
+"""What social channels may send: a sender, a conversation, a message of limited length."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-MAX_CHAT_TEXT = 4000  # characters of one chat line
 MAX_SOCIAL_TEXT = 20_000  # characters of one social message; longer ones are refused
-
-
-class ChatStartForm(forms.Form):
-    """A website visitor's name, email address and opening line."""
-
-    name = forms.CharField(label=_("Name"), max_length=150)
-    email = forms.EmailField(label=_("Email address"))
-    message = forms.CharField(label=_("Message"), max_length=MAX_CHAT_TEXT)
-
-
-class ChatMessageForm(forms.Form):
-    """One further line of a visitor's chat."""
-
-    text = forms.CharField(label=_("Message"), max_length=MAX_CHAT_TEXT)
 
 
 class SocialMessageForm(forms.Form):

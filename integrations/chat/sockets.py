@@ -1,8 +1,8 @@
-"""WebSocket routes of the intake channels (composed by helpdesk/routing.py)."""
+"""WebSocket routes of the website chat (composed by helpdesk/routing.py)."""
 
 from django.urls import path
 
-from tickets.channels.consumers import ChatConsumer
+from integrations.chat.consumers import ChatConsumer
 
 # Sockets opened from customers' own websites: helpdesk/asgi.py mounts these outside the
 # session and same-origin wrappers, and each consumer checks the desk's allowed origins.

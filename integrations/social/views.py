@@ -1,4 +1,4 @@
-"""The chat's embed page for admins, and the webhook social channels post messages to."""
+"""The webhook social channels post their messages to, signed, one message per call."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import hashlib
 import json
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from helpdesk.tenancy import Role, TenantRequest, role_required
-from tickets.channels import selectors, services, signing
-from tickets.channels.forms import SocialMessageForm
+from helpdesk.tenancy import TenantRequest
+from integrations.social import selectors, services, signing
+from integrations.social.forms import SocialMessageForm
 
 logger = logging.getLogger(__name__)
 
@@ -24,23 +22,6 @@ STATUS = {
     services.SocialResult.ADDED: 202,
     services.SocialResult.DUPLICATE: 200,
 }
-
-
-@role_required(Role.ADMIN)
-@require_GET
-def chat_embed(request: TenantRequest) -> HttpResponse:
-    """The snippet an admin puts on the desk's website to offer the chat there."""
-    desk = request.tenant.url("").rstrip("/")
-    static = settings.STATIC_URL if "://" in settings.STATIC_URL else desk + settings.STATIC_URL
-    return render(
-        request,
-        "tickets/channels/chat_embed.html",
-        {
-            "widget": selectors.chat_widget(),
-            "desk": desk,
-            "script_url": f"{static}js/chat-widget.js",
-        },
-    )
 
 
 def _refuse(

@@ -14,8 +14,9 @@ from pytest_django.asserts import assertContains
 from helpdesk import presence
 from helpdesk.asgi import application
 from helpdesk.tenancy import tenant_context
+from integrations.chat.models import ChatWidget
 from tickets import services
-from tickets.models import Acknowledgement, ChatWidget, Message, Ticket
+from tickets.models import Acknowledgement, Message, Ticket
 from tickets.tasks import send_acknowledgement
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -249,6 +250,21 @@ async def test_visitor_messages_become_messages_of_the_same_ticket(
     assert accepted["ref"] == "a1"
     assert ("contact", "It says 300 EUR") in await asyncio.to_thread(thread, acme)
     assert len(await asyncio.to_thread(tickets, acme)) == 1
+    await communicator.disconnect()
+
+
+async def test_a_line_for_a_chat_whose_ticket_was_deleted_asks_for_a_new_chat(
+    acme, acme_chat, an_agent_online, address
+):
+    communicator = socket(address)
+    assert await opened(communicator)
+    await start_chat(communicator)
+    await settled(communicator)
+    await asyncio.to_thread(elsewhere, acme, lambda: Ticket.objects.get().delete())
+    await communicator.send_json_to({"type": "message", "text": "Hello?", "ref": "b1"})
+    error = await next_frame(communicator, "error")
+    assert (error["code"], error["ref"]) == ("invalid", "b1")
+    assert "start a new one" in error["message"]
     await communicator.disconnect()
 
 

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
@@ -23,11 +23,14 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import live, presence
-from tickets.channels import selectors, services, signing
-from tickets.channels.forms import MAX_CHAT_TEXT, ChatMessageForm, ChatStartForm
+from integrations.chat import selectors, services, signing
+from integrations.chat.forms import MAX_CHAT_TEXT, ChatMessageForm, ChatStartForm
+from tickets import selectors as ticket_selectors
 from tickets.emails import REPLY_MARKER
-from tickets.models import Contact, Message, Ticket
 from tickets.services import text_to_html
+
+if TYPE_CHECKING:
+    from tickets.models import Message, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +190,7 @@ class ChatConsumer(live.TenantConsumer):
             floor = after  # the browser still shows everything up to this line
         else:
             floor = await self.in_tenant(
-                selectors.chat_transcript_start, ticket_id=ticket.pk, limit=TRANSCRIPT_LINES
+                ticket_selectors.public_messages_start, ticket_id=ticket.pk, limit=TRANSCRIPT_LINES
             )
         await self.follow(
             ticket.pk, ticket.requester_id, self.reference(ticket), resumed=True, floor=floor
@@ -224,10 +227,11 @@ class ChatConsumer(live.TenantConsumer):
             await self.flush()
 
     def add_line(self, text: str) -> tuple[int, Ticket]:
-        ticket = Ticket.objects.get(pk=self.ticket_id)
-        contact = Contact.objects.get(pk=self.contact_id)
-        message = services.chat_message_add(ticket=ticket, contact=contact, text=text)
-        return message.pk, Ticket.objects.get(pk=message.ticket_id)
+        ticket = selectors.chat_ticket(ticket_id=self.ticket_id, contact_id=self.contact_id)
+        if ticket is None:  # deleted since the chat started
+            raise ValidationError(_("This chat cannot be continued here; please start a new one."))
+        message = services.chat_message_add(ticket=ticket, contact=ticket.requester, text=text)
+        return message.pk, message.ticket
 
     async def ping(self, content: dict[str, Any]) -> None:
         await self.send_json({"type": "pong"})
@@ -285,18 +289,18 @@ class ChatConsumer(live.TenantConsumer):
     def unsent(self) -> list[dict[str, Any]]:
         # By id set, not by "newer than the last one": a reply whose transaction committed
         # after a later-numbered line is still delivered.
-        messages = selectors.chat_transcript(ticket_id=self.ticket_id, after=self.floor).exclude(
-            pk__in=self.sent
-        )
+        messages = ticket_selectors.public_messages(
+            ticket_id=self.ticket_id, after=self.floor
+        ).exclude(pk__in=self.sent)
         with translation.override(self.tenant.language):
             return [self.frame(message) for message in messages]
 
     def frame(self, message: Message) -> dict[str, Any]:
         text, html = message.body_text, message.body_html
-        if message.author_type == Message.Author.AGENT:
+        if message.author_type == message.Author.AGENT:
             author = "agent"
             name = (message.author_user.full_name if message.author_user else "") or _("Support")
-        elif message.author_type == Message.Author.CONTACT:
+        elif message.author_type == message.Author.CONTACT:
             author = "you"
             name = message.author_contact.name if message.author_contact else ""
         else:

@@ -11,8 +11,9 @@ import pytest
 from django.test import Client
 
 from helpdesk.tenancy import tenant_context
+from integrations.social.models import SocialChannel
 from tickets import services
-from tickets.models import Message, SocialChannel, Ticket
+from tickets.models import Message, Ticket
 
 SECRET = "whatsapp-bridge-secret"
 
@@ -209,6 +210,6 @@ def test_fields_of_the_wrong_kind_are_named(acme, whatsapp, bridge):
 
 
 def test_refused_calls_are_logged(acme, whatsapp, bridge, caplog):
-    with caplog.at_level(logging.WARNING, logger="tickets.channels.views"):
+    with caplog.at_level(logging.WARNING, logger="integrations.social.views"):
         post(bridge, message(), secret="guessed-secret")
     assert "acme/whatsapp refused (401)" in caplog.text

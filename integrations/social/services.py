@@ -1,62 +1,31 @@
-"""Writes of the intake channels: website chats and messages from social channels.
+"""Writes of social channels: each message, once, into its conversation's ticket or a new one.
 
-Both end in the ticket services: a chat or a social conversation is an ordinary ticket whose
-thread holds every line, so agents answer it like any other.
+A social conversation is an ordinary ticket whose thread holds every message, so agents answer
+it like any other.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext as _
 
-from tickets.models import (
-    Contact,
-    Message,
-    SocialChannel,
-    SocialIdentity,
-    SocialThread,
-    Ticket,
-)
-from tickets.services import contact_for_email, ticket_open, ticket_reply_add
+from integrations.social.models import SocialChannel, SocialIdentity, SocialThread
+from rules.vocabulary import Channel
+from tickets import selectors as ticket_selectors
+from tickets.services import contact_create, contact_for_email, ticket_open, ticket_reply_add
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from tickets.models import Contact, Ticket
 
 SUBJECT_LENGTH = 80
 
 
 def _subject(text: str, fallback: str) -> str:
     return " ".join(text.split())[:SUBJECT_LENGTH] or fallback
-
-
-# --- chat ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def chat_start(*, name: str, email: str, text: str) -> Ticket:
-    """Open a chat ticket for a website visitor; their opening line is its first message."""
-    requester = contact_for_email(email=email, name=name)
-    return ticket_open(
-        requester=requester,
-        subject=_subject(text, _("Chat with %(name)s") % {"name": name}),
-        channel=Ticket.Channel.CHAT,
-        description=text,
-    )
-
-
-@transaction.atomic
-def chat_message_add(*, ticket: Ticket, contact: Contact, text: str) -> Message:
-    """Add a visitor's chat line to their ticket; after it was closed, to a follow-up ticket."""
-    return ticket_reply_add(
-        ticket=ticket, text=text, channel=Ticket.Channel.CHAT, author_contact=contact
-    )
-
-
-# --- social --------------------------------------------------------------------------------
 
 
 class SocialResult(StrEnum):
@@ -82,7 +51,7 @@ def _social_contact(*, channel: SocialChannel, handle: str, name: str, email: st
     if email:
         contact = contact_for_email(email=email, name=name or handle)
     else:
-        contact = Contact.objects.create(name=(name or handle)[:150])
+        contact = contact_create(name=(name or handle)[:150])
     SocialIdentity.objects.create(channel=channel, handle=handle, contact=contact)
     return contact
 
@@ -107,9 +76,9 @@ def social_message_receive(
     # and two deliveries of a new conversation must not open two tickets.
     channel = SocialChannel.objects.select_for_update().get(pk=channel.pk)
     message_id = social_message_id(channel=channel, key=key)
-    filed = Message.objects.select_related("ticket").filter(message_id=message_id).first()
+    filed = ticket_selectors.message_ticket(message_id=message_id)
     if filed is not None:
-        return filed.ticket, SocialResult.DUPLICATE
+        return filed, SocialResult.DUPLICATE
     contact = _social_contact(channel=channel, handle=handle, name=name, email=email)
     thread = (
         SocialThread.objects.select_related("ticket")
@@ -120,7 +89,7 @@ def social_message_receive(
         ticket = ticket_open(
             requester=contact,
             subject=_subject(text, channel.name),
-            channel=Ticket.Channel.SOCIAL,
+            channel=Channel.SOCIAL,
             description=text,
             message_id=message_id,
         )
@@ -129,7 +98,7 @@ def social_message_receive(
     message = ticket_reply_add(
         ticket=thread.ticket,
         text=text,
-        channel=Ticket.Channel.SOCIAL,
+        channel=Channel.SOCIAL,
         author_contact=contact,
         message_id=message_id,
     )
