@@ -20,7 +20,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.selectors.tickets import _listed, my_team_ids
+from tickets.selectors.tickets import my_team_ids, tickets_listed
 
 # What a queue row shows (`tickets/_queue_rows.html`) and what its cursor needs: a page of 50
 # rows builds 300 model instances, and all their columns cost more than the query itself.
@@ -35,7 +35,9 @@ QUEUE_ROW_FIELDS = (
 def queue_rows(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """`tickets` with what a queue row shows, and nothing more: with each ticket's earliest
     running SLA due time (`next_due`, None without one), in the same query."""
-    return _listed(tickets).only(*QUEUE_ROW_FIELDS).annotate(next_due=sla_selectors.next_due())
+    return (
+        tickets_listed(tickets).only(*QUEUE_ROW_FIELDS).annotate(next_due=sla_selectors.next_due())
+    )
 
 
 # Each sort is a list of (field, descending); the last field is unique, so a position in the

@@ -15,14 +15,15 @@ from tickets.models import (
 from tickets.selectors.directory import hidden_team_ids
 
 
-def _listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def tickets_listed(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`tickets` with what a list of them shows: desk, requester and organisation, team, owner."""
     return tickets.select_related("tenant", "requester__organization", "team", "assignee")
 
 
 def requester_tickets(*, user: User) -> QuerySet[Ticket]:
     """The tickets a customer filed under any of their contact records in this tenant."""
     contacts = Contact.objects.filter(user=user).values("pk")
-    return _listed(Ticket.objects.filter(requester__in=contacts)).order_by("-created_at")
+    return tickets_listed(Ticket.objects.filter(requester__in=contacts)).order_by("-created_at")
 
 
 def ticket_counts() -> dict[str, list[tuple[str, int]]]:

@@ -19,7 +19,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.services.messages import _message
+from tickets.services.messages import message_add
 
 
 @transaction.atomic
@@ -51,7 +51,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
             % {"ticket": target.reference}
         )
     moved = Message.objects.filter(ticket=source).update(ticket=target)
-    _message(
+    message_add(
         ticket=target,
         kind=Message.Kind.NOTE,
         author_type=Message.Author.SYSTEM,

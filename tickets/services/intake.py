@@ -33,9 +33,9 @@ from tickets.models import (
 from tickets.services._insert import ticket_insert
 from tickets.services.messages import (
     IncomingFile,
-    _build_message,
-    _store_attachments,
     attachments_check,
+    attachments_store,
+    message_build,
 )
 
 ACK_LINGER_SECONDS = 0.2  # a new acknowledgement waits this long for others to share its task
@@ -203,7 +203,7 @@ def _ticket_create(
         ticket.closed_at = ticket.solved_at = ticket.created_at
     # Before the insert: the one statement that stores the ticket carries the routed values.
     routed = None if ticket.is_spam else routing.ticket_route_new(ticket=ticket, text=description)
-    message = _build_message(
+    message = message_build(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
         author_type=Message.Author.CONTACT,
@@ -243,7 +243,7 @@ def _ticket_create(
     if strategy:
         more.append(assignment.assignment_event(ticket=ticket, strategy=strategy))
     ticket_insert(ticket, message, event, ack, *more, *clocks)
-    _store_attachments(message, attachments)
+    attachments_store(message, attachments)
     if via != Acknowledgement.Via.NONE:
         transaction.on_commit(functools.partial(_acknowledgement_queue, ticket.tenant_id, ack.pk))
     events.ticket_publish(ticket, "ticket.created")

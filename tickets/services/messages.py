@@ -94,7 +94,8 @@ def text_to_html(text: str) -> str:
     return linebreaks(urlize(escape(text), nofollow=True))
 
 
-def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> list[Attachment]:
+def attachments_store(message: Message, files: Sequence[IncomingFile]) -> list[Attachment]:
+    """Keep `files` (already checked) as `message`'s attachments, each under a name of its own."""
     stored = []
     for file in files:
         name = PurePath(file.name.replace("\\", "/")).name[:200] or "attachment"
@@ -113,7 +114,7 @@ def _store_attachments(message: Message, files: Sequence[IncomingFile]) -> list[
     return stored
 
 
-def _build_message(
+def message_build(
     *,
     ticket: Ticket,
     kind: str,
@@ -127,6 +128,7 @@ def _build_message(
     in_reply_to: str = "",
     references: str = "",
 ) -> Message:
+    """An unsaved message of `ticket`'s thread, its HTML sanitised (or made from its text)."""
     message = Message(
         ticket=ticket,
         kind=kind,
@@ -145,8 +147,9 @@ def _build_message(
     return message
 
 
-def _message(*, attachments: Sequence[IncomingFile] = (), **fields: Any) -> Message:
-    message = _build_message(**fields)
+def message_add(*, attachments: Sequence[IncomingFile] = (), **fields: Any) -> Message:
+    """Store a message of a locked ticket's thread (the fields of `message_build`), with files."""
+    message = message_build(**fields)
     message.save()
-    _store_attachments(message, attachments)
+    attachments_store(message, attachments)
     return message

@@ -20,7 +20,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
-from tickets.services.messages import _message
+from tickets.services.messages import message_add
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def acknowledgement_send(*, acknowledgement_id: int) -> None:
         if ack.via == Acknowledgement.Via.EMAIL:
             emails.send_acknowledgement(ack)
         else:
-            _message(
+            message_add(
                 ticket=ack.ticket,
                 kind=Message.Kind.PUBLIC,
                 author_type=Message.Author.SYSTEM,

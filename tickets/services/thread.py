@@ -22,7 +22,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.services.intake import ticket_open
-from tickets.services.messages import IncomingFile, _message, attachments_check
+from tickets.services.messages import IncomingFile, attachments_check, message_add
 
 
 @transaction.atomic
@@ -82,7 +82,7 @@ def ticket_reply_add(
             follow_up=follow_up.number,
         )
         return follow_up.messages.get()
-    message = _message(
+    message = message_add(
         ticket=ticket,
         kind=Message.Kind.PUBLIC,
         author_type=Message.Author.AGENT if by_agent else Message.Author.CONTACT,
@@ -157,7 +157,7 @@ def ticket_note_add(
         raise ValidationError({"text": _("A note needs some text.")})
     attachments_check(attachments)
     ticket = ticket_lock(ticket)
-    message = _message(
+    message = message_add(
         ticket=ticket,
         kind=Message.Kind.NOTE,
         author_type=Message.Author.AGENT if author else Message.Author.SYSTEM,
