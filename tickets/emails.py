@@ -213,3 +213,16 @@ def send_clock_notice(clock: Any, what: str, ticket: Ticket, recipients: list[st
         to=recipients,
         headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Ticket": ticket.reference},
     ).send()
+
+
+def send_guest_link(*, tenant: Any, email: str, name: str, link: str) -> None:
+    """Mail a visitor the link that confirms their address (in the active language)."""
+    context = {"tenant": tenant, "name": name, "link": link}
+    subject = " ".join(render_to_string("tickets/email/guest_link_subject.txt", context).split())
+    EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("tickets/email/guest_link.txt", context),
+        from_email=formataddr((tenant.name, tenant.reply_address)),
+        to=[email],
+        headers={"Auto-Submitted": "auto-generated"},
+    ).send()

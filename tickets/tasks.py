@@ -65,6 +65,15 @@ def send_clock_notifications(tenant_id: int, clock_ids: list[int], what: str) ->
         clock_notifications_send(clock_ids=clock_ids, what=what)
 
 
+@shared_task(name="tickets.send_guest_link", **RETRY)
+def send_guest_link(tenant_id: int, email: str, name: str, language: str = "") -> None:
+    """Mail a visitor the link that confirms their address to the desk."""
+    from tickets.services.guest_links import guest_link_mail
+
+    with tenant_context(tenant_id):
+        guest_link_mail(email=email, name=name, language=language)
+
+
 @shared_task(name="tickets.acknowledgement_sweep")
 def acknowledgement_sweep() -> None:
     """Send acknowledgements that were never queued or whose task was lost."""

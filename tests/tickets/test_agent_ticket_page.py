@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 from pytest_django.asserts import assertContains
 
-from helpdesk.tenancy import tenant_context
+from helpdesk.tenancy import Role, tenant_context
+from tests.conftest import member
 from tests.factories import ContactFactory
 from tickets import services
 from tickets.models import Contact, Message, Ticket
@@ -143,3 +144,37 @@ def test_the_ticket_page_costs_the_same_queries_with_a_long_thread(
             )  # fmt: skip
     with django_assert_max_num_queries(22):
         acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
+
+
+def test_a_note_whose_status_change_is_refused_is_not_added_either(
+    acme, acme_agent, acme_agent_client, ticket
+):
+    with tenant_context(acme):
+        services.ticket_status_change(ticket=ticket, status="solved", by=acme_agent)
+    response = acme_agent_client.post(
+        f"/workspace/tickets/{ticket.number}/compose/",
+        {"kind": "note", "text": "Checked the logs", "status": "new"},  # solved cannot be new
+    )
+    assertContains(response, "cannot become", status_code=400)
+    assertContains(response, "Checked the logs", status_code=400)  # the draft is kept
+    with tenant_context(acme):
+        assert not ticket.messages.filter(kind=Message.Kind.NOTE).exists()
+
+
+def test_a_reply_that_collides_with_a_newer_one_is_held_back_with_it(
+    acme, acme_agent, acme_agent_client, ticket
+):
+    page = acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
+    seen = page.context["thread"][-1].pk
+    with tenant_context(acme):
+        services.ticket_reply_add(
+            ticket=ticket, text="Already on it", channel="email",
+            author_user=member(acme, "colleague@acme.example", Role.AGENT),
+        )  # fmt: skip
+    response = acme_agent_client.post(
+        f"/workspace/tickets/{ticket.number}/compose/",
+        {"kind": "public", "text": "Looking into it", "seen": seen},
+    )
+    assertContains(response, "Already on it", status_code=409)
+    with tenant_context(acme):
+        assert not ticket.messages.filter(body_text="Looking into it").exists()

@@ -107,12 +107,15 @@ def test_a_customer_cannot_download_a_file_of_an_internal_note(
     assert response.status_code == 404
 
 
-def test_a_guest_confirms_their_address_by_link_and_then_files_a_ticket(acme):
+def test_a_guest_confirms_their_address_by_link_and_then_files_a_ticket(
+    acme, django_capture_on_commit_callbacks
+):
     guest = Client(HTTP_HOST="acme.localhost")
     assert guest.get("/portal/new/").url == "/portal/start/"
-    guest.post("/portal/start/", {"name": "Gus Guest", "email": "gus@guest.example"})
+    with django_capture_on_commit_callbacks(execute=True):
+        guest.post("/portal/start/", {"name": "Gus Guest", "email": "gus@guest.example"})
     [invitation] = mail.outbox
-    link = re.search(r"http://acme\.localhost(/portal/confirm/\S+/)", invitation.body).group(1)
+    link = re.search(r"https://acme\.localhost(/portal/confirm/\S+/)", invitation.body).group(1)
     assert guest.get(link).url == "/portal/new/"
     response = guest.post(
         "/portal/new/", {"subject": "Where is my order?", "description": "#4711", "priority": "low"}
@@ -124,10 +127,13 @@ def test_a_guest_confirms_their_address_by_link_and_then_files_a_ticket(acme):
     assert (ticket.requester.email, ticket.requester.name) == ("gus@guest.example", "Gus Guest")
 
 
-def test_a_confirmation_link_of_another_desk_is_refused(acme, globex):
-    Client(HTTP_HOST="globex.localhost").post(
-        "/portal/start/", {"name": "Eve", "email": "eve@example.com"}
-    )
+def test_a_confirmation_link_of_another_desk_is_refused(
+    acme, globex, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        Client(HTTP_HOST="globex.localhost").post(
+            "/portal/start/", {"name": "Eve", "email": "eve@example.com"}
+        )
     link = re.search(r"(/portal/confirm/\S+/)", mail.outbox[0].body).group(1)
     response = Client(HTTP_HOST="acme.localhost").get(link)
     assertContains(response, "not valid", status_code=400)
@@ -138,9 +144,12 @@ def test_a_tampered_confirmation_link_is_refused(acme):
     assertContains(response, "not valid", status_code=400)
 
 
-def test_confirming_as_an_existing_agent_keeps_their_role(acme, acme_agent):
+def test_confirming_as_an_existing_agent_keeps_their_role(
+    acme, acme_agent, django_capture_on_commit_callbacks
+):
     guest = Client(HTTP_HOST="acme.localhost")
-    guest.post("/portal/start/", {"name": "Agent", "email": acme_agent.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        guest.post("/portal/start/", {"name": "Agent", "email": acme_agent.email})
     link = re.search(r"(/portal/confirm/\S+/)", mail.outbox[0].body).group(1)
     guest.get(link)
     with tenant_context(acme):
@@ -164,3 +173,14 @@ def test_a_globex_customer_sees_nothing_of_acme(acme, globex, acme_requester):
     client = client_for(globex, globex_customer)
     assert client.get(f"/portal/tickets/{ticket.number}/").status_code == 404
     assertNotContains(client.get("/portal/"), "Acme only")
+
+
+def test_a_guest_gets_the_sign_in_link_in_the_language_they_asked_in(
+    acme, django_capture_on_commit_callbacks
+):
+    guest = Client(HTTP_HOST="acme.localhost", HTTP_ACCEPT_LANGUAGE="de")
+    with django_capture_on_commit_callbacks(execute=True):
+        guest.post("/portal/start/", {"name": "Gus", "email": "gus@guest.example"})
+    [invitation] = mail.outbox
+    assert invitation.subject == "Bestätigen Sie Ihre E-Mail-Adresse für Acme Corporation"
+    assert invitation.body.startswith("Guten Tag Gus,")

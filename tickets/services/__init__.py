@@ -40,14 +40,17 @@ from tickets.services.outgoing import (
 )
 from tickets.services.saved_views import saved_view_create, saved_view_delete
 from tickets.services.thread import (
+    Composed,
     mentioned_agents,
     replies_since,
+    ticket_compose,
     ticket_note_add,
     ticket_reply_add,
 )
 
 __all__ = [
     "EDITABLE_FIELDS",
+    "Composed",
     "IncomingFile",
     "acknowledgement_send",
     "acknowledgements_sweep",
@@ -71,6 +74,7 @@ __all__ = [
     "team_member_add",
     "text_to_html",
     "ticket_assign",
+    "ticket_compose",
     "ticket_merge",
     "ticket_note_add",
     "ticket_open",

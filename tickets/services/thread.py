@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +22,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.services import changes
 from tickets.services.intake import ticket_open
 from tickets.services.messages import IncomingFile, attachments_check, message_add
 
@@ -217,3 +219,47 @@ def replies_since(*, ticket: Ticket, seen: int, by: User) -> list[Message]:
         .select_related("author_user", "author_contact")
         .order_by("pk")
     )
+
+
+@dataclass(frozen=True)
+class Composed:
+    """What an agent's compose did: the message written, or the replies it collided with."""
+
+    message: Message | None
+    collision: list[Message]
+
+
+@transaction.atomic
+def ticket_compose(
+    *,
+    ticket: Ticket,
+    author: User,
+    kind: str,
+    text: str,
+    attachments: Sequence[IncomingFile] = (),
+    status: str = "",
+    seen: int | None = None,
+    confirmed: bool = False,
+) -> Composed:
+    """An agent's public reply or internal note, with a new status: all of it, or nothing.
+
+    A public reply not yet confirmed is held back when someone else replied after the message
+    `seen` (the last one the agent's page showed): nothing is written, and the newer replies
+    come back so the agent reads them first. The check runs under the ticket's lock, so no
+    reply slips in between.
+    """
+    ticket = ticket_lock(ticket)
+    if kind == Message.Kind.PUBLIC and not confirmed and seen is not None:
+        newer = replies_since(ticket=ticket, seen=seen, by=author)
+        if newer:
+            return Composed(message=None, collision=newer)
+    if kind == Message.Kind.NOTE:
+        message = ticket_note_add(ticket=ticket, author=author, text=text, attachments=attachments)
+        if status:
+            changes.ticket_status_change(ticket=ticket, status=status, by=author)
+    else:
+        message = ticket_reply_add(
+            ticket=ticket, text=text, channel=ticket.channel, author_user=author,
+            attachments=attachments, status=status or None,
+        )  # fmt: skip
+    return Composed(message=message, collision=[])

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,12 +14,8 @@ from helpdesk import services as platform_services
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from tickets import forms, selectors, services
 from tickets.models import Attachment, Ticket
+from tickets.services import guest_links
 from tickets.views.common import _download, _form_errors
-
-GUEST_LINK_SALT = "tickets.portal.guest"
-
-
-GUEST_LINK_MAX_AGE = 24 * 60 * 60
 
 
 @role_required(Role.CUSTOMER)
@@ -77,25 +70,10 @@ def portal_start(request: TenantRequest) -> HttpResponse:
         raise Http404
     form = forms.GuestStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        token = signing.dumps(
-            {
-                "t": request.tenant.pk,
-                "e": form.cleaned_data["email"],
-                "n": form.cleaned_data["name"],
-            },
-            salt=GUEST_LINK_SALT,
-        )
-        link = request.build_absolute_uri(reverse("tickets:portal_confirm", args=[token]))
-        send_mail(
-            _("Confirm your email address for %(desk)s") % {"desk": request.tenant.name},
-            _(
-                "Hello %(name)s,\n\nopen this link to confirm your address and file your "
-                "request with %(desk)s:\n\n%(link)s\n\nThe link works for 24 hours. If you did "
-                "not ask for it, ignore this message."
-            )
-            % {"name": form.cleaned_data["name"], "desk": request.tenant.name, "link": link},
-            None,
-            [form.cleaned_data["email"]],
+        guest_links.guest_link_send(
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["name"],
+            language=request.LANGUAGE_CODE,
         )
         return render(
             request, "tickets/portal_start_sent.html", {"email": form.cleaned_data["email"]}
@@ -109,15 +87,15 @@ def portal_confirm(request: TenantRequest, token: str) -> HttpResponse:
     if request.tenant is None:
         raise Http404
     try:
-        data = signing.loads(token, salt=GUEST_LINK_SALT, max_age=GUEST_LINK_MAX_AGE)
-    except signing.SignatureExpired:
+        guest = guest_links.guest_link_read(token=token)
+    except guest_links.GuestLinkExpired:
         return render(request, "tickets/portal_link_invalid.html", {"expired": True}, status=400)
-    except signing.BadSignature:
+    except guest_links.GuestLinkInvalid:
         return render(request, "tickets/portal_link_invalid.html", status=400)
-    if data.get("t") != request.tenant.pk:
-        return render(request, "tickets/portal_link_invalid.html", status=400)
-    membership = platform_services.customer_membership_ensure(email=data["e"], full_name=data["n"])
-    services.contact_for_email(email=data["e"], name=data["n"], user=membership.user)
+    membership = platform_services.customer_membership_ensure(
+        email=guest.email, full_name=guest.name
+    )
+    services.contact_for_email(email=guest.email, name=guest.name, user=membership.user)
     login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("tickets:portal_new")
 

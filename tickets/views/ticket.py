@@ -73,31 +73,18 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
     form = forms.ComposerForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
-        newer = []
-        if data["kind"] == "public" and not data["confirmed"] and data["seen"] is not None:
-            newer = services.replies_since(ticket=ticket, seen=data["seen"], by=request.user)
-        if newer:
-            # Someone answered while this agent was writing: show it, keep the draft.
-            return _ticket_page(request, ticket, composer=form, collision=newer)
         try:
-            if data["kind"] == "note":
-                services.ticket_note_add(
-                    ticket=ticket, author=request.user, text=data["text"],
-                    attachments=data["attachments"],
-                )  # fmt: skip
-                if data["status"]:
-                    services.ticket_status_change(
-                        ticket=ticket, status=data["status"], by=request.user
-                    )
-            else:
-                services.ticket_reply_add(
-                    ticket=ticket, text=data["text"], channel=ticket.channel,
-                    author_user=request.user, attachments=data["attachments"],
-                    status=data["status"] or None,
-                )  # fmt: skip
+            composed = services.ticket_compose(
+                ticket=ticket, author=request.user, kind=data["kind"], text=data["text"],
+                attachments=data["attachments"], status=data["status"], seen=data["seen"],
+                confirmed=data["confirmed"],
+            )  # fmt: skip
         except ValidationError as error:
             _form_errors(form, error)
         else:
+            if composed.collision:
+                # Someone answered while this agent was writing: show it, keep the draft.
+                return _ticket_page(request, ticket, composer=form, collision=composed.collision)
             messages.success(
                 request, _("Note added.") if data["kind"] == "note" else _("Reply sent.")
             )
