@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from sla import selectors as sla_selectors
-from tickets import assignment, forms, macros, selectors, services
+from tickets import assignment, bulk, forms, selectors, services
 from tickets.models import SavedView, Team, Ticket
 from tickets.views.common import (
     _form_errors,
@@ -247,41 +247,18 @@ def tickets_bulk(request: TenantRequest) -> HttpResponse:
         if target is None:
             messages.error(request, _("There is no ticket %(ref)s.") % {"ref": data["target"]})
             return redirect(back)
-    done, problems = 0, []
-    for ticket in tickets:
-        try:
-            _bulk_apply(request, ticket, data, target)
-        except ValidationError as error:
-            problems.append(f"{ticket.reference}: {' '.join(error.messages)}")
-        else:
-            done += 1
-    if done:
+    result = bulk.tickets_bulk_apply(
+        tickets=tickets, action=data["action"], by=request.user, values=data, target=target
+    )
+    if result.done:
         messages.success(
             request,
-            ngettext("%(count)s ticket changed.", "%(count)s tickets changed.", done)
-            % {"count": done},
+            ngettext("%(count)s ticket changed.", "%(count)s tickets changed.", result.done)
+            % {"count": result.done},
         )
-    for problem in problems:
+    for problem in result.problems:
         messages.error(request, problem)
     return redirect(back)
-
-
-def _bulk_apply(request: TenantRequest, ticket: Ticket, data: dict, target: Ticket | None) -> None:
-    action, by = data["action"], request.user
-    if action == "assign":
-        services.ticket_assign(ticket=ticket, agent=data["agent"], by=by, source="bulk")
-    elif action == "status":
-        services.ticket_status_change(ticket=ticket, status=data["status"], by=by, source="bulk")
-    elif action == "priority":
-        services.ticket_update(ticket=ticket, by=by, source="bulk", priority=data["priority"])
-    elif action == "team":
-        services.ticket_assign(
-            ticket=ticket, agent=ticket.assignee, by=by, team=data["team"], source="bulk"
-        )
-    elif action == "macro":
-        macros.macro_apply(macro=data["macro"], ticket=ticket, agent=by)
-    elif action == "merge" and target is not None and ticket.pk != target.pk:
-        services.ticket_merge(source=ticket, target=target, by=by)
 
 
 @role_required(Role.AGENT)
