@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from helpdesk import services
 from helpdesk.models import Tenant, User
@@ -54,6 +55,13 @@ def client_for(tenant: Tenant, user: User | None = None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_its_own() -> Iterator[None]:
+    """A request in German leaves German active in its thread: the next test starts afresh."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
