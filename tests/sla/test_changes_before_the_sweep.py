@@ -21,24 +21,24 @@ MONDAY_9 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
 HOUR = timedelta(hours=1)
 
 
+def open_at_monday_9(acme, agent, priority):
+    with time_machine.travel(MONDAY_9, tick=False), tenant_context(acme):
+        return services.ticket_open(
+            requester=ContactFactory(tenant=acme), subject="Down", channel="email",
+            priority=priority, assignee=agent,
+        )  # fmt: skip
+
+
 @pytest.fixture
 def medium_ticket(acme, acme_agent, standard_policy):
     """Opened Monday 09:00 Berlin, medium: first response due 8 business hours later."""
-    with time_machine.travel(MONDAY_9, tick=False), tenant_context(acme):
-        return services.ticket_open(
-            requester=ContactFactory(tenant=acme), subject="Slow VPN", channel="email",
-            priority="medium", assignee=acme_agent,
-        )  # fmt: skip
+    return open_at_monday_9(acme, acme_agent, "medium")
 
 
 @pytest.fixture
 def high_ticket(acme, acme_agent, standard_policy):
     """Opened Monday 09:00 Berlin, high: first response due at 13:00, warned at 12:00."""
-    with time_machine.travel(MONDAY_9, tick=False), tenant_context(acme):
-        return services.ticket_open(
-            requester=ContactFactory(tenant=acme), subject="Down", channel="email",
-            priority="high", assignee=acme_agent,
-        )  # fmt: skip
+    return open_at_monday_9(acme, acme_agent, "high")
 
 
 def first_response(acme, ticket):
