@@ -3,7 +3,7 @@
 // After a disconnect the page reconnects with back-off and asks for the events it missed
 // (by their per-tenant sequence number); if the server no longer has them, every live
 // region refreshes once. A ticket page also says which ticket it shows, for the ticket's
-// own events and, for agents, who else is viewing or typing.
+// own events and, for agents, who else is viewing or typing; a queue page says which queue.
 (function () {
   "use strict";
   const body = document.body;
@@ -11,6 +11,13 @@
   if (!url) return;
   const status = document.getElementById("live-status");
   const watched = body.dataset.watchTicket ? parseInt(body.dataset.watchTicket, 10) : null;
+  // A queue page says which queue it shows, so its socket hears that queue's tickets.
+  const queue = body.dataset.watchQueue ? {
+    type: "queue.watch",
+    queue: body.dataset.watchQueue,
+    team: body.dataset.watchTeam ? parseInt(body.dataset.watchTeam, 10) : null,
+    view: body.dataset.watchView ? parseInt(body.dataset.watchView, 10) : null,
+  } : null;
   const CHANGES = {
     "ticket.created": 1, "ticket.changed": 1, "ticket.replied": 1,
     "sla.warned": 1, "sla.breached": 1,
@@ -57,6 +64,7 @@
       delay = 500;
       say("");
       if (watched !== null) send({ type: "ticket.watch", ticket: watched });
+      if (queue !== null) send(queue);
       // Whatever happened since the page was rendered or the last event it heard.
       send({ type: "catch_up", since: lastSeq });
     };

@@ -7,6 +7,7 @@ from tickets.selectors.directory import (
     desk_directory_changed,
     desk_directory_rows_changed,
     hidden_team_ids,
+    private_team_ids,
 )
 from tickets.selectors.queues import (
     COUNT_CAP,
@@ -55,6 +56,7 @@ __all__ = [
     "desk_directory_rows_changed",
     "hidden_team_ids",
     "my_team_ids",
+    "private_team_ids",
     "queue_count",
     "queue_page",
     "queue_rows",
