@@ -33,7 +33,8 @@ Every event has the ticket, its kind, when (`created_at`), who (`actor`: an agen
 
 Live news: `ticket_publish` tells, after commit, every page that may show a ticket that it
 changed. The message carries ids and where the ticket now sits in the queues (team, assignee,
-status) and, when that changed, where it sat before, so a page can tell whether it shows the
+status, and when it was created, in microseconds since the epoch) and, when that changed, where
+it sat before (from_team, from_assignee, from_status), so a page can tell whether it shows the
 ticket at all; it never carries the ticket's text.
 """
 
@@ -41,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpdesk import live
@@ -141,6 +142,8 @@ def event_data_update(*, event: TicketEvent, **data: Any) -> None:
 
 # --- live news ---------------------------------------------------------------------------------
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -164,6 +167,9 @@ def ticket_news(ticket: Ticket, type: str, *, before: Placement | None = None) -
         "team": now.team_id,
         "assignee": now.assignee_id,
         "status": now.status,
+        # Its place in queues sorted by age: a page showing the first of many pages can tell
+        # that a ticket moved into its queue sorts past its rows, and ask for nothing.
+        "created": (ticket.created_at - _EPOCH) // timedelta(microseconds=1),
     }
     if before is not None:
         for name, old, new in (

@@ -7,7 +7,8 @@
 // first page when it cannot decide; its navigation for the counts; a ticket page for its
 // thread, SLA clocks and history. Each region has at most one request in flight and one
 // queued after it that gathers everything asked for meanwhile: bursts are coalesced, never
-// dropped. Counts refresh at most every few seconds, but always after the last event.
+// dropped. Counts refresh when a ticket arrives or moves, at most every 10 s, but always after
+// the last such event.
 // After a disconnect the page reconnects with back-off and asks for the events it missed
 // (by their per-tenant sequence number); if the server no longer has them, every region
 // refreshes once. A ticket page says which ticket it shows, a queue page which queue, so
@@ -32,9 +33,13 @@
     "sla.warned": 1, "sla.breached": 1,
   };
   const OPEN = { new: 1, open: 1, pending: 1, on_hold: 1 };
-  // Sorts in which a change can move a row that stays in the queue.
+  // Sorts in which a change can move a row that stays in the queue, and those by age (the
+  // sign of the created time in a row's key).
   const MOVING_SORTS = { updated: 1, urgent: 1, breaching: 1 };
-  const COUNTS_EVERY = 5000;  // ms: the counts refresh at most this often
+  const AGE_SORTS = { newest: -1, oldest: 1 };
+  // ms: the counts refresh at most this often. Nine capped counts cost four rows' requests,
+  // and every agent's page would ask for them after nearly every change of a busy desk.
+  const COUNTS_EVERY = 10000;
   const MAX_ROWS = 50;  // more changed rows than this: the region's first page instead
   const ALL = "all";
   let delay = 500;
@@ -240,6 +245,16 @@
     return { now: now, before: before };
   }
 
+  // Whether a ticket not shown sorts past the last row of a page that more pages follow (in
+  // a queue sorted by age, from when it was created): a later page's, not this one's.
+  function pastShownRows(event) {
+    const sign = AGE_SORTS[rowsQueue.sort];
+    const shown = rows.querySelectorAll("tr.queue-row");
+    if (!sign || typeof event.created !== "number" || !shown.length
+        || !document.getElementById("more-row")) return false;
+    return sortsBefore(keyOf(shown[shown.length - 1]), [sign * event.created, sign * event.ticket]);
+  }
+
   // A ticket changed: take its row out, ask for it, or ignore it. Filters only narrow a
   // queue, so a ticket out of the queue is out of a filtered page too; whether it is in is
   // the view's to say.
@@ -250,11 +265,11 @@
     const now = inQueue(where.now);
     if (now === false) {
       if (shown) removeRow(id);
-      return;
-    }
-    if (shown || event.type === "ticket.created" || rowsQueue.filtered || now === null
-        || inQueue(where.before) !== true || MOVING_SORTS[rowsQueue.sort]) {
+    } else if (shown || MOVING_SORTS[rowsQueue.sort]) {
       refreshRows(new Set([id]));
+    } else if (!pastShownRows(event) && (event.type === "ticket.created" || rowsQueue.filtered
+        || now === null || inQueue(where.before) !== true)) {
+      refreshRows(new Set([id]));  // it may have come into the rows shown
     }
     // Else it was and stays in the queue, out of sight: its place did not change.
   }
@@ -317,7 +332,11 @@
         if (sla) clocksChanged(event);
         else if (typeof event.ticket === "number") ticketChanged(event);
       }
-      refreshCounts(ALL);
+      // Counts change when a ticket arrives, moves or its clocks do, not with every reply.
+      if (event.type !== "ticket.replied" && event.type !== "ticket.changed"
+          || "from_team" in event || "from_assignee" in event || "from_status" in event) {
+        refreshCounts(ALL);
+      }
       if (watched !== null && (event.ticket === watched
           || (event.tickets && event.tickets.indexOf(watched) >= 0))) {
         refreshTicket();

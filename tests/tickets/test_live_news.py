@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpdesk import live
@@ -10,6 +12,7 @@ from tests.conftest import member
 from tests.factories import ContactFactory, TeamFactory, TeamMemberFactory
 from tickets import services
 from tickets.models import Ticket
+from tickets.selectors import place_key
 
 
 @pytest.fixture
@@ -113,9 +116,11 @@ def test_a_change_that_moves_nothing_says_where_the_ticket_is_and_no_more(
     with tenant_context(acme), django_capture_on_commit_callbacks(execute=True):
         services.ticket_note_add(ticket=ticket, author=acme_agent, text="Checked the logs")
     news = news_of(live_events, ticket)
+    created = json.loads(place_key([ticket.created_at], (("created_at", False),)))[0]
     assert news.ids == {
         "ticket": ticket.pk,
         "team": acme_team.pk,
         "assignee": acme_agent.pk,
         "status": ticket.status,
+        "created": created,  # as queue rows place it (their `data-key`)
     }

@@ -89,16 +89,21 @@ def _keyed(tickets: list[Ticket], sort: tuple[tuple[str, bool], ...]) -> list[Ti
     return tickets
 
 
-def queue_tickets_base(*, key: str, agent: User, team: Team | None = None) -> QuerySet[Ticket]:
+def queue_tickets_base(
+    *, key: str, agent: User, team: Team | None = None, team_ids: list[int] | None = None
+) -> QuerySet[Ticket]:
     """The tickets of one built-in queue, unsorted and unfiltered.
 
     mine: open tickets the agent owns; unassigned: open, nobody's, in the agent's teams or
     in no team yet (routing did not place them, so every agent must see them); inbox: both
     (the agent's start page); team: one team's open tickets; pending: tickets
     waiting on their requester; all: every ticket (managers); spam: what was marked as spam.
+    `team_ids`: the agent's teams, when the caller knows them (else they are read).
     """
     open_tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
-    teams = my_team_ids(agent=agent) if key in ("unassigned", "inbox") else []
+    teams = []
+    if key in ("unassigned", "inbox"):
+        teams = my_team_ids(agent=agent) if team_ids is None else team_ids
     if key == "mine":
         return open_tickets.filter(assignee=agent)
     waiting = Q(assignee__isnull=True) & (Q(team__in=teams) | Q(team__isnull=True))

@@ -60,6 +60,11 @@ def _queue_page(request: TenantRequest, **queue: Any) -> HttpResponse:
     return render(request, "tickets/queue.html", queue_context(request, **queue))
 
 
+def _own_team_ids(request: TenantRequest, directory: selectors.DeskDirectory) -> list[int]:
+    """The teams the agent belongs to, from the desk's directory (no query)."""
+    return [team.pk for team in directory.teams if request.user.pk in team.member_ids]
+
+
 def _changed_ids(request: TenantRequest) -> list[int] | None:
     """The tickets whose rows a live page asks for (`rows=1,2`), or None for a page of rows."""
     if "rows" not in request.GET:
@@ -91,8 +96,10 @@ def queue_rows_context(
         if "sort" not in params and saved.sort:
             params["sort"] = saved.sort
     hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
-    form = forms.QueueFilterForm(params, directory=directory, hidden_teams=hidden)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form, filters = None, {}
+    if params.keys() - {"after", "rows"}:  # else nothing to validate (a live page's rows)
+        form = forms.QueueFilterForm(params, directory=directory, hidden_teams=hidden)
+        filters = form.cleaned_data if form.is_valid() else {}
     sort = "breaching" if key == "breaching" else filters.get("sort") or "newest"
     narrowed = selectors.tickets_filtered(tickets, filters=filters)
     narrowed = narrowed.filter(selectors.visible_to(agent=request.user, hidden=hidden))
@@ -138,14 +145,18 @@ def queue_context(request: TenantRequest, **queue: Any) -> dict[str, Any]:
     """
     context = queue_rows_context(request, **queue)
     directory, hidden = context["directory"], context["hidden"]
+    form = context["filter_form"] or forms.QueueFilterForm(
+        request.GET.copy(), directory=directory, hidden_teams=hidden
+    )
     return {
         **context,
+        "filter_form": form,
         "bulk_form": forms.BulkForm(agent=request.user, directory=directory),
         "save_form": forms.SavedViewForm(initial={"query": context["query"]}),
         "nav_teams": directory.teams_except(hidden),
         "nav_views": selectors.saved_views(agent=request.user),
         # The agent's own teams: which tickets their unassigned queues hold (live.js).
-        "my_team_ids": [team.pk for team in directory.teams if request.user.pk in team.member_ids],
+        "my_team_ids": _own_team_ids(request, directory),
     }
 
 
@@ -153,8 +164,13 @@ def queue_context(request: TenantRequest, **queue: Any) -> dict[str, Any]:
 @require_GET
 def workspace(request: TenantRequest) -> HttpResponse:
     """An agent's start page: their open tickets and their teams' unassigned ones."""
-    tickets = selectors.queue_tickets_base(key="inbox", agent=request.user)
-    return _queue_page(request, title=str(QUEUES["inbox"]), tickets=tickets, key="inbox")
+    directory = selectors.desk_directory()
+    tickets = selectors.queue_tickets_base(
+        key="inbox", agent=request.user, team_ids=_own_team_ids(request, directory)
+    )
+    return _queue_page(
+        request, title=str(QUEUES["inbox"]), tickets=tickets, key="inbox", directory=directory
+    )
 
 
 @role_required(Role.AGENT)
@@ -164,8 +180,13 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
     if key not in QUEUES or (key in MANAGER_QUEUES and not has_role(request, Role.MANAGER)):
         raise Http404(_("There is no such queue."))
     base = "all_open" if key == "breaching" else key
-    tickets = selectors.queue_tickets_base(key=base, agent=request.user)
-    return _queue_page(request, title=str(QUEUES[key]), tickets=tickets, key=key)
+    directory = selectors.desk_directory()
+    tickets = selectors.queue_tickets_base(
+        key=base, agent=request.user, team_ids=_own_team_ids(request, directory)
+    )
+    return _queue_page(
+        request, title=str(QUEUES[key]), tickets=tickets, key=key, directory=directory
+    )
 
 
 @role_required(Role.AGENT)
@@ -253,9 +274,11 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
     """How many tickets each queue of the side navigation holds (loaded after the page)."""
     agent, hidden = request.user, _hidden_teams(request)
     visible = selectors.visible_to(agent=agent, hidden=hidden)
+    directory = selectors.desk_directory()  # the desk's teams and their members: no query
+    mine = _own_team_ids(request, directory)
 
     def count(key: str, team: Team | None = None) -> int:
-        tickets = selectors.queue_tickets_base(key=key, agent=agent, team=team)
+        tickets = selectors.queue_tickets_base(key=key, agent=agent, team=team, team_ids=mine)
         return selectors.queue_count(tickets.filter(visible))
 
     counts = {key: count(key) for key in ("inbox", "mine", "unassigned", "pending")}
@@ -264,7 +287,6 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
             visible, sla_selectors.tickets_at_risk()
         )
     )
-    directory = selectors.desk_directory()  # the desk's teams: no query
     teams = {
         entry.pk: count("team", directory.team(entry.pk, hidden=hidden))
         for entry in directory.teams_except(hidden)
