@@ -7,8 +7,8 @@
 // first page when it cannot decide; its navigation for the counts; a ticket page for its
 // thread, SLA clocks and history. Each region has at most one request in flight and one
 // queued after it that gathers everything asked for meanwhile: bursts are coalesced, never
-// dropped. Counts refresh when a ticket arrives or moves, at most every 10 s, but always after
-// the last such event.
+// dropped. Counts refresh when a ticket arrives or moves, at most about every 10 s, but always
+// after the last such event.
 // After a disconnect the page reconnects with back-off and asks for the events it missed
 // (by their per-tenant sequence number); if the server no longer has them, every region
 // refreshes once. A ticket page says which ticket it shows, a queue page which queue, so
@@ -37,8 +37,9 @@
   // sign of the created time in a row's key).
   const MOVING_SORTS = { updated: 1, urgent: 1, breaching: 1 };
   const AGE_SORTS = { newest: -1, oldest: 1 };
-  // ms: the counts refresh at most this often. Nine capped counts cost four rows' requests,
-  // and every agent's page would ask for them after nearly every change of a busy desk.
+  // ms: the counts refresh about this often at most (half to one and a half times it). Nine
+  // capped counts cost four rows' requests, and every agent's page would ask for them after
+  // nearly every change of a busy desk.
   const COUNTS_EVERY = 10000;
   const MAX_ROWS = 50;  // more changed rows than this: the region's first page instead
   const ALL = "all";
@@ -72,18 +73,22 @@
 
   // A region's refresher: `run(work)` returns a promise; `work` is the set of ticket ids
   // asked for since the last run began, or ALL. One run at a time, the next one starting
-  // when it ends (and no sooner than `spacing` ms after the last began), with everything
-  // asked for meanwhile. A run the server could not answer is retried with back-off.
-  function refresher(run, spacing) {
+  // when it ends (and no sooner than `spacing()` ms after the last began, the first no
+  // sooner than that after `since`), with everything asked for meanwhile. A run the server
+  // could not answer is retried with back-off.
+  function noSpacing() { return 0; }
+
+  function refresher(run, spacing, since) {
     let busy = false;
     let wanted = null;
-    let last = -Infinity;
+    let last = since === undefined ? -Infinity : since;
+    let gap = spacing();
     let timer = null;
     let backoff = 1000;
     function start() {
       timer = null;
       if (busy || wanted === null) return;
-      const wait = last + spacing - Date.now();
+      const wait = last + gap - Date.now();
       if (wait > 0) {
         timer = setTimeout(start, wait);
         return;
@@ -92,12 +97,13 @@
       wanted = null;
       busy = true;
       last = Date.now();
+      gap = spacing();
       run(work).then(function () {
         backoff = 1000;
       }, function (error) {
         if (!error || !error.retry) return;
         wanted = merge(wanted, work);
-        last = Date.now() + backoff - spacing;
+        last = Date.now() + backoff - gap;
         backoff = Math.min(backoff * 2, 30000);
       }).then(function () {
         busy = false;
@@ -212,7 +218,7 @@
     });
   }
 
-  const refreshRows = rows ? refresher(fetchRows, 0) : function () {};
+  const refreshRows = rows ? refresher(fetchRows, noSpacing) : function () {};
 
   function inQueue(place) {
     // Whether a ticket placed so belongs to this queue: true, false, or null (cannot tell).
@@ -283,12 +289,14 @@
 
   // --- the navigation's counts and a ticket page's regions ------------------------------------
 
+  // The page loaded its counts just now. Pages of one desk hear the same changes: each waits
+  // a spacing of its own, so their counts requests do not all come at once.
   const counts = document.querySelector("[data-live-counts]");
   const refreshCounts = counts ? refresher(function () {
     return swapped(window.htmx && window.htmx.ajax("GET", counts.getAttribute("hx-get"), {
       source: counts, target: counts, swap: "none",
     }));
-  }, COUNTS_EVERY) : function () {};
+  }, function () { return COUNTS_EVERY * (0.5 + Math.random()); }, Date.now()) : function () {};
 
   const ticketRegions = Array.prototype.map.call(
     document.querySelectorAll("[data-live-ticket]"),
@@ -298,7 +306,7 @@
           region.innerHTML = html;
           if (window.htmx) window.htmx.process(region);
         });
-      }, 0);
+      }, noSpacing);
     }
   );
 
