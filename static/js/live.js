@@ -98,7 +98,7 @@
       busy = true;
       last = Date.now();
       gap = spacing();
-      run(work).then(function () {
+      Promise.resolve(work).then(run).then(function () {
         backoff = 1000;
       }, function (error) {
         if (!error || !error.retry) return;
