@@ -610,8 +610,8 @@ class Bench:
             )
             tickets = selectors.queue_tickets_base(key="team", agent=agent, team=team)
             depth = max(min(depth, tickets.count() - selectors.PAGE_SIZE), 1)
-            row = tickets.order_by("-created_at", "-id")[depth - 1 : depth].first()
-            cursor = selectors._cursor_encode(row, selectors.SORTS["newest"])
+            # Where the page after the first `depth` rows starts (as the deep page's link).
+            cursor = selectors.queue_page(tickets, sort="newest", size=depth).next_cursor
         connection.close()
         return team.pk, cursor, depth
 
@@ -653,11 +653,7 @@ class Bench:
             context = views.queue_context(
                 request, title=team.name, tickets=base, key="team", team=team
             )
-            values = selectors._cursor_decode(after, selectors.SORTS["newest"]) if after else None
-            query = (
-                base.filter(selectors._after(selectors.SORTS["newest"], values)) if values else base
-            )
-            query = selectors.queue_rows(query).order_by("-created_at", "-id")[:51]
+            query = selectors.queue_page_rows(base, sort="newest", after=after)
             sql, params = query.query.sql_with_params()
             templates["page"].render(context, request)  # lazy parts of the context, once
             for _ in range(repeat):

@@ -246,14 +246,23 @@ def queue_page(
     costs what page 1 costs. A cursor that does not fit the sort starts from the top.
     """
     order = SORTS.get(sort) or SORTS["newest"]
-    if after and (values := _cursor_decode(after, order)) is not None:
-        tickets = tickets.filter(_after(order, values))
-    ordering = [f"-{field}" if descending else field for field, descending in order]
-    rows = list(queue_rows(tickets).order_by(*ordering)[: size + 1])
+    rows = list(queue_page_rows(tickets, sort=sort, after=after, size=size))
     more = len(rows) > size
     rows = rows[:size]
     cursor = _cursor_encode(rows[-1], order) if more and rows else None
     return QueuePage(_keyed(rows, order), cursor)
+
+
+def queue_page_rows(
+    tickets: QuerySet[Ticket], *, sort: str, after: str = "", size: int = PAGE_SIZE
+) -> QuerySet[Ticket]:
+    """The rows `queue_page` reads: a page of `tickets` after the cursor `after`, and one row
+    more (which says that another page follows)."""
+    order = SORTS.get(sort) or SORTS["newest"]
+    if after and (values := _cursor_decode(after, order)) is not None:
+        tickets = tickets.filter(_after(order, values))
+    ordering = [f"-{field}" if descending else field for field, descending in order]
+    return queue_rows(tickets).order_by(*ordering)[: size + 1]
 
 
 def queue_rows_by_id(
