@@ -31,13 +31,18 @@ logger = logging.getLogger(__name__)
 
 
 def tenant_group(tenant_id: int) -> str:
-    """Everyone on the staff of one tenant."""
+    """Everyone on the staff of one tenant (the desk group): what every agent must see."""
     return f"tenant.{tenant_id}"
 
 
 def team_group(tenant_id: int, team_id: int) -> str:
-    """The agents of one team."""
+    """The agents of one team, its managers, and pages showing the team's queue."""
     return f"tenant.{tenant_id}.team.{team_id}"
+
+
+def all_teams_group(tenant_id: int) -> str:
+    """Pages listing tickets of every team (pending, breaching soon, all tickets, saved views)."""
+    return f"tenant.{tenant_id}.all-teams"
 
 
 def ticket_group(tenant_id: int, ticket_id: int) -> str:

@@ -20,7 +20,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from helpdesk import services
+from helpdesk import live, services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from tests.factories import TeamFactory, TeamMemberFactory, UserFactory
@@ -144,6 +144,29 @@ def globex_admin_client(globex, globex_admin) -> Client:
 @pytest.fixture
 def anonymous_acme_client(acme) -> Client:
     return client_for(acme)
+
+
+# --- live updates -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_events(monkeypatch) -> list[live.Event]:
+    """The live events published during the test, in order, as they leave after commit.
+
+    They are still delivered as usual (numbered, logged, published through Redis): a test
+    asserts on what was published and to which groups, not on a round trip. Events of a
+    test inside one transaction leave only with `django_capture_on_commit_callbacks`.
+    """
+    published: list[live.Event] = []
+    submit = live._sender.submit
+
+    def capture(events):
+        events = tuple(events)
+        published.extend(events)
+        submit(events)
+
+    monkeypatch.setattr(live._sender, "submit", capture)
+    return published
 
 
 # --- outside processes: an SMTP sink and a real Celery worker ---------------------------------

@@ -1,4 +1,5 @@
-"""The desk's live socket as the tickets app extends it: watching a ticket, viewers, typing."""
+"""The desk's live socket as the tickets app extends it: teams' news, watching a ticket or a
+queue, viewers, typing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,43 @@ from helpdesk import live, presence
 from helpdesk.consumers import LiveConsumer
 from helpdesk.tenancy import Role
 from tickets import selectors
+from tickets.models import Team
+
+# Queues listing tickets of every team: their pages hear `live.all_teams_group`. The agent's
+# own queues (my work, mine, unassigned) need no more than the socket's own groups.
+ALL_TEAMS_QUEUES = {"pending", "breaching", "all", "spam", "view"}
+OWN_QUEUES = {"inbox", "mine", "unassigned"}
+MANAGER_QUEUES = {"all", "spam"}
+
+
+def _sees_all(role: str) -> bool:
+    return Role(role).includes(Role.MANAGER)
+
+
+def _team_ids(user: Any, role: str) -> list[int]:
+    """The teams whose news a staff member hears: their own; managers and admins every team."""
+    if _sees_all(role):
+        return list(Team.objects.order_by("pk").values_list("pk", flat=True))
+    return selectors.my_team_ids(agent=user)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _visible_queue(user: Any, role: str, queue: Any, team_id: Any, view_id: Any) -> bool:
+    """Whether this staff member may open the queue page they say they show."""
+    if queue == "team":
+        return (
+            _is_id(team_id)
+            and team_id not in selectors.hidden_team_ids(agent=user, sees_all=_sees_all(role))
+            and Team.objects.filter(pk=team_id).exists()
+        )
+    if queue == "view":
+        return _is_id(view_id) and selectors.saved_views(agent=user).filter(pk=view_id).exists()
+    if queue in MANAGER_QUEUES:
+        return _sees_all(role)
+    return queue in ALL_TEAMS_QUEUES or queue in OWN_QUEUES
 
 
 def _visible_ticket(ticket_id: int, user: Any, role: str) -> bool:
@@ -21,19 +59,26 @@ def _visible_ticket(ticket_id: int, user: Any, role: str) -> bool:
 
 
 class DeskConsumer(LiveConsumer):
-    """A desk page's socket: staff hear the whole desk, everyone their own changes.
+    """A desk page's socket: staff hear their teams and the desk group, everyone their own.
 
-    A page also says which ticket it shows (`ticket.watch`): it then hears that ticket's
-    changes, and an agent sees who else views it and who is typing (`ticket.typing`).
+    Agents hear the news of their teams' tickets (managers and admins: of every team), what
+    the whole desk must see (tickets without a team, availability) and their own tickets.
+    A queue page says which queue it shows (`queue.watch`): another team's queue then hears
+    that team, a queue of every team `live.all_teams_group`. A ticket page says which ticket
+    it shows (`ticket.watch`): it then hears that ticket's changes, and an agent sees who
+    else views it and who is typing (`ticket.typing`).
     """
 
     watching: int | None = None
+    watching_queue: bool = False
     viewing: asyncio.Task[None] | None = None
 
     async def live_groups(self, membership: Any) -> list[str]:
         groups = await super().live_groups(membership)
         if membership.is_staff:
             groups.append(live.tenant_group(self.tenant_id))
+            teams = await self.in_tenant(_team_ids, self.scope["user"], membership.role)
+            groups += [live.team_group(self.tenant_id, team) for team in teams]
         return groups
 
     async def disconnect(self, code: int) -> None:
@@ -44,6 +89,8 @@ class DeskConsumer(LiveConsumer):
     async def receive_message(self, kind: str, content: dict[str, Any]) -> None:
         if kind == "ticket.watch":
             await self._watch(content.get("ticket"))
+        elif kind == "queue.watch":
+            await self._watch_queue(content.get("queue"), content.get("team"), content.get("view"))
         elif kind == "ticket.typing":
             await self._typing(content.get("ticket"))
 
@@ -67,6 +114,25 @@ class DeskConsumer(LiveConsumer):
                 presence.viewer_stay(self.tenant_id, ticket_id, self.viewer)
             )
             await self._announce_viewers(ticket_id)
+
+    async def _watch_queue(self, queue: Any, team_id: Any, view_id: Any) -> None:
+        if not self.member.is_staff or self.watching_queue:
+            return  # one queue per page; a second request is ignored
+        allowed = await self.in_tenant(
+            _visible_queue, self.scope["user"], self.member.role, queue, team_id, view_id
+        )
+        if not allowed:
+            await self.send_json({"type": "queue.refused", "queue": queue})
+            return
+        self.watching_queue = True
+        if queue == "team":
+            group = live.team_group(self.tenant_id, team_id)
+        elif queue in ALL_TEAMS_QUEUES and not _sees_all(self.member.role):
+            group = live.all_teams_group(self.tenant_id)
+        else:
+            return  # their own groups suffice; managers and admins hear every team already
+        if group not in self.joined:
+            await self.join(group)
 
     async def _stop_viewing(self) -> None:
         ticket_id = self.watching

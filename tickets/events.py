@@ -33,7 +33,8 @@ Every event has the ticket, its kind, when (`created_at`), who (`actor`: an agen
 
 Live news: `ticket_publish` tells, after commit, every page that may show a ticket that it
 changed. The message carries ids and where the ticket now sits in the queues (team, assignee,
-status) and, when that changed, where it sat before, so a page can tell whether it shows the
+status, and when it was created, in microseconds since the epoch) and, when that changed, where
+it sat before (from_team, from_assignee, from_status), so a page can tell whether it shows the
 ticket at all; it never carries the ticket's text.
 """
 
@@ -41,11 +42,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from helpdesk import live
 from helpdesk.models import User
+from tickets import selectors
 from tickets.models import Contact, Ticket, TicketEvent
 
 Kind = TicketEvent.Kind
@@ -140,6 +142,8 @@ def event_data_update(*, event: TicketEvent, **data: Any) -> None:
 
 # --- live news ---------------------------------------------------------------------------------
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True)
 class Placement:
@@ -163,6 +167,9 @@ def ticket_news(ticket: Ticket, type: str, *, before: Placement | None = None) -
         "team": now.team_id,
         "assignee": now.assignee_id,
         "status": now.status,
+        # Its place in queues sorted by age: a page showing the first of many pages can tell
+        # that a ticket moved into its queue sorts past its rows, and ask for nothing.
+        "created": (ticket.created_at - _EPOCH) // timedelta(microseconds=1),
     }
     if before is not None:
         for name, old, new in (
@@ -172,9 +179,31 @@ def ticket_news(ticket: Ticket, type: str, *, before: Placement | None = None) -
         ):
             if old != new:
                 ids[f"from_{name}"] = old
-    tenant_id = ticket.tenant_id
-    groups = (live.tenant_group(tenant_id), live.ticket_group(tenant_id, ticket.pk))
-    return live.Event(tenant_id=tenant_id, type=type, groups=groups, ids=ids)
+    groups = ticket_news_groups(ticket.tenant_id, ticket.pk, now, before or now)
+    return live.Event(tenant_id=ticket.tenant_id, type=type, groups=groups, ids=ids)
+
+
+def ticket_news_groups(
+    tenant_id: int, ticket_id: int, now: Placement, before: Placement
+) -> tuple[str, ...]:
+    """The groups of the pages that show, or showed, a ticket placed `before` and `now`.
+
+    The ticket's own page; the queues of its team and of the team it left; its owner's and
+    its former owner's pages; the desk group (every agent) while it has or had no team;
+    else, while it is or was in a public team, pages listing every team. A private team's
+    ticket reaches only its team's members, managers (who join every team's group) and its
+    owners.
+    """
+    groups = [live.ticket_group(tenant_id, ticket_id)]
+    teams = [team for team in dict.fromkeys((now.team_id, before.team_id)) if team is not None]
+    groups += [live.team_group(tenant_id, team) for team in teams]
+    owners = dict.fromkeys((now.assignee_id, before.assignee_id))
+    groups += [live.user_group(tenant_id, user) for user in owners if user is not None]
+    if None in (now.team_id, before.team_id):
+        groups.append(live.tenant_group(tenant_id))
+    elif set(teams) - selectors.private_team_ids():
+        groups.append(live.all_teams_group(tenant_id))
+    return tuple(groups)
 
 
 def ticket_publish(

@@ -1,22 +1,13 @@
-"""`{% sla_clocks ticket %}`: a ticket's SLA clocks, for its page and for queue rows."""
+"""Filters of SLA templates (`sla/_ticket_clocks.html`): durations in business time."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
 
-from sla import selectors
-
 register = template.Library()
-
-
-@register.inclusion_tag("sla/_ticket_clocks.html")
-def sla_clocks(ticket: Any) -> dict[str, Any]:
-    """Render `sla/_ticket_clocks.html` with the ticket's clocks and the business time left."""
-    return {"ticket": ticket, "clocks": selectors.ticket_clocks(ticket_id=ticket.pk)}
 
 
 @register.filter

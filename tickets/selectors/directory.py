@@ -141,3 +141,8 @@ def hidden_team_ids(*, agent: User, sees_all: bool) -> list[int]:
     Read from the desk's teams as this process keeps them (see `desk_directory`).
     """
     return [] if sees_all else _hidden(_DESK_TEAMS.get(), agent)
+
+
+def private_team_ids() -> frozenset[int]:
+    """The desk's private teams, read as this process keeps the desk's teams (no query)."""
+    return frozenset(team.pk for team in _DESK_TEAMS.get() if team.is_private)

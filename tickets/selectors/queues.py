@@ -6,8 +6,9 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -58,22 +59,53 @@ COUNT_CAP = 999  # counts above this show as "999+": counting a huge queue exact
 
 @dataclass(frozen=True)
 class QueuePage:
-    """One page of a queue: its tickets and where the next page starts (None: the end)."""
+    """One page of a queue: its tickets and where the next page starts (None: the end).
+
+    Each ticket carries `queue_key`, its place in the queue's order (see `place_key`).
+    """
 
     tickets: list[Ticket]
     next_cursor: str | None
 
 
-def queue_tickets_base(*, key: str, agent: User, team: Team | None = None) -> QuerySet[Ticket]:
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def place_key(values: list[Any], sort: tuple[tuple[str, bool], ...]) -> str:
+    """A row's place in its queue as a JSON list of integers that sorts ascending.
+
+    The values of the sort's fields, datetimes in microseconds, descending ones negated: a
+    page can put a row it is given among the rows it shows by comparing keys (live.js).
+    """
+    key = []
+    for value, (_field, descending) in zip(values, sort, strict=True):
+        if isinstance(value, datetime):
+            value = (value - _EPOCH) // timedelta(microseconds=1)
+        key.append(-value if descending else value)
+    return json.dumps(key, separators=(",", ":"))
+
+
+def _keyed(tickets: list[Ticket], sort: tuple[tuple[str, bool], ...]) -> list[Ticket]:
+    for ticket in tickets:
+        ticket.queue_key = place_key([getattr(ticket, field) for field, _ in sort], sort)
+    return tickets
+
+
+def queue_tickets_base(
+    *, key: str, agent: User, team: Team | None = None, team_ids: list[int] | None = None
+) -> QuerySet[Ticket]:
     """The tickets of one built-in queue, unsorted and unfiltered.
 
     mine: open tickets the agent owns; unassigned: open, nobody's, in the agent's teams or
     in no team yet (routing did not place them, so every agent must see them); inbox: both
     (the agent's start page); team: one team's open tickets; pending: tickets
     waiting on their requester; all: every ticket (managers); spam: what was marked as spam.
+    `team_ids`: the agent's teams, when the caller knows them (else they are read).
     """
     open_tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES)
-    teams = my_team_ids(agent=agent) if key in ("unassigned", "inbox") else []
+    teams = []
+    if key in ("unassigned", "inbox"):
+        teams = my_team_ids(agent=agent) if team_ids is None else team_ids
     if key == "mine":
         return open_tickets.filter(assignee=agent)
     waiting = Q(assignee__isnull=True) & (Q(team__in=teams) | Q(team__isnull=True))
@@ -216,13 +248,33 @@ def queue_page(
     costs what page 1 costs. A cursor that does not fit the sort starts from the top.
     """
     order = SORTS.get(sort) or SORTS["newest"]
+    rows = list(queue_page_rows(tickets, sort=sort, after=after, size=size))
+    more = len(rows) > size
+    rows = rows[:size]
+    cursor = _cursor_encode(rows[-1], order) if more and rows else None
+    return QueuePage(_keyed(rows, order), cursor)
+
+
+def queue_page_rows(
+    tickets: QuerySet[Ticket], *, sort: str, after: str = "", size: int = PAGE_SIZE
+) -> QuerySet[Ticket]:
+    """The rows `queue_page` reads: a page of `tickets` after the cursor `after`, and one row
+    more (which says that another page follows)."""
+    order = SORTS.get(sort) or SORTS["newest"]
     if after and (values := _cursor_decode(after, order)) is not None:
         tickets = tickets.filter(_after(order, values))
     ordering = [f"-{field}" if descending else field for field, descending in order]
-    rows = list(queue_rows(tickets).order_by(*ordering)[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return QueuePage(rows, _cursor_encode(rows[-1], order) if more and rows else None)
+    return queue_rows(tickets).order_by(*ordering)[: size + 1]
+
+
+def queue_rows_by_id(
+    tickets: QuerySet[Ticket], *, ids: Collection[int], sort: str
+) -> dict[int, Ticket]:
+    """The rows of the tickets `ids` that are in the queue `tickets`, by id, each with its
+    `queue_key` in `sort` order (a live page updating only the rows that changed)."""
+    order = SORTS.get(sort) or SORTS["newest"]
+    rows = list(queue_rows(tickets.filter(pk__in=list(ids))))
+    return {ticket.pk: ticket for ticket in _keyed(rows, order)}
 
 
 def queue_count(tickets: QuerySet[Ticket]) -> int:
@@ -263,5 +315,14 @@ def breaching_page(
             continue
         seen.add(clock.ticket_id)
         clock.ticket.next_due = clock.due_at
+        clock.ticket.queue_key = place_key([clock.due_at, clock.pk], BREACHING_SORT)
         listed.append(clock.ticket)
     return QueuePage(listed, _cursor_encode(rows[-1], BREACHING_SORT) if more and rows else None)
+
+
+def breaching_rows_by_id(tickets: QuerySet[Ticket], *, ids: Collection[int]) -> dict[int, Ticket]:
+    """The rows of the tickets `ids` that are breaching soon among `tickets`, by id, each with
+    its `queue_key` (the place of its earliest running clock)."""
+    # Twice as many clocks as tickets: two clocks of one ticket may fall due at one instant.
+    page = breaching_page(tickets.filter(pk__in=list(ids)), size=2 * len(ids))
+    return {ticket.pk: ticket for ticket in page.tickets}

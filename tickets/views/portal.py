@@ -107,7 +107,10 @@ def _portal_ticket(request: TenantRequest, number: int) -> Ticket:
 @role_required(Role.CUSTOMER)
 @require_http_methods(["GET", "POST"])
 def portal_ticket(request: TenantRequest, number: int) -> HttpResponse:
-    """One of the customer's own tickets, with its public thread; anyone else's is not found."""
+    """One of the customer's own tickets, with its public thread; anyone else's is not found.
+
+    htmx asking for the live thread region gets the thread alone.
+    """
     ticket = _portal_ticket(request, number)
     form = forms.PortalReplyForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -123,6 +126,10 @@ def portal_ticket(request: TenantRequest, number: int) -> HttpResponse:
             messages.success(request, _("Your reply was added."))
             return redirect("tickets:portal_ticket", message.ticket.number)
     thread = selectors.ticket_thread(ticket=ticket, public_only=True)
+    if request.method == "GET" and request.htmx and request.htmx.target == "thread-region":
+        # The page's live thread refreshing itself.
+        context = {"ticket": ticket, "thread": thread, "portal": True}
+        return render(request, "tickets/_thread.html", context)
     return render(
         request,
         "tickets/portal_ticket.html",

@@ -10,9 +10,29 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from helpdesk.tenancy import Role, TenantRequest, role_required
+from sla import selectors as sla_selectors
 from tickets import forms, macros, selectors, services
 from tickets.models import Attachment, Message, Ticket
 from tickets.views.common import _agent_ticket, _download, _form_errors, _ticket_by_reference
+
+HISTORY_LENGTH = 50  # the newest events a ticket page lists
+
+
+def _ticket_region(request: TenantRequest, ticket: Ticket, region: str) -> HttpResponse | None:
+    """One live region of the ticket page, for htmx asking for it; None for any other request.
+
+    The page's thread, SLA clocks and history each refresh themselves when the ticket changes.
+    """
+    if region == "thread-region":
+        thread = selectors.ticket_thread(ticket=ticket, public_only=False)
+        return render(request, "tickets/_thread.html", {"ticket": ticket, "thread": thread})
+    if region == "sla-region":
+        clocks = sla_selectors.ticket_clocks(ticket_id=ticket.pk)
+        return render(request, "sla/_ticket_clocks.html", {"ticket": ticket, "clocks": clocks})
+    if region == "history-region":
+        events = selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH]
+        return render(request, "tickets/_ticket_history.html", {"events": events})
+    return None
 
 
 def _ticket_page(
@@ -34,7 +54,8 @@ def _ticket_page(
         "merge_form": forms.MergeForm(),
         "ticket": ticket,
         "thread": thread,
-        "events": selectors.ticket_events(ticket=ticket)[:50],
+        "events": selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH],
+        "clocks": sla_selectors.ticket_clocks(ticket_id=ticket.pk),
         "other_tickets": selectors.requester_other_tickets(ticket=ticket),
         "composer": composer,
         "assign_form": forms_.get("assign_form")
@@ -61,8 +82,14 @@ def _ticket_page(
 @role_required(Role.AGENT)
 @require_GET
 def ticket_detail(request: TenantRequest, number: int) -> HttpResponse:
-    """One ticket as agents see it: thread, notes, fields, events, requester."""
-    return _ticket_page(request, _agent_ticket(request, number))
+    """One ticket as agents see it: thread, notes, fields, events, requester.
+
+    htmx asking for one of its live regions (thread, SLA clocks, history) gets that alone.
+    """
+    ticket = _agent_ticket(request, number)
+    if request.htmx and (region := _ticket_region(request, ticket, request.htmx.target or "")):
+        return region
+    return _ticket_page(request, ticket)
 
 
 @role_required(Role.AGENT)

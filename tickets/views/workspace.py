@@ -43,15 +43,37 @@ QUEUES = {
 MANAGER_QUEUES = {"all", "spam"}
 
 
+# The live region of a queue page (`#queue-rows`) and how many changed rows it may ask for.
+ROWS_REGION = "queue-rows"
+CHANGED_ROWS_LIMIT = 50
+
+
 def _queue_page(request: TenantRequest, **queue: Any) -> HttpResponse:
-    """A queue page: filters, sort, one keyset page of rows; htmx gets the rows only."""
-    context = queue_context(request, **queue)
-    if request.htmx and request.GET.get("after"):
-        return render(request, "tickets/_queue_rows.html", context)
-    return render(request, "tickets/queue.html", context)
+    """A queue page: filters, sort, one keyset page of rows; htmx gets the rows only.
+
+    Its rows region asks for its first page again, or with `rows=<id>,<id>` for the rows of
+    the tickets that changed (`_queue_rows.html` then holds each one's row if the ticket is
+    in the queue, else a marker that it left); "Load more" asks for the next page (`after`).
+    """
+    if request.htmx and (request.htmx.target == ROWS_REGION or request.GET.get("after")):
+        return render(request, "tickets/_queue_rows.html", queue_rows_context(request, **queue))
+    return render(request, "tickets/queue.html", queue_context(request, **queue))
 
 
-def queue_context(
+def _own_team_ids(request: TenantRequest, directory: selectors.DeskDirectory) -> list[int]:
+    """The teams the agent belongs to, from the desk's directory (no query)."""
+    return [team.pk for team in directory.teams if request.user.pk in team.member_ids]
+
+
+def _changed_ids(request: TenantRequest) -> list[int] | None:
+    """The tickets whose rows a live page asks for (`rows=1,2`), or None for a page of rows."""
+    if "rows" not in request.GET:
+        return None
+    ids = [int(part) for part in request.GET["rows"].split(",") if part.isdigit()]
+    return list(dict.fromkeys(ids))[:CHANGED_ROWS_LIMIT]
+
+
+def queue_rows_context(
     request: TenantRequest,
     *,
     title: str,
@@ -61,11 +83,9 @@ def queue_context(
     team: Team | None = None,
     directory: selectors.DeskDirectory | None = None,
 ) -> dict[str, Any]:
-    """What `tickets/queue.html` shows: the filtered page of `tickets`, pickers and links.
-
-    Also what the benchmark renders for its floor (the page's template and nothing else).
-    """
-    # Teams, categories, products and agents for the pickers and links: no query.
+    """What `tickets/_queue_rows.html` shows: the filtered page of `tickets`, or the rows of
+    the tickets a live page asks for (`changed`: those in the queue; `gone`: the others)."""
+    # Teams, categories, products and agents for the filters: no query.
     directory = directory or selectors.desk_directory()
     params = request.GET.copy()
     if saved is not None:
@@ -76,32 +96,67 @@ def queue_context(
         if "sort" not in params and saved.sort:
             params["sort"] = saved.sort
     hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
-    form = forms.QueueFilterForm(params, directory=directory, hidden_teams=hidden)
-    filters = form.cleaned_data if form.is_valid() else {}
-    sort = filters.get("sort") or "newest"
+    form, filters = None, {}
+    if params.keys() - {"after", "rows"}:  # else nothing to validate (a live page's rows)
+        form = forms.QueueFilterForm(params, directory=directory, hidden_teams=hidden)
+        filters = form.cleaned_data if form.is_valid() else {}
+    sort = "breaching" if key == "breaching" else filters.get("sort") or "newest"
     narrowed = selectors.tickets_filtered(tickets, filters=filters)
     narrowed = narrowed.filter(selectors.visible_to(agent=request.user, hidden=hidden))
-    if key == "breaching":  # always soonest due first
-        page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
-    else:
-        page = selectors.queue_page(narrowed, sort=sort, after=request.GET.get("after", ""))
     query = request.GET.copy()
-    query.pop("after", None)
-    return {
+    for name in ("after", "rows"):
+        query.pop(name, None)
+    context = {
         "title": title,
         "key": key,
         "team": team,
         "saved": saved,
+        "sort": sort,
         "filter_form": form,
-        "page": page,
-        "tickets": page.tickets,
-        "query": query.urlencode(),
         "filtered": bool(filters) and any(v for k, v in filters.items() if k != "sort"),
-        "bulk_form": forms.BulkForm(agent=request.user, directory=directory),
-        "save_form": forms.SavedViewForm(initial={"query": query.urlencode()}),
+        "query": query.urlencode(),
         "now": timezone.now(),
+        "directory": directory,
+        "hidden": hidden,
+        "changed": None,
+    }
+    ids = _changed_ids(request)
+    if ids is not None:
+        if key == "breaching":  # always soonest due first
+            present = selectors.breaching_rows_by_id(narrowed, ids=ids)
+        else:
+            present = selectors.queue_rows_by_id(narrowed, ids=ids, sort=sort)
+        context["changed"] = [present[pk] for pk in ids if pk in present]
+        context["gone"] = [pk for pk in ids if pk not in present]
+        context["tickets"] = context["changed"]
+        return context
+    if key == "breaching":
+        page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
+    else:
+        page = selectors.queue_page(narrowed, sort=sort, after=request.GET.get("after", ""))
+    context["page"], context["tickets"] = page, page.tickets
+    return context
+
+
+def queue_context(request: TenantRequest, **queue: Any) -> dict[str, Any]:
+    """What `tickets/queue.html` shows: the filtered page of `tickets`, pickers and links.
+
+    Also what the benchmark renders for its floor (the page's template and nothing else).
+    """
+    context = queue_rows_context(request, **queue)
+    directory, hidden = context["directory"], context["hidden"]
+    form = context["filter_form"] or forms.QueueFilterForm(
+        request.GET.copy(), directory=directory, hidden_teams=hidden
+    )
+    return {
+        **context,
+        "filter_form": form,
+        "bulk_form": forms.BulkForm(agent=request.user, directory=directory),
+        "save_form": forms.SavedViewForm(initial={"query": context["query"]}),
         "nav_teams": directory.teams_except(hidden),
         "nav_views": selectors.saved_views(agent=request.user),
+        # The agent's own teams: which tickets their unassigned queues hold (live.js).
+        "my_team_ids": _own_team_ids(request, directory),
     }
 
 
@@ -109,8 +164,13 @@ def queue_context(
 @require_GET
 def workspace(request: TenantRequest) -> HttpResponse:
     """An agent's start page: their open tickets and their teams' unassigned ones."""
-    tickets = selectors.queue_tickets_base(key="inbox", agent=request.user)
-    return _queue_page(request, title=str(QUEUES["inbox"]), tickets=tickets, key="inbox")
+    directory = selectors.desk_directory()
+    tickets = selectors.queue_tickets_base(
+        key="inbox", agent=request.user, team_ids=_own_team_ids(request, directory)
+    )
+    return _queue_page(
+        request, title=str(QUEUES["inbox"]), tickets=tickets, key="inbox", directory=directory
+    )
 
 
 @role_required(Role.AGENT)
@@ -120,8 +180,13 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
     if key not in QUEUES or (key in MANAGER_QUEUES and not has_role(request, Role.MANAGER)):
         raise Http404(_("There is no such queue."))
     base = "all_open" if key == "breaching" else key
-    tickets = selectors.queue_tickets_base(key=base, agent=request.user)
-    return _queue_page(request, title=str(QUEUES[key]), tickets=tickets, key=key)
+    directory = selectors.desk_directory()
+    tickets = selectors.queue_tickets_base(
+        key=base, agent=request.user, team_ids=_own_team_ids(request, directory)
+    )
+    return _queue_page(
+        request, title=str(QUEUES[key]), tickets=tickets, key=key, directory=directory
+    )
 
 
 @role_required(Role.AGENT)
@@ -209,9 +274,11 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
     """How many tickets each queue of the side navigation holds (loaded after the page)."""
     agent, hidden = request.user, _hidden_teams(request)
     visible = selectors.visible_to(agent=agent, hidden=hidden)
+    directory = selectors.desk_directory()  # the desk's teams and their members: no query
+    mine = _own_team_ids(request, directory)
 
     def count(key: str, team: Team | None = None) -> int:
-        tickets = selectors.queue_tickets_base(key=key, agent=agent, team=team)
+        tickets = selectors.queue_tickets_base(key=key, agent=agent, team=team, team_ids=mine)
         return selectors.queue_count(tickets.filter(visible))
 
     counts = {key: count(key) for key in ("inbox", "mine", "unassigned", "pending")}
@@ -220,7 +287,10 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
             visible, sla_selectors.tickets_at_risk()
         )
     )
-    teams = {team.pk: count("team", team) for team in Team.objects.exclude(pk__in=hidden)}
+    teams = {
+        entry.pk: count("team", directory.team(entry.pk, hidden=hidden))
+        for entry in directory.teams_except(hidden)
+    }
     return render(
         request,
         "tickets/_queue_counts.html",
