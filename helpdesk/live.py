@@ -343,5 +343,16 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler, in the one thread
+        # that Django's synchronous code (every request's view) shares. A live event relayed
+        # to each of hundreds of sockets touches no database, and that hop, queued behind
+        # the page requests, cost more than the relay: relayed events skip it.
+        if message["type"] == "live.event":
+            await self.live_event(message)
+            return
+        await super().dispatch(message)
+
     async def live_event(self, event: dict[str, Any]) -> None:
+        """Relay an event of one of this socket's groups to its page (ids, never HTML)."""
         await self.send_json(event["payload"])
