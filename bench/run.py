@@ -157,9 +157,10 @@ def server(
             process.kill()
 
 
-def uvicorn(port: int) -> list[str]:
+def uvicorn(port: int, processes: int = 1) -> list[str]:
     return [
         *(sys.executable, "-m", "uvicorn", "helpdesk.asgi:application"),
+        *(("--workers", str(processes)) if processes > 1 else ()),
         *(
             "--host",
             "127.0.0.1",
@@ -1084,8 +1085,15 @@ class Bench:
         clock = os.sysconf("SC_CLK_TCK")
 
         def cpu_seconds(pid: int) -> float:
+            """CPU of the web tier: the server and its worker processes, every thread."""
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / clock  # utime + stime, every thread
+            own = (int(fields[11]) + int(fields[12])) / clock  # utime + stime
+            children = [
+                int(child)
+                for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()
+            ]
+            return own + sum(cpu_seconds(child) for child in children)
 
         pool = self.live_pool(desk["tenant"])
         port = free_port()
@@ -1097,7 +1105,8 @@ class Bench:
         spawn = multiprocessing.get_context("spawn")
         commands, results = spawn.Queue(), spawn.Queue()
         log = Path(tempfile.gettempdir()) / f"{self.queue}-{mode}-web.log"
-        with log.open("w") as errors, server(uvicorn(port), self.env, port, errors) as web:
+        web_tier = uvicorn(port, processes=self.args.web_processes)
+        with log.open("w") as errors, server(web_tier, self.env, port, errors) as web:
             clients = spawn.Process(target=run_clients, args=(config, commands, results))
             clients.start()
             try:
@@ -1371,6 +1380,13 @@ def main() -> int:
         " --only, so benchmarks of different sections never share one)",
     )
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database")
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=1,
+        help="uvicorn processes serving the live pages figure (1, so that figures compare"
+        " across runs; a deployment runs about one per core)",
+    )
     parser.add_argument("--intake", type=int, default=500, help="tickets per intake run")
     parser.add_argument("--requests", type=int, default=300, help="page requests per figure")
     parser.add_argument("--sockets", type=int, default=100)
