@@ -12,7 +12,7 @@ from tickets import selectors
 from tickets.models import Attachment, Ticket
 
 
-def _form_errors(form, error: ValidationError) -> None:
+def form_errors(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form, field by field where it names fields."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
@@ -21,37 +21,38 @@ def _form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def _sees_all(request: TenantRequest) -> bool:
+def sees_all_teams(request: TenantRequest) -> bool:
     return has_role(request, Role.MANAGER)
 
 
-def _hidden_teams(request: TenantRequest) -> list[int]:
+def hidden_teams(request: TenantRequest) -> list[int]:
     """Private teams whose tickets, queue and count this agent may not see."""
-    return selectors.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
+    return selectors.hidden_team_ids(agent=request.user, sees_all=sees_all_teams(request))
 
 
-def _visible(request: TenantRequest) -> QuerySet[Ticket]:
+def visible_tickets(request: TenantRequest) -> QuerySet[Ticket]:
     """The tickets this agent may see (private teams' only to their members and managers)."""
-    return selectors.agent_tickets(agent=request.user, sees_all=_sees_all(request))
+    return selectors.agent_tickets(agent=request.user, sees_all=sees_all_teams(request))
 
 
-def _agent_ticket(request: TenantRequest, number: int) -> Ticket:
+def agent_ticket(request: TenantRequest, number: int) -> Ticket:
     return get_object_or_404(
-        _visible(request).select_related(
+        visible_tickets(request).select_related(
             "tenant", "requester__organization", "team", "assignee", "category", "product"
         ),
         number=number,
     )
 
 
-def _ticket_by_reference(request: TenantRequest, text: str) -> Ticket | None:
+def ticket_by_reference(request: TenantRequest, text: str) -> Ticket | None:
     match = selectors.TICKET_REFERENCE.match(text.strip())
     if match is None:
         return None
-    return _visible(request).select_related("tenant").filter(number=int(match.group(1))).first()
+    number = int(match.group(1))
+    return visible_tickets(request).select_related("tenant").filter(number=number).first()
 
 
-def _download(attachment: Attachment) -> FileResponse:
+def attachment_response(attachment: Attachment) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=not attachment.content_type.startswith("image/"),

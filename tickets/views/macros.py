@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from tickets import forms, macros, selectors
-from tickets.views.common import _form_errors
+from tickets.views.common import form_errors
 
 
 @role_required(Role.AGENT)
@@ -34,7 +34,7 @@ def _macro_form_page(request: TenantRequest, form: forms.MacroForm) -> HttpRespo
         try:
             macros.macro_save(macro=form.instance, owner=request.user)
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Macro saved."))
             return redirect("tickets:macro_list")

@@ -15,7 +15,7 @@ from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from tickets import forms, selectors, services
 from tickets.models import Attachment, Ticket
 from tickets.services import guest_links
-from tickets.views.common import _download, _form_errors
+from tickets.views.common import attachment_response, form_errors
 
 
 @role_required(Role.CUSTOMER)
@@ -50,7 +50,7 @@ def portal_new(request: TenantRequest) -> HttpResponse:
                 attachments=data["attachments"], language=request.LANGUAGE_CODE,
             )  # fmt: skip
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(
                 request,
@@ -121,7 +121,7 @@ def portal_ticket(request: TenantRequest, number: int) -> HttpResponse:
                 author_contact=requester, attachments=form.cleaned_data["attachments"],
             )  # fmt: skip
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Your reply was added."))
             return redirect("tickets:portal_ticket", message.ticket.number)
@@ -149,4 +149,4 @@ def portal_attachment(request: TenantRequest, number: int, attachment_id: int) -
         message__ticket=ticket,
         message__kind="public",
     )
-    return _download(attachment)
+    return attachment_response(attachment)

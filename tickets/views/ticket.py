@@ -13,7 +13,7 @@ from helpdesk.tenancy import Role, TenantRequest, role_required
 from sla import selectors as sla_selectors
 from tickets import forms, macros, selectors, services
 from tickets.models import Attachment, Message, Ticket
-from tickets.views.common import _agent_ticket, _download, _form_errors, _ticket_by_reference
+from tickets.views.common import agent_ticket, attachment_response, form_errors, ticket_by_reference
 
 HISTORY_LENGTH = 50  # the newest events a ticket page lists
 
@@ -86,7 +86,7 @@ def ticket_detail(request: TenantRequest, number: int) -> HttpResponse:
 
     htmx asking for one of its live regions (thread, SLA clocks, history) gets that alone.
     """
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     if request.htmx and (region := _ticket_region(request, ticket, request.htmx.target or "")):
         return region
     return _ticket_page(request, ticket)
@@ -96,7 +96,7 @@ def ticket_detail(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
     """Send a public reply or add an internal note, optionally setting the status."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     form = forms.ComposerForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -107,7 +107,7 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
                 confirmed=data["confirmed"],
             )  # fmt: skip
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             if composed.collision:
                 # Someone answered while this agent was writing: show it, keep the draft.
@@ -123,7 +123,7 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
     """Move the ticket to another status."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     form = forms.StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -139,7 +139,7 @@ def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
     """Give the ticket an owner and a team."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     form = forms.AssignForm(request.POST)
     if form.is_valid():
         try:
@@ -148,7 +148,7 @@ def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
                 team=form.cleaned_data["team"], source="web",
             )  # fmt: skip
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             return redirect(ticket)
     return _ticket_page(request, ticket, assign_form=form)
@@ -158,7 +158,7 @@ def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
     """Correct priority, category, product, department and tags."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     form = forms.FieldsForm(request.POST)
     if form.is_valid():
         try:
@@ -166,7 +166,7 @@ def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
                 ticket=ticket, by=request.user, source="web", **form.cleaned_data
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             return redirect(ticket)
     return _ticket_page(request, ticket, fields_form=form)
@@ -176,9 +176,9 @@ def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
     """Merge this ticket into another one; its conversation moves there."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     form = forms.MergeForm(request.POST)
-    target = _ticket_by_reference(request, form.data.get("target", "")) if form.is_valid() else None
+    target = ticket_by_reference(request, form.data.get("target", "")) if form.is_valid() else None
     if target is None:
         messages.error(request, _("Give the number of the ticket to merge into."))
         return redirect(ticket)
@@ -199,7 +199,7 @@ def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
 @require_POST
 def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
     """File the ticket as spam and block its sender."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     services.ticket_spam_mark(
         ticket=ticket, by=request.user, block_requester=request.POST.get("block") != "0"
     )
@@ -211,8 +211,8 @@ def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
 @require_GET
 def attachment_download(request: TenantRequest, number: int, attachment_id: int) -> FileResponse:
     """A file of any message of the ticket, for its agents."""
-    ticket = _agent_ticket(request, number)
+    ticket = agent_ticket(request, number)
     attachment = get_object_or_404(
         Attachment.objects.select_related("message"), pk=attachment_id, message__ticket=ticket
     )
-    return _download(attachment)
+    return attachment_response(attachment)

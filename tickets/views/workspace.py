@@ -22,11 +22,11 @@ from sla import selectors as sla_selectors
 from tickets import assignment, bulk, forms, selectors, services
 from tickets.models import SavedView, Team, Ticket
 from tickets.views.common import (
-    _form_errors,
-    _hidden_teams,
-    _sees_all,
-    _ticket_by_reference,
-    _visible,
+    form_errors,
+    hidden_teams,
+    sees_all_teams,
+    ticket_by_reference,
+    visible_tickets,
 )
 
 QUEUES = {
@@ -95,7 +95,7 @@ def queue_rows_context(
                 params.setlist(name, value if isinstance(value, list) else [value])
         if "sort" not in params and saved.sort:
             params["sort"] = saved.sort
-    hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
+    hidden = directory.hidden_team_ids(agent=request.user, sees_all=sees_all_teams(request))
     form, filters = None, {}
     if params.keys() - {"after", "rows"}:  # else nothing to validate (a live page's rows)
         form = forms.QueueFilterForm(params, directory=directory, hidden_teams=hidden)
@@ -194,7 +194,7 @@ def queue(request: TenantRequest, key: str) -> HttpResponse:
 def team_queue(request: TenantRequest, team_id: int) -> HttpResponse:
     """One team's open tickets."""
     directory = selectors.desk_directory()
-    hidden = directory.hidden_team_ids(agent=request.user, sees_all=_sees_all(request))
+    hidden = directory.hidden_team_ids(agent=request.user, sees_all=sees_all_teams(request))
     team = directory.team(team_id, hidden=hidden)
     if team is None:
         raise Http404(_("There is no such team."))
@@ -272,7 +272,7 @@ def teammates(request: TenantRequest) -> HttpResponse:
 @require_GET
 def queue_counts(request: TenantRequest) -> HttpResponse:
     """How many tickets each queue of the side navigation holds (loaded after the page)."""
-    agent, hidden = request.user, _hidden_teams(request)
+    agent, hidden = request.user, hidden_teams(request)
     visible = selectors.visible_to(agent=agent, hidden=hidden)
     directory = selectors.desk_directory()  # the desk's teams and their members: no query
     mine = _own_team_ids(request, directory)
@@ -310,10 +310,10 @@ def tickets_bulk(request: TenantRequest) -> HttpResponse:
         messages.error(request, _("Select tickets and say what to change."))
         return redirect(back)
     data = form.cleaned_data
-    tickets = list(_visible(request).select_related("tenant").filter(pk__in=data["tickets"]))
+    tickets = list(visible_tickets(request).select_related("tenant").filter(pk__in=data["tickets"]))
     target = None
     if data["action"] == "merge":
-        target = _ticket_by_reference(request, data["target"])
+        target = ticket_by_reference(request, data["target"])
         if target is None:
             messages.error(request, _("There is no ticket %(ref)s.") % {"ref": data["target"]})
             return redirect(back)
@@ -368,7 +368,7 @@ def phone_call(request: TenantRequest) -> HttpResponse:
                 assignee=request.user,
             )  # fmt: skip
         except ValidationError as error:
-            _form_errors(form, error)
+            form_errors(form, error)
         else:
             messages.success(request, _("Call logged as %s.") % ticket.reference)
             return redirect(ticket)
