@@ -128,7 +128,12 @@ CACHES = {
         "KEY_PREFIX": env("CACHE_PREFIX", default="helpdesk"),
         # Pages check versions here (helpdesk/process_cache.py) and read the database when
         # Redis cannot answer: a Redis that hangs must not hold them longer than this.
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "OPTIONS": {
+            "socket_connect_timeout": 1,
+            "socket_timeout": 1,
+            # One pool per process: not a connection per request (helpdesk/redis_clients.py).
+            "pool_class": "helpdesk.redis_clients.ProcessPool",
+        },
     },
 }
 
