@@ -14,12 +14,20 @@ class HelpdeskConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from helpdesk import checks  # noqa: F401  (registers the database role check)
-        from helpdesk.models import User
+        from helpdesk.desk_cache import desks_changed, members_changed
+        from helpdesk.models import Domain, Membership, Tenant, User
         from helpdesk.process_cache import user_changed
 
         # What processes keep of users (agent pickers) reloads when a user changes.
         post_save.connect(user_changed, sender=User, dispatch_uid="people-user")
         post_delete.connect(user_changed, sender=User, dispatch_uid="people-user-del")
+        # What processes keep of desks by host and of memberships (helpdesk/desk_cache.py).
+        for model in (Tenant, Domain):
+            uid = f"desks-{model.__name__}"
+            post_save.connect(desks_changed, sender=model, dispatch_uid=uid)
+            post_delete.connect(desks_changed, sender=model, dispatch_uid=f"{uid}-del")
+        post_save.connect(members_changed, sender=Membership, dispatch_uid="members")
+        post_delete.connect(members_changed, sender=Membership, dispatch_uid="members-del")
 
 
 class HelpdeskAdminConfig(admin_apps.AdminConfig):

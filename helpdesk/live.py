@@ -24,8 +24,9 @@ from django.conf import settings
 from django.db import transaction
 
 from helpdesk.background import QueueThread
+from helpdesk.desk_cache import membership_in, tenant_at
 from helpdesk.redis_clients import redis_client
-from helpdesk.tenancy import membership_of, resolve_tenant, tenant_context
+from helpdesk.tenancy import tenant_context
 
 logger = logging.getLogger(__name__)
 
@@ -311,7 +312,7 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
         self.joined: list[str] = []
-        tenant = await database_sync_to_async(resolve_tenant)(header(self.scope, b"host"))
+        tenant = await database_sync_to_async(tenant_at)(header(self.scope, b"host"))
         self.tenant_id = tenant.pk if tenant else None
         self.tenant = tenant
         if tenant is None:
@@ -333,7 +334,7 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
-        return await self.in_tenant(membership_of, user, self.tenant)
+        return await self.in_tenant(membership_in, user, self.tenant)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)

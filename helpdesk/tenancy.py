@@ -9,7 +9,6 @@ which only `tenant_context()` sets, so a missed filter or a raw query fails clos
 from __future__ import annotations
 
 import functools
-import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -205,32 +203,6 @@ class TenantRequest(HttpRequest):
     tenant: Tenant | None
     membership: Membership | None
     htmx: HtmxDetails
-
-
-class TenantMiddleware:
-    """Resolves the tenant from the host and runs the rest of the request inside its context."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        host = request.get_host()
-        tenant = resolve_tenant(host)
-        request.tenant = tenant  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
-        if tenant is None:
-            if not is_platform_host(host):
-                raise Http404(_("There is no help desk at this address."))
-            return self.get_response(request)
-        with tenant_context(tenant):
-            request.membership = membership_of(request.user, tenant)  # type: ignore[attr-defined]
-            # Times are stored in UTC and shown in the reader's zone, else the desk's.
-            zone = getattr(request.user, "time_zone", "") or tenant.time_zone
-            timezone.activate(zoneinfo.ZoneInfo(zone))
-            try:
-                return self.get_response(request)
-            finally:
-                timezone.deactivate()
 
 
 def has_role(request: HttpRequest, role: Role) -> bool:
