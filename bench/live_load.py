@@ -389,6 +389,7 @@ class Client:
             additional_headers={"Cookie": page.cookie},
             compression=None,
             max_queue=None,
+            open_timeout=120,  # a hundred pages connecting and loading at once
         ) as socket:
             await socket.recv()  # live.ready: the groups are joined
             if page.mode == "today":

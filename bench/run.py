@@ -1383,9 +1383,9 @@ def main() -> int:
     parser.add_argument(
         "--web-processes",
         type=int,
-        default=1,
-        help="uvicorn processes serving the live pages figure (1, so that figures compare"
-        " across runs; a deployment runs about one per core)",
+        default=2,
+        help="uvicorn processes serving the live pages figure (2: the web tier as"
+        " docker-compose deploys it on two cores, WEB_CONCURRENCY)",
     )
     parser.add_argument("--intake", type=int, default=500, help="tickets per intake run")
     parser.add_argument("--requests", type=int, default=300, help="page requests per figure")
