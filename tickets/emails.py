@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from helpdesk.models import User
+from helpdesk.text import single_line
 from tickets.models import Acknowledgement, Message, Ticket
 
 # The line our mails carry above the quoted history: the inbound parser cuts replies there.
@@ -84,13 +85,18 @@ def _thread_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
     return headers
 
 
+def mail_address(name: str, address: str) -> str:
+    """A To or From header's "Name <address>", the name on one line whatever is stored."""
+    return formataddr((single_line(name), address))
+
+
 def _send(ticket: Ticket, subject: str, text: str, html: str, headers: dict[str, str]) -> None:
     tenant = ticket.tenant
     mail = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=formataddr((tenant.name, tenant.reply_address)),
-        to=[formataddr((ticket.requester.name, ticket.requester.email))],
+        from_email=mail_address(tenant.name, tenant.reply_address),
+        to=[mail_address(ticket.requester.name, ticket.requester.email)],
         reply_to=[tenant.reply_address],
         headers=headers,
     )
@@ -149,8 +155,8 @@ def send_mention(note: Message, agent: User, by: User | None) -> None:
     mail = EmailMultiAlternatives(
         subject=f"[{ticket.reference}] {subject}",
         body=text,
-        from_email=formataddr((tenant.name, tenant.reply_address)),
-        to=[formataddr((str(agent), agent.email))],
+        from_email=mail_address(tenant.name, tenant.reply_address),
+        to=[mail_address(str(agent), agent.email)],
         headers={"Auto-Submitted": "auto-generated", "X-Helpdesk-Ticket": ticket.reference},
     )
     mail.send()
@@ -187,8 +193,8 @@ def send_automation_notice(ticket: Ticket, text: str, run_id: int, agent: Any) -
     mail = EmailMultiAlternatives(
         subject=f"[{ticket.reference}] {' '.join(subject.split())}",
         body=body,
-        from_email=formataddr((tenant.name, tenant.reply_address)),
-        to=[formataddr((agent.get_full_name(), agent.email))],
+        from_email=mail_address(tenant.name, tenant.reply_address),
+        to=[mail_address(agent.get_full_name(), agent.email)],
         headers={
             "Message-ID": automation_message_id(run_id, ticket, f"agent{agent.pk}"),
             "X-Helpdesk-Ticket": ticket.reference,
@@ -222,7 +228,7 @@ def send_guest_link(*, tenant: Any, email: str, name: str, link: str) -> None:
     EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("tickets/email/guest_link.txt", context),
-        from_email=formataddr((tenant.name, tenant.reply_address)),
+        from_email=mail_address(tenant.name, tenant.reply_address),
         to=[email],
         headers={"Auto-Submitted": "auto-generated"},
     ).send()

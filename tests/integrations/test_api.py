@@ -7,9 +7,11 @@ import json
 import re
 import threading
 from datetime import UTC, datetime, timedelta
+from email.utils import getaddresses
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, get_resolver
@@ -142,6 +144,19 @@ def test_a_known_requester_is_matched_by_email_and_not_created_again(acme, acme_
     assert first["requester"] == second["requester"]
     assert second["requester"]["name"] == "Anna Berg"
     assert in_tenant(acme, Contact.objects.count) == 1
+
+
+def test_a_requester_name_with_line_breaks_is_stored_on_one_line_and_forges_no_header(
+    acme, acme_api, django_capture_on_commit_callbacks
+):
+    forged = {"email": "dan@bigbank.example", "name": "Dan\r\nBcc: all@victim.example\u202e"}
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = acme_api.post(TICKETS, new_ticket(requester=forged))
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["requester"]["name"] == "Dan Bcc: all@victim.example"
+    [sent] = mail.outbox  # the acknowledgement, to the requester alone
+    assert getaddresses(sent.to) == [("Dan Bcc: all@victim.example", "dan@bigbank.example")]
+    assert "Bcc" not in sent.message()
 
 
 def test_a_new_requesters_name_and_phone_are_kept(acme, acme_api):

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
+from helpdesk.text import single_line
 from tickets.models import (
     Contact,
     ContactEmail,
@@ -23,6 +24,12 @@ def normalize_phone(phone: str) -> str:
     if phone.strip().startswith("00") and digits.startswith("00"):
         return "+" + digits[2:]
     return ("+" if phone.strip().startswith("+") else "") + digits
+
+
+def contact_name(text: str) -> str:
+    """A requester's name as stored and put in mail headers: one line, no control or
+    bidirectional-override characters (a name with CR/LF would forge headers)."""
+    return single_line(text, Contact._meta.get_field("name").max_length)
 
 
 def _contact_by_email(email: str) -> Contact | None:
@@ -55,7 +62,7 @@ def contact_for_email(
             with transaction.atomic():
                 contact = Contact.objects.create(
                     email=email,
-                    name=name.strip() or email.split("@")[0],
+                    name=contact_name(name) or contact_name(email.split("@")[0]),
                     organization=organization,
                     user=user,
                     language=language,
@@ -72,7 +79,7 @@ def contact_for_email(
 
 def contact_create(*, name: str) -> Contact:
     """A new requester known by name only, e.g. a social handle without an email address."""
-    return Contact.objects.create(name=name)
+    return Contact.objects.create(name=contact_name(name))
 
 
 @transaction.atomic
@@ -84,7 +91,9 @@ def contact_for_phone(*, phone: str, name: str = "") -> Contact:
     contact = Contact.objects.filter(phone_normalized=normalized).order_by("pk").first()
     if contact is None:
         contact = Contact.objects.create(
-            name=name.strip() or phone.strip(), phone=phone.strip(), phone_normalized=normalized
+            name=contact_name(name) or contact_name(phone),
+            phone=single_line(phone),
+            phone_normalized=normalized,
         )
     return contact
 
@@ -93,7 +102,7 @@ def contact_for_phone(*, phone: str, name: str = "") -> Contact:
 def contact_update(*, contact: Contact, **fields: Any) -> Contact:
     """Change a contact's details (the phone number is kept findable)."""
     for field, value in fields.items():
-        setattr(contact, field, value)
+        setattr(contact, field, contact_name(value) if field == "name" else value)
     if "phone" in fields:
         contact.phone_normalized = normalize_phone(contact.phone)
     contact.full_clean()
