@@ -20,6 +20,8 @@ Every event has the ticket, its kind, when (`created_at`), who (`actor`: an agen
 - acknowledged: to (the address; empty for chat)
 - notified: to (an address or a list of them); by an automation also automation (its id)
   and notice (the action)
+- not_notified: to (the address; empty for chat), reason (the last error), attempts (tries
+  made); source: how it was to go (email, chat). The acknowledgement was given up on.
 - follow_up: follow_up (the number of the ticket that took a message for this closed one)
 - merged: into (the reference merged into), or merged (the reference merged here) and
   messages (how many moved)
@@ -63,6 +65,7 @@ DATA_KEYS: dict[str, frozenset[str]] = {
     Kind.FIELDS: frozenset({"changes"}),
     Kind.ACKNOWLEDGED: frozenset({"to"}),
     Kind.NOTIFIED: frozenset({"to", "automation", "notice"}),
+    Kind.NOT_NOTIFIED: frozenset({"to", "reason", "attempts"}),
     Kind.FOLLOW_UP: frozenset({"follow_up"}),
     Kind.MERGED: frozenset({"into", "merged", "messages"}),
     Kind.SPAM: frozenset({"blocked"}),

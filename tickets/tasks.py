@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from smtplib import SMTPException
 
 from anymail.exceptions import AnymailError
@@ -10,31 +11,38 @@ from django.utils import timezone
 
 from helpdesk.models import Tenant
 from helpdesk.tenancy import tenant_context
+from tickets.services import AcknowledgementBusy, AckOutcome, acknowledgement_send
+
+logger = logging.getLogger(__name__)
 
 RETRY = {"autoretry_for": (AnymailError, SMTPException, OSError), "retry_backoff": True,
          "retry_backoff_max": 600, "max_retries": 12}  # fmt: skip
 
 
-@shared_task(name="tickets.send_acknowledgement", **RETRY)
+@shared_task(
+    name="tickets.send_acknowledgement",
+    **{**RETRY, "autoretry_for": (*RETRY["autoretry_for"], AcknowledgementBusy)},
+)
 def send_acknowledgement(tenant_id: int, acknowledgement_id: int) -> None:
-    """Send one ticket's acknowledgement (a no-op if it went out already)."""
-    from tickets.services import acknowledgement_send
-
+    """Send one ticket's acknowledgement (a no-op if it went out already); retried with
+    back-off while it fails or another transaction holds it."""
     with tenant_context(tenant_id):
-        acknowledgement_send(acknowledgement_id=acknowledgement_id)
+        if acknowledgement_send(acknowledgement_id=acknowledgement_id) == AckOutcome.BUSY:
+            raise AcknowledgementBusy(acknowledgement_id)
 
 
 @shared_task(name="tickets.send_acknowledgements", ignore_result=True)
 def send_acknowledgements(tenant_id: int, acknowledgement_ids: list[int]) -> None:
-    """Send the acknowledgements of tickets opened together; one that fails retries alone."""
-    from tickets.services import acknowledgement_send
-
+    """Send the acknowledgements of tickets opened together; one that fails or is held
+    elsewhere retries alone, and the others of the batch go out now."""
     for acknowledgement_id in acknowledgement_ids:
         try:
             with tenant_context(tenant_id):
-                acknowledgement_send(acknowledgement_id=acknowledgement_id)
-        except (AnymailError, SMTPException, OSError):
-            # Its own task backs off and retries; the others of the batch go out now.
+                outcome = acknowledgement_send(acknowledgement_id=acknowledgement_id)
+        except Exception:
+            logger.warning("acknowledgement %s failed; retrying alone", acknowledgement_id)
+            outcome = AckOutcome.BUSY
+        if outcome == AckOutcome.BUSY:
             send_acknowledgement.delay(tenant_id, acknowledgement_id)
 
 

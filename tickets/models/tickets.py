@@ -357,6 +357,9 @@ class Acknowledgement(TenantOwned):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Given up on: tried ACK_MAX_ATTEMPTS times, or the recipient cannot be encoded at all.
+    failed_at = models.DateTimeField(_("could not be sent at"), null=True, blank=True)
+    failure = models.CharField(_("why it could not be sent"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("acknowledgement")
@@ -364,8 +367,9 @@ class Acknowledgement(TenantOwned):
         indexes = [  # the sweep reads only unsent acknowledgements, oldest first
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(sent_at__isnull=True) & ~models.Q(via="none"),
-                name="ack_unsent",
+                condition=models.Q(sent_at__isnull=True, failed_at__isnull=True)
+                & ~models.Q(via="none"),
+                name="ack_pending",
             ),
         ]
 

@@ -25,6 +25,7 @@ class TicketEvent(TenantOwned):
         FIELDS = "fields", _("Fields changed")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         NOTIFIED = "notified", _("Requester notified")
+        NOT_NOTIFIED = "not_notified", _("Requester could not be notified")
         FOLLOW_UP = "follow_up", _("Follow-up created")
         MERGED = "merged", _("Merged")
         SPAM = "spam", _("Marked as spam")

@@ -31,6 +31,9 @@ from tickets.services.messages import (
     text_to_html,
 )
 from tickets.services.outgoing import (
+    ACK_MAX_ATTEMPTS,
+    AcknowledgementBusy,
+    AckOutcome,
     acknowledgement_send,
     acknowledgements_sweep,
     clock_notification_send,
@@ -49,7 +52,10 @@ from tickets.services.thread import (
 )
 
 __all__ = [
+    "ACK_MAX_ATTEMPTS",
     "EDITABLE_FIELDS",
+    "AckOutcome",
+    "AcknowledgementBusy",
     "Composed",
     "IncomingFile",
     "acknowledgement_send",

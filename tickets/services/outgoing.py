@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from helpdesk import presence
@@ -45,37 +47,110 @@ def mention_notification_send(*, event_id: int) -> None:
         events.event_data_update(event=event, mailed=True)
 
 
-def acknowledgement_send(*, acknowledgement_id: int) -> None:
-    """Send the acknowledgement once, however often the task is delivered."""
+class AckOutcome(StrEnum):
+    """What one try to send an acknowledgement did."""
+
+    SENT = "sent"
+    DONE = "done"  # sent before, not to be sent, or given up on before
+    BUSY = "busy"  # another transaction holds it (a worker sending it): try again later
+    GAVE_UP = "gave up"  # this try failed for good: the ticket says it could not notify
+
+
+class AcknowledgementBusy(Exception):
+    """Another transaction held the acknowledgement; whether it was sent is not known yet."""
+
+
+ACK_MAX_ATTEMPTS = 5  # tries before the ticket shows "could not notify"
+# A recipient no server could ever take (an address or name that cannot be encoded): no retry.
+ACK_PERMANENT_ERRORS: tuple[type[Exception], ...] = (ValueError, UnicodeError)
+
+
+def _unsent_acknowledgements() -> QuerySet[Acknowledgement]:
+    return Acknowledgement.objects.filter(sent_at=None, failed_at=None).exclude(
+        via=Acknowledgement.Via.NONE
+    )
+
+
+def acknowledgement_send(*, acknowledgement_id: int) -> AckOutcome:
+    """Send the acknowledgement once, however often the task is delivered.
+
+    Locks only the acknowledgement's own row, so a neighbour's write to its ticket, requester
+    or desk never makes it look sent. A failed try is counted in a transaction of its own (the
+    failing one rolls back); after ACK_MAX_ATTEMPTS, or at once for a recipient that cannot be
+    encoded, the ticket records that its requester could not be notified, and the error is
+    not raised again. A transient failure before that is raised, for the caller to retry.
+    """
     from tickets import emails
 
+    try:
+        with transaction.atomic():
+            ack = (
+                _unsent_acknowledgements()
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("ticket__requester", "ticket__tenant")
+                .filter(pk=acknowledgement_id)
+                .first()
+            )
+            if ack is None:
+                pending = _unsent_acknowledgements().filter(pk=acknowledgement_id).exists()
+                return AckOutcome.BUSY if pending else AckOutcome.DONE
+            ack.attempts += 1
+            if ack.via == Acknowledgement.Via.EMAIL:
+                emails.send_acknowledgement(ack)
+            else:
+                message_add(
+                    ticket=ack.ticket,
+                    kind=Message.Kind.PUBLIC,
+                    author_type=Message.Author.SYSTEM,
+                    channel=Ticket.Channel.CHAT,
+                    text=emails.acknowledgement_chat_text(ack),
+                )
+                events.ticket_publish(ack.ticket, "ticket.replied")
+            ack.sent_at = timezone.now()
+            ack.save(update_fields=["sent_at", "attempts"])
+            events.event_record(
+                ticket=ack.ticket,
+                kind=TicketEvent.Kind.ACKNOWLEDGED,
+                source=ack.via,
+                to=ack.recipient,
+            )
+            return AckOutcome.SENT
+    except Exception as error:
+        if _acknowledgement_failed(acknowledgement_id, error):
+            logger.warning("acknowledgement %s given up: %s", acknowledgement_id, error)
+            return AckOutcome.GAVE_UP
+        raise
+
+
+def _acknowledgement_failed(acknowledgement_id: int, error: Exception) -> bool:
+    """Count a failed try (committed, unlike the try); True when it was the last one."""
     with transaction.atomic():
         ack = (
-            Acknowledgement.objects.select_for_update(skip_locked=True)
-            .select_related("ticket__requester", "ticket__tenant")
-            .filter(pk=acknowledgement_id, sent_at=None)
-            .exclude(via=Acknowledgement.Via.NONE)
+            _unsent_acknowledgements()
+            .select_for_update(of=("self",))
+            .select_related("ticket")
+            .filter(pk=acknowledgement_id)
             .first()
         )
         if ack is None:
-            return  # already sent, not to be sent, or another worker is sending it
+            return False  # sent meanwhile by another worker
         ack.attempts += 1
-        if ack.via == Acknowledgement.Via.EMAIL:
-            emails.send_acknowledgement(ack)
-        else:
-            message_add(
-                ticket=ack.ticket,
-                kind=Message.Kind.PUBLIC,
-                author_type=Message.Author.SYSTEM,
-                channel=Ticket.Channel.CHAT,
-                text=emails.acknowledgement_chat_text(ack),
-            )
-            events.ticket_publish(ack.ticket, "ticket.replied")
-        ack.sent_at = timezone.now()
-        ack.save(update_fields=["sent_at", "attempts"])
+        reason = f"{type(error).__name__}: {error}"[:500]
+        if ack.attempts < ACK_MAX_ATTEMPTS and not isinstance(error, ACK_PERMANENT_ERRORS):
+            ack.save(update_fields=["attempts"])
+            return False
+        ack.failed_at, ack.failure = timezone.now(), reason
+        ack.save(update_fields=["attempts", "failed_at", "failure"])
         events.event_record(
-            ticket=ack.ticket, kind=TicketEvent.Kind.ACKNOWLEDGED, source=ack.via, to=ack.recipient
+            ticket=ack.ticket,
+            kind=TicketEvent.Kind.NOT_NOTIFIED,
+            source=ack.via,
+            to=ack.recipient,
+            reason=reason,
+            attempts=ack.attempts,
         )
+        events.ticket_publish(ack.ticket, "ticket.changed")
+    return True
 
 
 def reply_notification_send(*, message_id: int) -> None:
@@ -112,8 +187,8 @@ def reply_notification_send(*, message_id: int) -> None:
 def acknowledgements_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=1)) -> int:
     """Send acknowledgements whose task was never queued or got lost (Redis or worker down)."""
     waiting = list(
-        Acknowledgement.objects.filter(sent_at=None, created_at__lt=now - older_than)
-        .exclude(via=Acknowledgement.Via.NONE)
+        _unsent_acknowledgements()
+        .filter(created_at__lt=now - older_than)
         .order_by("created_at")
         .values_list("pk", flat=True)[:200]
     )
