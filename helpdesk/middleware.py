@@ -1,16 +1,53 @@
-"""The request's desk and member: the middleware every tenant page runs behind."""
+"""The middleware every page runs behind: text no column can store refused, then the
+request's desk and member."""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.desk_cache import membership_in, tenant_at
 from helpdesk.tenancy import is_platform_host, tenant_context
+from helpdesk.text import is_number, unstorable
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class UnstorableTextMiddleware:
+    """Refuses a request whose parameters or form fields hold NUL or a lone surrogate with 400.
+
+    No database column can store them, and a view that passes one to a query fails with a
+    server error; no person types them. The API answers in its JSON error format.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = [request.GET]
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            fields.append(request.POST)
+        bad = sorted(
+            {
+                name
+                for query in fields
+                for name, values in query.lists()
+                if unstorable(name) or any(unstorable(value) for value in values)
+            }
+        )
+        if not bad:
+            return self.get_response(request)
+        message = _("These fields hold characters that cannot be stored (NUL or a lone surrogate).")
+        names = [name.encode("utf-8", "replace").decode() for name in bad]
+        if request.path.startswith("/api/"):
+            error = {"code": "invalid_characters", "message": str(message)}
+            error["fields"] = {name: [str(message)] for name in names}
+            return JsonResponse({"error": error}, status=400)
+        return HttpResponseBadRequest(f"{message} {', '.join(names)}", content_type="text/plain")
 
 
 class TenantMiddleware:
@@ -21,6 +58,9 @@ class TenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         host = request.get_host()
+        _name, colon, port = host.rpartition(":") if "]" not in host[-1:] else ("", "", "")
+        if colon and not (is_number(port) and 0 < int(port) < 65536):
+            return HttpResponseBadRequest(_("The port in the Host header is not a port."))
         tenant = tenant_at(host)
         request.tenant = tenant  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]

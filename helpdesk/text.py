@@ -23,3 +23,15 @@ def single_line(text: str, max_length: int | None = None) -> str:
             kept.append(char)
     line = " ".join("".join(kept).split())
     return line[:max_length].rstrip() if max_length is not None else line
+
+
+def is_number(text: str) -> bool:
+    """Whether `text` is a whole number in ASCII digits (`str.isdigit()` also says yes to "²",
+    which `int()` refuses)."""
+    return text.isascii() and text.isdigit()
+
+
+def unstorable(text: str) -> bool:
+    """Whether `text` holds what no database column can store: NUL, or a lone surrogate
+    (half of a UTF-16 pair, which has no UTF-8 form)."""
+    return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)

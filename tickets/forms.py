@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk import selectors as platform_selectors
 from helpdesk.form_renderer import QUICK_RENDERER
 from helpdesk.tenancy import STAFF_ROLES
+from helpdesk.text import is_number
 from tickets import selectors
 from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
 from tickets.services import IncomingFile
@@ -388,7 +389,7 @@ class BulkForm(DirectoryChoicesMixin, forms.Form):
         # The agent's own macros are theirs alone: one query, when the picker is rendered.
         self._offer("macro", lambda: usable.values_list("pk", "name"))
         # Any id may be posted; the view looks each one up in the tenant's tickets.
-        self.fields["tickets"].valid_value = lambda value: str(value).isdigit()
+        self.fields["tickets"].valid_value = lambda value: is_number(str(value))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

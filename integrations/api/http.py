@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from helpdesk.text import unstorable
 from integrations.api import auth
 from integrations.services import IdempotencyKeyReused, TicketConflict
 
@@ -178,11 +179,50 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
     if len(raw) > limit:
         raise too_large
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_object_without_repeated_keys)
+    except RecursionError:
+        raise ApiError(
+            400, "malformed_json", _("The body is nested too deeply."), reason="nesting"
+        ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(
             400, "malformed_json", _("The body is not valid JSON."), reason=str(error)[:200]
         ) from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_request", _("The body must be a JSON object."))
+    if bad := _unstorable_fields(data):
+        message = _("This holds characters that cannot be stored (NUL or a lone surrogate).")
+        raise ApiError(
+            400,
+            "invalid_characters",
+            _("Some fields hold characters that cannot be stored."),
+            fields={field: [message] for field in bad},
+        )
     return data
+
+
+def _object_without_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refused when a key appears twice (which one would count is unclear)."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        repeated = next(key for key, _value in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {repeated!r} appears twice")
+    return data
+
+
+def _unstorable_fields(data: dict[str, Any]) -> list[str]:
+    """Paths (`requester.name`, `tags.2`) of keys and texts no column can store."""
+    found, stack = [], [("", data)]
+    while stack:  # no recursion: the parser already bounded the depth, this walk needs none
+        path, value = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in items:
+            where = f"{path}.{key}" if path else str(key)
+            if (isinstance(key, str) and unstorable(key)) or (
+                isinstance(child, str) and unstorable(child)
+            ):
+                found.append(where.encode("utf-8", "replace").decode())
+            elif isinstance(child, dict | list):
+                stack.append((where, child))
+    return sorted(found)

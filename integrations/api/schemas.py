@@ -24,6 +24,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from helpdesk.text import is_number
 from integrations.api.http import ApiError
 from rules.vocabulary import Channel, Level, Priority, Status
 from tickets import selectors as ticket_selectors
@@ -307,7 +308,7 @@ def _id_or_none(query: QueryDict, name: str) -> int | Literal["none"] | None:
         return None
     if value == "none":
         return "none"
-    if not value.isdigit() or not 0 < int(value) <= MAX_NUMBER:
+    if not is_number(value) or not 0 < int(value) <= MAX_NUMBER:
         raise _bad_parameter(name, _("Use an id, or “none”."))
     return int(value)
 
@@ -366,7 +367,7 @@ def ticket_list_query(query: QueryDict, *, tenant_id: int) -> TicketListQuery:
             "ordering", _("Use one of: %s.") % ", ".join(ticket_selectors.API_ORDERINGS)
         )
     limit_text = query.get("limit", "").strip()
-    if limit_text and not limit_text.isdigit():
+    if limit_text and not is_number(limit_text):
         raise _bad_parameter("limit", _("Use a whole number from 1 to %s.") % MAX_LIMIT)
     limit = int(limit_text) if limit_text else DEFAULT_LIMIT
     if limit < 1:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from tickets import services
@@ -56,8 +58,17 @@ def macro_save(*, macro: Macro, owner: User | None) -> Macro:
         tags_normalized(macro.add_tags),
         tags_normalized(macro.remove_tags),
     )
-    macro.full_clean(exclude=["tenant"])
-    macro.save()
+    macro.full_clean(exclude=["tenant"])  # the name's uniqueness includes the tenant: below
+    taken = _("There is already a macro named “%(name)s”.") % {"name": macro.name}
+    if Macro.objects.filter(owner=owner, name=macro.name).exclude(pk=macro.pk).exists():
+        raise ValidationError({"name": taken})
+    try:
+        with transaction.atomic():
+            macro.save()
+    except IntegrityError as error:  # the same name saved at the same moment
+        if "macro_name_unique" not in str(error):
+            raise
+        raise ValidationError({"name": taken}) from None
     return macro
 
 

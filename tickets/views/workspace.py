@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
+from helpdesk.text import is_number
 from sla import selectors as sla_selectors
 from tickets import assignment, bulk, forms, selectors, services
 from tickets.models import SavedView, Team, Ticket
@@ -69,7 +70,7 @@ def _changed_ids(request: TenantRequest) -> list[int] | None:
     """The tickets whose rows a live page asks for (`rows=1,2`), or None for a page of rows."""
     if "rows" not in request.GET:
         return None
-    ids = [int(part) for part in request.GET["rows"].split(",") if part.isdigit()]
+    ids = [int(part) for part in request.GET["rows"].split(",") if is_number(part)]
     return list(dict.fromkeys(ids))[:CHANGED_ROWS_LIMIT]
 
 

@@ -1,0 +1,97 @@
+"""Hostile input gets a clear refusal, never a server error (each case was once a 500)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpdesk.tenancy import tenant_context
+from tests.conftest import host_of
+from tests.integrations.test_api import TICKETS, acme_api, new_ticket  # noqa: F401 (fixture)
+from tickets.models import Macro
+
+SUPERSCRIPT_TWO = "\u00b2"  # str.isdigit() says yes, int() says no
+
+
+def test_superscript_digits_in_a_live_pages_rows_are_ignored(acme_agent_client):
+    response = acme_agent_client.get(
+        f"/workspace/?rows=1,{SUPERSCRIPT_TWO},3",
+        secure=True,
+        headers={"HX-Request": "true", "HX-Target": "queue-rows"},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("parameter", ["limit", "team"])
+def test_superscript_digits_in_an_api_number_are_a_400(acme_api, parameter):  # noqa: F811
+    response = acme_api.get(f"{TICKETS}?{parameter}={SUPERSCRIPT_TWO}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_parameter"
+
+
+def test_superscript_digits_in_a_bulk_selection_are_refused(acme_agent_client):
+    response = acme_agent_client.post(
+        "/workspace/bulk/", {"tickets": [SUPERSCRIPT_TWO], "action": "close"}, secure=True
+    )
+    assert response.status_code == 302  # back to the queue, saying what to fix
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999"])
+def test_a_host_with_an_impossible_port_is_a_400(acme, client, port):
+    response = client.get("/", HTTP_HOST=f"{host_of(acme)}:{port}", secure=True)
+    assert response.status_code == 400
+
+
+def test_a_host_with_a_real_port_is_served(acme, client):
+    response = client.get("/accounts/login/", HTTP_HOST=f"{host_of(acme)}:8443", secure=True)
+    assert response.status_code == 200
+
+
+def test_json_with_a_key_twice_is_refused(acme_api):  # noqa: F811
+    body = '{"subject": "Printer on fire", "subject": "Something else", "requester": {}}'
+    response = acme_api.client.post(TICKETS, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+def test_json_nested_ten_thousand_deep_is_refused(acme_api):  # noqa: F811
+    body = '{"subject": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    response = acme_api.client.post(TICKETS, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
+
+
+@pytest.mark.parametrize("text", ["Printer\x00 on fire", "Printer \ud800 on fire"])
+def test_text_no_database_can_store_is_a_400_naming_the_field(acme_api, text):  # noqa: F811
+    body = json.dumps(new_ticket(subject=text))
+    response = acme_api.client.post(TICKETS, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_characters"
+    assert "subject" in response.json()["error"]["fields"]
+
+
+def test_a_nul_in_a_query_parameter_is_a_400(acme_agent_client, acme_api):  # noqa: F811
+    page = acme_agent_client.get("/workspace/?q=printer%00", secure=True)
+    assert page.status_code == 400
+    api = acme_api.get(f"{TICKETS}?q=printer%00")
+    assert api.status_code == 400
+    assert api.json()["error"]["code"] == "invalid_characters"
+
+
+def test_a_nul_in_a_posted_form_is_a_400(acme_agent_client):
+    response = acme_agent_client.post(
+        "/workspace/macros/new/", {"name": "Hi\x00", "body": "Hello"}, secure=True
+    )
+    assert response.status_code == 400
+
+
+def test_a_second_macro_with_the_same_name_is_a_form_error(acme, acme_agent_client):
+    form = {"name": "Greeting", "body": "Hello!"}
+    first = acme_agent_client.post("/workspace/macros/new/", form, secure=True)
+    assert first.status_code == 302
+    second = acme_agent_client.post("/workspace/macros/new/", form, secure=True)
+    assert second.status_code == 400
+    assert "already" in second.content.decode()
+    with tenant_context(acme):
+        assert Macro.objects.filter(name="Greeting").count() == 1
