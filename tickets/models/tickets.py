@@ -359,7 +359,9 @@ class Acknowledgement(TenantOwned):
     attempts = models.PositiveSmallIntegerField(default=0)
     # Given up on: tried ACK_MAX_ATTEMPTS times, or the recipient cannot be encoded at all.
     failed_at = models.DateTimeField(_("could not be sent at"), null=True, blank=True)
-    failure = models.CharField(_("why it could not be sent"), max_length=500, blank=True)
+    failure = models.CharField(  # a database default too: bulk inserts need not name it
+        _("why it could not be sent"), max_length=500, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("acknowledgement")
