@@ -95,3 +95,35 @@ def test_a_second_macro_with_the_same_name_is_a_form_error(acme, acme_agent_clie
     assert "already" in second.content.decode()
     with tenant_context(acme):
         assert Macro.objects.filter(name="Greeting").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("..", "attachment.txt"),
+        ("../../etc/passwd", "passwd"),
+        ("invoice\u202egpj.exe.txt", "invoicegpj.exe.txt"),
+        ("  .hidden.txt", "hidden.txt"),
+    ],
+)
+def test_attachment_names_are_stored_and_downloaded_without_paths_or_overrides(
+    acme,
+    acme_api,  # noqa: F811
+    acme_agent_client,
+    sent,
+    stored,
+):
+    import base64
+
+    attachment = {
+        "filename": sent,
+        "content_type": "text/plain",
+        "content_base64": base64.b64encode(b"error 42\n").decode(),
+    }
+    number = acme_api.post(TICKETS, new_ticket(attachments=[attachment])).json()["number"]
+    [kept] = acme_api.get(f"{TICKETS}/{number}").json()["messages"][0]["attachments"]
+    assert kept["filename"] == stored
+    url = f"/workspace/tickets/{number}/attachments/{kept['id']}/"
+    download = acme_agent_client.get(url, secure=True)
+    assert download.status_code == 200
+    assert f'filename="{stored}"' in download["Content-Disposition"]

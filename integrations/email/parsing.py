@@ -13,7 +13,6 @@ import codecs
 import dataclasses
 import email
 import email.utils
-import mimetypes
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from email import policy as email_policy
 from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
+
+from helpdesk.text import file_name
 
 # Headers kept verbatim (decoded, shortened) for threading and for debugging a misfiled mail.
 KEPT_HEADERS = (
@@ -99,7 +100,6 @@ _CHARSET_ALIASES = {
     "x-gbk": "gb18030",
     "windows-874": "cp874",
 }
-_UNSAFE_FILENAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
 _MAX_DEPTH = 40
 # (name, policy, whether to parse the MIME structure), tried in turn until one succeeds.
 _ATTEMPTS = (
@@ -493,7 +493,7 @@ class _Reader:
         content_id = normalise_message_id(self._raw("Content-ID", part))
         self.attachments.append(
             Attachment(
-                filename=_safe_filename(decode_header_value(filename), content_type),
+                filename=file_name(decode_header_value(filename), content_type),
                 content_type=content_type,
                 content=self._bytes_of(part),
                 content_id=content_id,
@@ -515,7 +515,7 @@ class _Reader:
         name = subject or decode_header_value(_safe_get_filename(part)).removesuffix(".eml")
         self.attachments.append(
             Attachment(
-                filename=_safe_filename(f"{name or 'message'}.eml", "message/rfc822"),
+                filename=file_name(f"{name or 'message'}.eml", "message/rfc822"),
                 content_type=_content_type(part),
                 content=content,
                 content_id=normalise_message_id(self._raw("Content-ID", part)),
@@ -743,26 +743,6 @@ def _safe_get_filename(part: Message) -> str | None:
         return part.get_filename()
     except Exception:
         return None
-
-
-def _safe_filename(name: str, content_type: str) -> str:
-    """The last path component, without control characters; a typed default if nothing is left."""
-    name = re.split(r"[/\\]", name.replace("\x00", ""))[-1]
-    name = _UNSAFE_FILENAME_CHARS.sub("", name).strip().lstrip(".").strip()
-    if len(name) > 200:
-        stem, dot, extension = name.rpartition(".")
-        name = (
-            f"{stem[: 200 - len(extension) - 1]}.{extension}"
-            if dot and len(extension) < 12
-            else name[:200]
-        )
-    if name:
-        return name
-    maintype = content_type.split("/", 1)[0]
-    extension = mimetypes.guess_extension(content_type) or (
-        ".txt" if maintype == "text" else ".bin"
-    )
-    return f"{maintype if maintype in ('image', 'audio', 'video') else 'attachment'}{extension}"
 
 
 def _dsn_address(value: str) -> str:

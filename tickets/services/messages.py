@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Any
 
 import nh3
@@ -15,6 +14,7 @@ from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
+from helpdesk.text import file_name
 from tickets.models import (
     Attachment,
     Contact,
@@ -51,7 +51,7 @@ class IncomingFile:
 
 def attachment_problem(file: IncomingFile) -> str | None:
     """Why `file` may not be stored (too big, forbidden type), or None if it may."""
-    name = PurePath(file.name.replace("\\", "/")).name or "attachment"
+    name = file_name(file.name, file.content_type)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if len(file.content) > settings.ATTACHMENT_MAX_BYTES:
         limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
@@ -98,7 +98,7 @@ def attachments_store(message: Message, files: Sequence[IncomingFile]) -> list[A
     """Keep `files` (already checked) as `message`'s attachments, each under a name of its own."""
     stored = []
     for file in files:
-        name = PurePath(file.name.replace("\\", "/")).name[:200] or "attachment"
+        name = file_name(file.name, file.content_type)
         attachment = Attachment(
             message=message,
             filename=name,

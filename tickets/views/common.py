@@ -8,6 +8,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 
 from helpdesk.tenancy import Role, TenantRequest, has_role
+from helpdesk.text import file_name
 from tickets import selectors
 from tickets.models import Attachment, Ticket
 
@@ -56,7 +57,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=not attachment.content_type.startswith("image/"),
-        filename=attachment.filename,
+        filename=file_name(attachment.filename, attachment.content_type),  # stored before
         content_type=attachment.content_type,
     )
     # Files come from strangers: never let a browser run them as a page of ours.
