@@ -6,15 +6,41 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import server_error
 
 from helpdesk.desk_cache import membership_in, tenant_at
 from helpdesk.tenancy import is_platform_host, tenant_context
 from helpdesk.text import is_number, unstorable
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+class LocalDebugMiddleware:
+    """With DEBUG on, Django answers a server error with its traceback page (settings, code,
+    local variables). Only a browser on this machine may see that: on any other host the
+    error is the ordinary 500 page. Outermost, so it also covers the other middleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code >= 500 and settings.DEBUG and not _local(request):
+            return server_error(request)
+        return response
+
+
+def _local(request: HttpRequest) -> bool:
+    """Whether the request names this machine as its host (any port)."""
+    host = request.META.get("HTTP_HOST", "").lower()
+    host = host.split("]", 1)[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
+    host = host.rstrip(".")
+    return host in LOCAL_HOSTS or host.endswith(".localhost")
 
 
 class UnstorableTextMiddleware:

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -46,7 +45,6 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from MEDIA_ROOT, not even in development: they are
+# strangers' files, reachable only through the download views, which check who asks and
+# send them as attachments under a sandboxing Content-Security-Policy.
