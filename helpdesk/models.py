@@ -48,9 +48,14 @@ class Tenant(models.Model):
         unique=True,
         validators=[
             RegexValidator(
-                r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+                r"\A[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\Z",
                 _("Lower-case letters, digits and inner hyphens only: it becomes a host name."),
-            )
+            ),
+            RegexValidator(
+                r"\A..--",
+                _("A hyphen pair in the third and fourth place marks an encoded (IDNA) name."),
+                inverse_match=True,
+            ),
         ],
         help_text=_(
             "The desk is served at this name under the base domain, e.g. acme.example.com."
@@ -91,6 +96,16 @@ class Tenant(models.Model):
         verbose_name = _("tenant")
         verbose_name_plural = _("tenants")
         ordering = ["name"]
+        constraints = [
+            # The database holds the slug rules too: a host name label in lower-case ASCII
+            # (so unique whatever the case, and no look-alike letters from other scripts),
+            # never an IDNA-encoded one ("xn--", and any "--" in places 3 and 4, RFC 5891).
+            models.CheckConstraint(
+                condition=models.Q(slug__regex=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+                & ~models.Q(slug__regex=r"^..--"),
+                name="tenant_slug_host_label",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

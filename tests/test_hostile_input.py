@@ -127,3 +127,27 @@ def test_attachment_names_are_stored_and_downloaded_without_paths_or_overrides(
     download = acme_agent_client.get(url, secure=True)
     assert download.status_code == 200
     assert f'filename="{stored}"' in download["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["ACME", "Acme", "acme\n", "\u0430cme", "xn--80ak6aa92e", "ab--c", "-acme", "acme-", "ac me"],
+)
+def test_a_desk_address_must_be_a_plain_lower_case_host_label(db, slug):
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from helpdesk.models import Tenant
+
+    desk = Tenant(slug=slug, name="Look-alike", ticket_prefix="LA")
+    with pytest.raises(ValidationError) as refused:
+        desk.full_clean()
+    assert "slug" in refused.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():  # the database refuses it too
+        desk.save()
+
+
+def test_a_plain_desk_address_is_accepted(db):
+    from helpdesk.models import Tenant
+
+    Tenant(slug="acme-2", name="Acme 2", ticket_prefix="AC").full_clean()
