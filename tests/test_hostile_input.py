@@ -151,3 +151,28 @@ def test_a_plain_desk_address_is_accepted(db):
     from helpdesk.models import Tenant
 
     Tenant(slug="acme-2", name="Acme 2", ticket_prefix="AC").full_clean()
+
+
+def test_a_description_past_the_limit_is_refused_with_the_limit_named(acme, acme_api):  # noqa: F811
+    from tickets.models import Ticket
+    from tickets.services import TEXT_MAX_CHARS
+
+    response = acme_api.post(TICKETS, new_ticket(description="x" * (TEXT_MAX_CHARS + 1)))
+    assert response.status_code == 422
+    assert f"{TEXT_MAX_CHARS}" in response.json()["error"]["fields"]["description"][0]
+    with tenant_context(acme):
+        assert not Ticket.objects.exists()
+    schema = acme_api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schema["TicketCreate"]["properties"]["description"]["maxLength"] == TEXT_MAX_CHARS
+
+
+def test_a_portal_description_past_the_limit_is_a_form_error(acme_customer_client):
+    from tickets.services import TEXT_MAX_CHARS
+
+    response = acme_customer_client.post(
+        "/portal/new/",
+        {"subject": "Long", "description": "x" * (TEXT_MAX_CHARS + 1)},
+        secure=True,
+    )
+    assert response.status_code in (200, 400)
+    assert "at most" in response.content.decode().lower()

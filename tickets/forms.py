@@ -17,7 +17,7 @@ from helpdesk.tenancy import STAFF_ROLES
 from helpdesk.text import is_number
 from tickets import selectors
 from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
-from tickets.services import IncomingFile
+from tickets.services import TEXT_MAX_CHARS, IncomingFile
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -60,7 +60,9 @@ class PortalTicketForm(forms.Form):
 
     subject = forms.CharField(label=_("Subject"), max_length=250)
     description = forms.CharField(
-        label=_("Describe the problem"), widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Describe the problem"),
+        max_length=TEXT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
     category = CategoryChoiceField(label=_("Category"), queryset=None, required=False)
     product = forms.ModelChoiceField(label=_("Product"), queryset=None, required=False)
@@ -113,7 +115,9 @@ class GuestStartForm(forms.Form):
 class PortalReplyForm(forms.Form):
     """The requester adds to their ticket."""
 
-    text = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}))
+    text = forms.CharField(
+        label=_("Your reply"), max_length=TEXT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 5})
+    )
     attachments = AttachmentsField()
 
 
@@ -127,6 +131,7 @@ class ComposerForm(forms.Form):
     )
     text = forms.CharField(
         label=_("Message"),
+        max_length=TEXT_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("In a note, @name (an agent's email address or its first part) notifies them."),
     )
@@ -194,7 +199,9 @@ class PhoneCallForm(forms.Form):
     )
     subject = forms.CharField(label=_("Subject"), max_length=250)
     description = forms.CharField(
-        label=_("What the caller needs"), widget=forms.Textarea(attrs={"rows": 6})
+        label=_("What the caller needs"),
+        max_length=TEXT_MAX_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Ticket.Priority.choices, initial=Ticket.Priority.MEDIUM

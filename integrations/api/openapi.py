@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickets.services import TEXT_MAX_CHARS
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -193,7 +195,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["subject", "description", "requester"],
         "properties": {
             "subject": {"type": "string", "maxLength": 250},
-            "description": {"type": "string"},
+            "description": {"type": "string", "maxLength": TEXT_MAX_CHARS},
             "requester": {
                 "type": "object",
                 "required": ["email"],
@@ -222,8 +224,12 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["text"],
         "properties": {
-            "text": {"type": "string"},
-            "html": {"type": "string", "description": "Public replies only; sanitised."},
+            "text": {"type": "string", "maxLength": TEXT_MAX_CHARS},
+            "html": {
+                "type": "string",
+                "maxLength": 4 * TEXT_MAX_CHARS,
+                "description": "Public replies only; sanitised.",
+            },
             "public": {
                 "type": "boolean",
                 "default": True,

@@ -29,6 +29,7 @@ from integrations.api.http import ApiError
 from rules.vocabulary import Channel, Level, Priority, Status
 from tickets import selectors as ticket_selectors
 from tickets import services as ticket_services
+from tickets.services import TEXT_MAX_CHARS
 
 if TYPE_CHECKING:
     from tickets.models import Ticket
@@ -201,7 +202,7 @@ def ticket_create_input(data: dict[str, Any]) -> dict[str, Any]:
     fields = Fields(data, {})
     values: dict[str, Any] = {
         "subject": fields.text("subject", required=True, max_length=250).strip(),
-        "description": fields.text("description", required=True),
+        "description": fields.text("description", required=True, max_length=TEXT_MAX_CHARS),
         "priority": fields.choice("priority", Priority.values, Priority.MEDIUM),
         "impact": fields.choice("impact", Level.values),
         "urgency": fields.choice("urgency", Level.values),
@@ -242,8 +243,8 @@ def reply_input(data: dict[str, Any]) -> ReplyInput:
     """A reply body, checked; 422 naming each bad field."""
     fields = Fields(data, {})
     reply = ReplyInput(
-        text=fields.text("text", required=True),
-        html=fields.text("html"),
+        text=fields.text("text", required=True, max_length=TEXT_MAX_CHARS),
+        html=fields.text("html", max_length=4 * TEXT_MAX_CHARS),
         public=fields.boolean("public", default=True),
         status=fields.choice("status", Status.values) or None,
         author_email=fields.email("author_email"),

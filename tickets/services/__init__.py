@@ -24,6 +24,7 @@ from tickets.services.contacts import (
 )
 from tickets.services.intake import first_response_target, ticket_open
 from tickets.services.messages import (
+    TEXT_MAX_CHARS,
     IncomingFile,
     attachment_problem,
     attachments_check,
@@ -54,6 +55,7 @@ from tickets.services.thread import (
 __all__ = [
     "ACK_MAX_ATTEMPTS",
     "EDITABLE_FIELDS",
+    "TEXT_MAX_CHARS",
     "AckOutcome",
     "AcknowledgementBusy",
     "Composed",

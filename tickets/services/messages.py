@@ -22,6 +22,10 @@ from tickets.models import (
     Ticket,
 )
 
+# The longest message a person may write through a form or the API (about 40 pages of text):
+# longer ones are refused with this limit named, never cut silently.
+TEXT_MAX_CHARS = 100_000
+
 # Tags a browser may show from a message written elsewhere (mail clients' HTML).
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "h5",
