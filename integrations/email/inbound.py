@@ -220,8 +220,21 @@ def _file_on_ticket(
     if ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
         reply = _add_reply(ticket, parsed, files, agent=agent, contact=contact)
         return reply.ticket, reply  # a closed ticket's follow-up may have taken the reply
-    ticket = _open_ticket(parsed, files, contact=contact)
+    ticket = _open_ticket(parsed, files, contact=_requester(parsed, tenant, sender=contact))
     return ticket, ticket_selectors.opening_message(ticket=ticket)
+
+
+def _requester(parsed: ParsedEmail, tenant: Tenant, *, sender: Contact) -> Contact:
+    """Whom a new ticket answers: the Reply-To address when the mail has one (RFC 5322
+    3.6.2: where its author wants replies; a web form's mail comes from the form's address
+    and names the person in Reply-To), else the sender. Never the desk's own address."""
+    address = (parsed.reply_to or "").strip()
+    ours = {tenant.reply_address.lower(), (tenant.support_email or "").lower()}
+    if not address or address.lower() in ours or address.lower() == sender.email.lower():
+        return sender
+    return ticket_services.contact_for_email(
+        email=address, name=parsed.reply_to_name, language=parsed.language or ""
+    )
 
 
 def _note_automatic_reply(ticket: Ticket, parsed: ParsedEmail) -> Message:

@@ -135,6 +135,7 @@ class ParsedEmail:
     from_address: str = ""
     from_name: str = ""
     reply_to: str | None = None
+    reply_to_name: str = ""
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     delivered_to: list[str] = field(default_factory=list)
@@ -310,6 +311,7 @@ class _Reader:
         subject = self._header("Subject")
         bounce_recipients, is_bounce, bounce_kind = self._bounce(from_address, subject)
         auto_reason = self._auto_reason(from_address, subject, bounce_kind)
+        reply_to = self._first_address("Reply-To")
         return ParsedEmail(
             message_id=message_id,
             in_reply_to=message_id_list(self._raw("In-Reply-To")),
@@ -317,7 +319,8 @@ class _Reader:
             subject=subject,
             from_address=from_address,
             from_name=from_name,
-            reply_to=self._first_address("Reply-To")[1] or None,
+            reply_to=reply_to[1] or None,
+            reply_to_name=reply_to[0],
             to=self._address_list("To"),
             cc=self._address_list("Cc"),
             delivered_to=self._address_list("Delivered-To", "X-Original-To", "Envelope-To"),

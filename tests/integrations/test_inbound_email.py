@@ -433,3 +433,26 @@ def test_mail_of_one_desk_never_lands_in_another(acme, globex):
     with tenant_context(acme):
         assert not InboundEmail.objects.exists()
         assert not Message.objects.exists()
+
+
+def test_a_new_mail_with_a_reply_to_is_acknowledged_and_answered_there(acme):
+    raw = compose(
+        sender="Web form <forms@webform.example>",
+        headers={"Reply-To": "Erin Example <erin@customer.example>"},
+    )
+    email_receive(raw, source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        assert (ticket.requester.email, ticket.requester.name) == (
+            "erin@customer.example",
+            "Erin Example",
+        )
+        assert ticket.acknowledgement.recipient == "erin@customer.example"
+
+
+def test_a_reply_to_naming_the_desk_itself_is_not_the_requester(acme):
+    raw = compose(headers={"Reply-To": DESK})
+    email_receive(raw, source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        assert ticket.requester.email == "carol@bigbank.example"
