@@ -22,7 +22,12 @@ from helpdesk import selectors as platform_selectors
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
 from integrations.email import answers
-from integrations.email.parsing import ParsedEmail, parse_email, ticket_reference_in
+from integrations.email.parsing import (
+    ParsedEmail,
+    normalise_message_id,
+    parse_email,
+    ticket_reference_in,
+)
 from integrations.email.quotes import strip_quoted
 from integrations.models import InboundEmail, UnroutedEmail
 from rules.vocabulary import Channel
@@ -186,6 +191,13 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
         _mark(inbound, InboundEmail.Status.IGNORED, error=_("Sent from the desk's own address."))
     elif parsed.is_bounce:
         _record_bounce(inbound, parsed)
+    elif parsed.is_read_receipt:
+        _record_read_receipt(inbound, parsed, tenant)
+    elif parsed.is_auto_reply and _thread_ticket(parsed, tenant) is None:
+        # A machine's answer (vacation, autoresponder, delayed delivery) to no ticket of
+        # ours: nobody asked for anything. Kept in the log, with why.
+        reason = _("An automatic reply (%(why)s) that belongs to no ticket.")
+        _mark(inbound, InboundEmail.Status.IGNORED, error=reason % {"why": parsed.auto_reason})
     else:
         _file(inbound, parsed, tenant)
 
@@ -321,6 +333,26 @@ def _note_unreadable_parts(ticket: Ticket, problems: list[str]) -> None:
         + "\n"
         + "\n".join(problems[:20]),
     )
+
+
+def _record_read_receipt(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    """A read receipt (RFC 8098) is no request: noted on the ticket its mail was about."""
+    original = normalise_message_id(parsed.receipt.get("original-message-id"))
+    ticket = ticket_selectors.ticket_for_bounce(message_id=original) if original else None
+    if ticket is None:
+        ticket = _thread_ticket(parsed, tenant)
+    if ticket is None:
+        _mark(inbound, InboundEmail.Status.IGNORED, error=_("A read receipt for no ticket."))
+        return
+    disposition = parsed.receipt.get("disposition", "").rsplit(";", 1)[-1].strip()
+    who = parsed.receipt.get("final-recipient", "").split(";", 1)[-1].strip()
+    ticket_services.ticket_note_add(
+        ticket=ticket,
+        author=None,
+        text=_("Read receipt from %(who)s: %(disposition)s.")
+        % {"who": who or parsed.from_address, "disposition": disposition or _("displayed")},
+    )
+    _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket)
 
 
 def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:

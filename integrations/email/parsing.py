@@ -149,6 +149,12 @@ class ParsedEmail:
     auto_reason: str | None = None
     is_bounce: bool = False
     bounced_message_id: str | None = None
+    # RFC 8098: a disposition notification (read receipt) about one of our mails.
+    is_read_receipt: bool = False
+    receipt: dict[str, str] = field(default_factory=dict)  # its fields, lower-case names
+    # An answer by a machine, not a person: RFC 3834 auto-replied (vacation), the common
+    # autoresponder headers, Precedence: auto_reply, a delivery delay notice (DSN 4.x.x).
+    is_auto_reply: bool = False
     bounce_recipients: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -284,6 +290,7 @@ class _Reader:
         self.attachments: list[Attachment] = []
         self.report: Message | None = None
         self.delivery_status: list[dict[str, str]] = []
+        self.receipt: dict[str, str] = {}
         self.nested_ids: list[str] = []
 
     def result(self) -> ParsedEmail:
@@ -312,6 +319,8 @@ class _Reader:
         bounce_recipients, is_bounce, bounce_kind = self._bounce(from_address, subject)
         auto_reason = self._auto_reason(from_address, subject, bounce_kind)
         reply_to = self._first_address("Reply-To")
+        report_type = _param(self.report, "report-type").lower() if self.report else ""
+        is_read_receipt = report_type == "disposition-notification" or bool(self.receipt)
         return ParsedEmail(
             message_id=message_id,
             in_reply_to=message_id_list(self._raw("In-Reply-To")),
@@ -335,6 +344,9 @@ class _Reader:
             is_bounce=is_bounce,
             bounced_message_id=self.nested_ids[0] if is_bounce and self.nested_ids else None,
             bounce_recipients=bounce_recipients,
+            is_read_receipt=is_read_receipt,
+            receipt=self.receipt,
+            is_auto_reply=self._is_auto_reply(bounce_kind),
             problems=_unique(self.problems),
         )
 
@@ -427,6 +439,9 @@ class _Reader:
             self.report = part
         if content_type == "message/delivery-status":
             self._read_delivery_status(part)
+            return
+        if content_type == "message/disposition-notification":
+            self.receipt.update(self._fields_of(part))
             return
         if content_type.startswith("message/") and isinstance(payload, list) and payload:
             self._attach_message(part, payload[0])
@@ -530,6 +545,21 @@ class _Reader:
         if message_id:
             self.nested_ids.append(message_id)
 
+    def _fields_of(self, part: Message) -> dict[str, str]:
+        """The header-like fields of a report part (MDN), lower-case names, first ones kept."""
+        fields: dict[str, str] = {}
+        payload = part.get_payload()
+        if isinstance(payload, list):  # parsed into blocks of fields
+            for block in payload:
+                if isinstance(block, Message):
+                    for name, value in block.raw_items():
+                        fields.setdefault(name.lower(), _FOLDING.sub("", str(value)).strip())
+            return fields
+        text, _ = _decode_bytes(self._bytes_of(part), None)
+        for name, value in re.findall(r"^([\w-]+):(.*)$", text.replace("\r\n", "\n"), re.M):
+            fields.setdefault(name.strip().lower(), value.strip())
+        return fields
+
     def _read_delivery_status(self, part: Message) -> None:
         payload = part.get_payload()
         if isinstance(payload, list):
@@ -582,6 +612,22 @@ class _Reader:
         if local_part in ("mailer-daemon", "postmaster") and _BOUNCE_SUBJECT.search(subject):
             return [], True, "non-standard delivery failure report"
         return [], False, None
+
+    def _is_auto_reply(self, bounce_kind: str | None) -> bool:
+        """Whether a machine answered a mail (RFC 3834 auto-replied, an autoresponder's
+        header, Precedence: auto_reply) or reports a delivery delayed, not failed."""
+        if bounce_kind and bounce_kind.startswith("delivery status report"):
+            return True
+        if self._header("Auto-Submitted").split(";")[0].strip().lower() == "auto-replied":
+            return True
+        for name in ("X-Autoreply", "X-Autorespond", "X-Mail-Autoreply"):
+            if self._raw(name) is not None and self._header(name).lower() not in (
+                "no",
+                "false",
+                "0",
+            ):
+                return True
+        return self._header("Precedence").lower() == "auto_reply"
 
     def _auto_reason(self, from_address: str, subject: str, bounce_kind: str | None) -> str | None:
         if bounce_kind:

@@ -456,3 +456,88 @@ def test_a_reply_to_naming_the_desk_itself_is_not_the_requester(acme):
     [ticket] = tickets_of(acme)
     with tenant_context(acme):
         assert ticket.requester.email == "carol@bigbank.example"
+
+
+def read_receipt_of(message_id: str, *, disposition: str = "displayed") -> bytes:
+    """Carol's mail program telling us she opened our mail with `message_id` (RFC 8098)."""
+    return (
+        "From: Carol <carol@bigbank.example>\r\nTo: support@acme.localhost\r\n"
+        "Subject: Read: About your request\r\nMessage-ID: <r1@bigbank.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: multipart/report;"
+        ' report-type=disposition-notification; boundary="R"\r\n\r\n'
+        "--R\r\nContent-Type: text/plain\r\n\r\nYour message was displayed.\r\n"
+        "--R\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        "Reporting-UA: mail.bigbank.example; Mailer\r\n"
+        "Final-Recipient: rfc822; carol@bigbank.example\r\n"
+        f"Original-Message-ID: {message_id}\r\n"
+        f"Disposition: manual-action/MDN-sent-manually; {disposition}\r\n\r\n--R--\r\n"
+    ).encode()
+
+
+def test_a_read_receipt_opens_no_ticket_and_is_noted_on_its_ticket(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        acknowledgement_id = ticket.acknowledgement.message_id
+    mail.outbox.clear()
+    inbound = email_receive(read_receipt_of(acknowledgement_id), source="test")
+    assert tickets_of(acme) == [ticket]
+    assert mail.outbox == []
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+        assert (inbound.status, inbound.ticket_id) == ("processed", ticket.pk)
+        note = Message.objects.filter(ticket=ticket).order_by("pk").last()
+        assert "Read receipt from carol@bigbank.example: displayed" in note.body_text
+
+
+def test_a_read_receipt_for_no_ticket_is_only_logged(acme):
+    inbound = email_receive(read_receipt_of("<unknown@elsewhere.example>"), source="test")
+    assert tickets_of(acme) == []
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+    assert inbound.status == "ignored"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto-Submitted": "auto-replied; vacation"},
+        {"X-Autoreply": "yes"},
+        {"Precedence": "auto_reply"},
+    ],
+)
+def test_an_automatic_reply_to_no_ticket_opens_none_and_is_logged(acme, headers):
+    inbound = email_receive(compose(subject="Out of office", headers=headers), source="test")
+    assert tickets_of(acme) == []
+    assert mail.outbox == []
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+    assert inbound.status == "ignored"
+    assert "automatic reply" in inbound.error
+
+
+def test_a_delivery_delay_notice_to_no_ticket_opens_none(acme):
+    delayed = (
+        b"From: MAILER-DAEMON@mx.example\r\nTo: support@acme.localhost\r\n"
+        b"Subject: Delayed Mail (still being retried)\r\nMessage-ID: <d1@mx.example>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;"
+        b' boundary="D"\r\n\r\n--D\r\nContent-Type: text/plain\r\n\r\nStill trying.\r\n'
+        b"--D\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
+        b"\r\n\r\nFinal-Recipient: rfc822; someone@elsewhere.example\r\nAction: delayed\r\n"
+        b"Status: 4.4.7\r\n\r\n--D--\r\n"
+    )
+    inbound = email_receive(delayed, source="test")
+    assert tickets_of(acme) == []
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+    assert inbound.status == "ignored"
+
+
+def test_an_automatically_generated_notice_still_opens_a_ticket_without_acknowledgement(acme):
+    email_receive(
+        compose(subject="Disk almost full", headers={"Auto-Submitted": "auto-generated"}),
+        source="test",
+    )
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
