@@ -190,7 +190,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None
     elif parsed.from_address in desk_addresses:
         _mark(inbound, InboundEmail.Status.IGNORED, error=_("Sent from the desk's own address."))
     elif parsed.is_bounce:
-        _record_bounce(inbound, parsed)
+        _record_bounce(inbound, parsed, tenant)
     elif parsed.is_read_receipt:
         _record_read_receipt(inbound, parsed, tenant)
     elif parsed.is_auto_reply and _thread_ticket(parsed, tenant) is None:
@@ -355,11 +355,17 @@ def _record_read_receipt(inbound: InboundEmail, parsed: ParsedEmail, tenant: Ten
     _mark(inbound, InboundEmail.Status.PROCESSED, ticket=ticket)
 
 
-def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail) -> None:
-    """A delivery failure: tell the agents on the ticket the bounced mail belonged to."""
+def _record_bounce(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
+    """A delivery failure: tell the agents on the ticket the bounced mail belonged to, found
+    by the returned mail's Message-ID or by the ticket token in its subject (or the
+    report's own, which some servers copy)."""
     ticket = None
     if parsed.bounced_message_id:
         ticket = ticket_selectors.ticket_for_bounce(message_id=parsed.bounced_message_id)
+    for subject in (parsed.bounced_subject, parsed.subject):
+        reference = ticket_reference_in(subject, [tenant.ticket_prefix])
+        if ticket is None and reference is not None:
+            ticket = ticket_selectors.ticket_for_mail(number=reference[1], thread_ids=[])
     if ticket is not None:
         ticket_services.ticket_note_add(
             ticket=ticket,

@@ -149,6 +149,7 @@ class ParsedEmail:
     auto_reason: str | None = None
     is_bounce: bool = False
     bounced_message_id: str | None = None
+    bounced_subject: str = ""  # the returned mail's subject, which may carry a ticket token
     # RFC 8098: a disposition notification (read receipt) about one of our mails.
     is_read_receipt: bool = False
     receipt: dict[str, str] = field(default_factory=dict)  # its fields, lower-case names
@@ -292,6 +293,7 @@ class _Reader:
         self.delivery_status: list[dict[str, str]] = []
         self.receipt: dict[str, str] = {}
         self.nested_ids: list[str] = []
+        self.nested_subjects: list[str] = []
 
     def result(self) -> ParsedEmail:
         msg = self.msg
@@ -343,6 +345,7 @@ class _Reader:
             auto_reason=auto_reason,
             is_bounce=is_bounce,
             bounced_message_id=self.nested_ids[0] if is_bounce and self.nested_ids else None,
+            bounced_subject=self.nested_subjects[0] if self.nested_subjects else "",
             bounce_recipients=bounce_recipients,
             is_read_receipt=is_read_receipt,
             receipt=self.receipt,
@@ -458,6 +461,7 @@ class _Reader:
         if content_type == "text/rfc822-headers":
             headers = email.message_from_bytes(self._bytes_of(part), policy=email_policy.compat32)
             self._remember_nested_id(self._raw("Message-ID", headers))
+            self.nested_subjects.append(self._header("Subject", headers))
         if content_type in ("text/plain", "text/html") and disposition != "attachment":
             text = self._text_of(part, content_type)
             (self.plain if content_type == "text/plain" else self.html).append(text)
@@ -522,6 +526,7 @@ class _Reader:
     def _attach_message(self, part: Message, nested: Message) -> None:
         subject = self._header("Subject", nested)
         self._remember_nested_id(self._raw("Message-ID", nested))
+        self.nested_subjects.append(subject)
         try:  # max_line_length=0: write the headers as they came, not refolded
             content = nested.as_bytes(policy=nested.policy.clone(max_line_length=0))
         except Exception:

@@ -137,7 +137,7 @@ def test_a_new_mail_from_a_no_reply_sender_gets_no_acknowledgement(acme):
         assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
 
 
-def bounce_of(message_id: str) -> bytes:
+def bounce_of(message_id: str, subject: str = "[ACME-1] About your request") -> bytes:
     """A mail server's delivery failure report about our mail with `message_id` to Carol."""
     return (
         "From: MAILER-DAEMON@mx.example\r\nTo: support@acme.localhost\r\n"
@@ -147,7 +147,7 @@ def bounce_of(message_id: str) -> bytes:
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example"
         "\r\n\r\nFinal-Recipient: rfc822; carol@bigbank.example\r\nAction: failed\r\n"
         "Status: 5.1.1\r\n\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        f"Message-ID: {message_id}\r\nSubject: [ACME-1] About your request\r\n\r\n--B--\r\n"
+        f"Message-ID: {message_id}\r\nSubject: {subject}\r\n\r\n--B--\r\n"
     ).encode()
 
 
@@ -178,8 +178,19 @@ def test_a_bounce_of_an_automations_reminder_is_noted_on_its_ticket(acme):
 
 def test_a_bounce_of_someone_elses_mail_is_kept_without_a_ticket(acme):
     email_receive(compose(), source="test")
-    inbound = email_receive(bounce_of("<CAF=4f2a@mail.gmail.com>"), source="test")
+    bounce = bounce_of("<CAF=4f2a@mail.gmail.com>", subject="Lunch on Friday?")
+    inbound = email_receive(bounce, source="test")
     assert (inbound.status, inbound.ticket_id) == ("bounce", None)
+
+
+def test_a_bounce_whose_message_id_a_relay_rewrote_ties_by_the_ticket_token(acme):
+    email_receive(compose(), source="test")
+    [ticket] = tickets_of(acme)
+    bounce = bounce_of("<rewritten-by-relay@outbound.example>", subject="[ACME-1] Re: Printer")
+    inbound = email_receive(bounce, source="test")
+    assert (inbound.status, inbound.ticket_id) == ("bounce", ticket.pk)
+    with tenant_context(acme):
+        assert "carol@bigbank.example" in ticket.messages.filter(kind="note").get().body_text
 
 
 def test_mail_to_an_unknown_address_is_kept_for_operators_and_the_sender_told(
