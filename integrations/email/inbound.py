@@ -232,7 +232,10 @@ def _file_on_ticket(
     if ticket is not None and (agent is not None or _may_write_to(ticket, contact)):
         reply = _add_reply(ticket, parsed, files, agent=agent, contact=contact)
         return reply.ticket, reply  # a closed ticket's follow-up may have taken the reply
-    ticket = _open_ticket(parsed, files, contact=_requester(parsed, tenant, sender=contact))
+    requester = _requester(parsed, tenant, sender=contact)
+    # A reply on a ticket by someone who may not write to it opens one of their own; what
+    # they quote of the other ticket is not theirs to show (the full text is attached).
+    ticket = _open_ticket(parsed, files, contact=requester, answers_a_ticket=ticket is not None)
     return ticket, ticket_selectors.opening_message(ticket=ticket)
 
 
@@ -283,16 +286,33 @@ def _add_reply(
 
 
 def _open_ticket(
-    parsed: ParsedEmail, files: list[ticket_services.IncomingFile], *, contact: Contact
+    parsed: ParsedEmail,
+    files: list[ticket_services.IncomingFile],
+    *,
+    contact: Contact,
+    answers_a_ticket: bool = False,
 ) -> Ticket:
-    """A new ticket for the mail, its requester the sender."""
+    """A new ticket for the mail, its requester the sender. A mail answering a ticket loses
+    its quoted history, as a reply would; the whole text stays, as an attachment."""
     auto = parsed.auto_reason if parsed.is_auto_submitted else ""
+    text, html = parsed.text, parsed.html or ""
+    if answers_a_ticket and not FORWARD_SUBJECT.match(parsed.subject):
+        stripped = strip_quoted(parsed.text)
+        if stripped != parsed.text:
+            text, html = stripped, ""
+            if len(files) < settings.ATTACHMENT_MAX_COUNT:
+                whole = ticket_services.IncomingFile(
+                    name="whole-message.txt",
+                    content_type="text/plain",
+                    content=parsed.text.encode(),
+                )
+                files = [*files, whole]
     return ticket_services.ticket_open(
         requester=contact,
         subject=parsed.subject or _("(no subject)"),
         channel=Channel.EMAIL,
-        description=parsed.text,
-        description_html=parsed.html or "",
+        description=text,
+        description_html=html,
         attachments=files,
         language=parsed.language or "",
         auto_submitted=auto or "",

@@ -552,3 +552,23 @@ def test_an_automatically_generated_notice_still_opens_a_ticket_without_acknowle
     [ticket] = tickets_of(acme)
     with tenant_context(acme):
         assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
+
+
+def test_someone_elses_reply_opens_a_ticket_without_the_quoted_history(acme):
+    email_receive(compose(), source="test")
+    reply = (
+        "I have the same problem on floor 5.\n\n"
+        "On Mon, 7 Dec 2026 at 10:00, Acme Support <support@acme.localhost> wrote:\n"
+        "> The printer on floor 3 is on fire.\n> We are on it.\n"
+    )
+    email_receive(
+        compose(sender="dave@bigbank-partner.example", subject="Re: [ACME-1] Printer", body=reply),
+        source="test",
+    )
+    _first, second = tickets_of(acme)
+    with tenant_context(acme):
+        opening = second.messages.order_by("pk").first()
+        assert "floor 5" in opening.body_text
+        assert "floor 3" not in opening.body_text
+        [whole] = opening.attachments.all()
+        assert b"floor 3" in whole.file.read()
