@@ -8,6 +8,7 @@ work an agent's freed capacity lets them take); the caller saves the ticket and 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -26,9 +27,22 @@ from tickets.models import (
 logger = logging.getLogger(__name__)
 
 
-def ticket_lock(ticket: Ticket) -> Ticket:
-    """`ticket` read again and locked until the caller commits (inserts of its rows still go)."""
-    return Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
+def ticket_lock(ticket: Ticket, *, unchanged_since: datetime | None = None) -> Ticket:
+    """`ticket` read again and locked until the caller commits (inserts of its rows still go).
+
+    `unchanged_since`: when the person asking loaded the ticket (its `updated_at` then). If
+    anyone changed it since, they are told so instead of silently overwriting the change.
+    """
+    locked = Ticket.objects.select_for_update(no_key=True).get(pk=ticket.pk)
+    if unchanged_since is not None and locked.updated_at > unchanged_since:
+        raise ValidationError(
+            _(
+                "This ticket changed after you opened it. Reload it to see what changed,"
+                " then make your change again."
+            ),
+            code="changed",
+        )
+    return locked
 
 
 def status_set(ticket: Ticket, status: str, *, actor: User | None, source: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -102,10 +103,18 @@ def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool =
 
 @transaction.atomic
 def ticket_status_change(
-    *, ticket: Ticket, status: Ticket.Status | str, by: User | None, source: str = ""
+    *,
+    ticket: Ticket,
+    status: Ticket.Status | str,
+    by: User | None,
+    source: str = "",
+    unchanged_since: datetime | None = None,
 ) -> Ticket:
-    """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed)."""
-    ticket = ticket_lock(ticket)
+    """Move a ticket along its lifecycle (new → open → pending / on hold → solved → closed).
+
+    `unchanged_since` (here and in `ticket_assign`, `ticket_update`): refuse if the ticket
+    changed after the person asking loaded it (see `ticket_lock`)."""
+    ticket = ticket_lock(ticket, unchanged_since=unchanged_since)
     before = events.placement(ticket)
     status_set(ticket, status, actor=by, source=source)
     ticket.save()
@@ -123,6 +132,7 @@ def ticket_assign(
     by: User | None,
     team: Team | None = None,
     source: str = "",
+    unchanged_since: datetime | None = None,
 ) -> Ticket:
     """Make `agent` the single owner of `ticket` (None: unassign), optionally moving its team."""
     from helpdesk import selectors as platform_selectors
@@ -133,7 +143,7 @@ def ticket_assign(
         and not platform_selectors.tenant_users(roles=STAFF_ROLES).filter(pk=agent.pk).exists()
     ):
         raise ValidationError(_("Only agents of this help desk can own its tickets."))
-    ticket = ticket_lock(ticket)
+    ticket = ticket_lock(ticket, unchanged_since=unchanged_since)
     before = events.placement(ticket)
     old_agent, old_team = ticket.assignee_id, ticket.team_id
     ticket.assignee = agent
@@ -171,12 +181,19 @@ EDITABLE_FIELDS = (
 
 
 @transaction.atomic
-def ticket_update(*, ticket: Ticket, by: User | None, source: str = "", **fields: Any) -> Ticket:
+def ticket_update(
+    *,
+    ticket: Ticket,
+    by: User | None,
+    source: str = "",
+    unchanged_since: datetime | None = None,
+    **fields: Any,
+) -> Ticket:
     """Change a ticket's categorisation fields, recording each old and new value."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %s") % ", ".join(unknown))
-    ticket = ticket_lock(ticket)
+    ticket = ticket_lock(ticket, unchanged_since=unchanged_since)
     before = events.placement(ticket)
     changes = {}
     for field, value in fields.items():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -119,6 +122,17 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
     return _ticket_page(request, ticket, composer=form)
 
 
+def _loaded(request: TenantRequest) -> datetime | None:
+    """When the agent's page showed the ticket (its `updated_at` then, a hidden field of the
+    ticket page's forms); None when the form does not say."""
+    value = request.POST.get("loaded", "")
+    try:
+        loaded = parse_datetime(value) if value else None
+    except ValueError:
+        return None
+    return loaded if loaded is not None and loaded.tzinfo is not None else None
+
+
 @role_required(Role.AGENT)
 @require_POST
 def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
@@ -128,7 +142,11 @@ def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.ticket_status_change(
-                ticket=ticket, status=form.cleaned_data["status"], by=request.user, source="web"
+                ticket=ticket,
+                status=form.cleaned_data["status"],
+                by=request.user,
+                source="web",
+                unchanged_since=_loaded(request),
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -145,7 +163,7 @@ def ticket_assign(request: TenantRequest, number: int) -> HttpResponse:
         try:
             services.ticket_assign(
                 ticket=ticket, agent=form.cleaned_data["assignee"], by=request.user,
-                team=form.cleaned_data["team"], source="web",
+                team=form.cleaned_data["team"], source="web", unchanged_since=_loaded(request),
             )  # fmt: skip
         except ValidationError as error:
             form_errors(form, error)
@@ -163,7 +181,11 @@ def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.ticket_update(
-                ticket=ticket, by=request.user, source="web", **form.cleaned_data
+                ticket=ticket,
+                by=request.user,
+                source="web",
+                unchanged_since=_loaded(request),
+                **form.cleaned_data,
             )
         except ValidationError as error:
             form_errors(form, error)
