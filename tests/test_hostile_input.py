@@ -176,3 +176,28 @@ def test_a_portal_description_past_the_limit_is_a_form_error(acme_customer_clien
     )
     assert response.status_code in (200, 400)
     assert "at most" in response.content.decode().lower()
+
+
+def test_a_portal_upload_over_the_limit_is_refused_before_it_is_read(
+    acme, acme_customer_client, settings, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.forms import AttachmentsField
+    from tickets.models import Ticket
+
+    settings.ATTACHMENT_MAX_BYTES = 1024
+
+    def never(file):
+        raise AssertionError("the oversized file was read")
+
+    monkeypatch.setattr(AttachmentsField, "_incoming", staticmethod(never))
+    big = SimpleUploadedFile("dump.log", b"x" * 4096, content_type="text/plain")
+    response = acme_customer_client.post(
+        "/portal/new/",
+        {"subject": "Crash", "description": "See the log.", "attachments": [big]},
+        secure=True,
+    )
+    assert "larger than" in response.content.decode()
+    with tenant_context(acme):
+        assert not Ticket.objects.exists()

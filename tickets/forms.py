@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,17 @@ class AttachmentsField(forms.FileField):
 
     def clean(self, data: Any, initial: Any = None) -> list[IncomingFile]:
         files = data if isinstance(data, list | tuple) else [data] if data else []
+        # Sizes as the upload counted them while it streamed to disk: a file over the limit
+        # is refused here, before any of it is read into memory.
+        too_large = [file.name for file in files if file.size > settings.ATTACHMENT_MAX_BYTES]
+        if too_large:
+            limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(
+                [
+                    _("“%(name)s” is larger than %(limit)s MB.") % {"name": name, "limit": limit}
+                    for name in too_large
+                ]
+            )
         incoming = []
         for file in files:
             incoming.append(self._incoming(super().clean(file, initial)))
