@@ -11,10 +11,12 @@ class HelpdeskConfig(AppConfig):
     verbose_name = _("Help desk")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
         from helpdesk import checks  # noqa: F401  (registers the database role check)
         from helpdesk.desk_cache import desks_changed, members_changed
+        from helpdesk.middleware import session_bind
         from helpdesk.models import Domain, Membership, Tenant, User
         from helpdesk.process_cache import user_changed
 
@@ -27,6 +29,8 @@ class HelpdeskConfig(AppConfig):
             post_save.connect(desks_changed, sender=model, dispatch_uid=uid)
             post_delete.connect(desks_changed, sender=model, dispatch_uid=f"{uid}-del")
         post_save.connect(members_changed, sender=Membership, dispatch_uid="members")
+        # A login is a login on the desk it was made on (helpdesk/middleware.py).
+        user_logged_in.connect(session_bind, dispatch_uid="session-desk")
         post_delete.connect(members_changed, sender=Membership, dispatch_uid="members-del")
 
 

@@ -25,6 +25,7 @@ from django.db import transaction
 
 from helpdesk.background import QueueThread
 from helpdesk.desk_cache import membership_in, tenant_at
+from helpdesk.middleware import DESK_SESSION_KEY
 from helpdesk.redis_clients import redis_client
 from helpdesk.tenancy import tenant_context
 
@@ -334,7 +335,13 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return None
-        return await self.in_tenant(membership_in, user, self.tenant)
+        return await self.in_tenant(self._membership_if_bound, user, self.scope.get("session"))
+
+    def _membership_if_bound(self, user: Any, session: Any) -> Any:
+        # A login made on another desk is no login here (helpdesk/middleware.py).
+        if session is not None and session.get(DESK_SESSION_KEY, self.tenant_id) != self.tenant_id:
+            return None
+        return membership_in(user, self.tenant)
 
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -93,8 +95,10 @@ class TenantMiddleware:
         if tenant is None:
             if not is_platform_host(host):
                 raise Http404(_("There is no help desk at this address."))
+            _session_bound_to(request, None)
             return self.get_response(request)
         with tenant_context(tenant):
+            _session_bound_to(request, tenant.pk)
             request.membership = membership_in(request.user, tenant)  # type: ignore[attr-defined]
             # Times are stored in UTC and shown in the reader's zone, else the desk's.
             zone = getattr(request.user, "time_zone", "") or tenant.time_zone
@@ -103,3 +107,26 @@ class TenantMiddleware:
                 return self.get_response(request)
             finally:
                 timezone.deactivate()
+
+
+DESK_SESSION_KEY = "helpdesk_desk"  # the desk (tenant id; None: the platform) a login is for
+
+
+def session_bind(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Receiver of `user_logged_in`: the session is a login on this desk only."""
+    if not hasattr(request, "tenant") or not hasattr(request, "session"):
+        return  # not a request through the desk's middleware (a test's force_login)
+    tenant = request.tenant
+    request.session[DESK_SESSION_KEY] = tenant.pk if tenant is not None else None
+
+
+def _session_bound_to(request: HttpRequest, desk: int | None) -> None:
+    """A session created on another desk (or the platform) is no login here, even for a
+    user who belongs to both: the request goes on as anonymous. A session from before
+    logins were bound (or made without a request, in tests) is bound at its first use."""
+    if not getattr(request, "user", None) or not request.user.is_authenticated:
+        return
+    if DESK_SESSION_KEY not in request.session:
+        request.session[DESK_SESSION_KEY] = desk
+    elif request.session[DESK_SESSION_KEY] != desk:
+        request.user = AnonymousUser()

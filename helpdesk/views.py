@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_GET
 from helpdesk import health
 from helpdesk.forms import TenantAuthenticationForm, TenantPasswordResetForm
 from helpdesk.models import Tenant
-from helpdesk.tenancy import Role, TenantRequest
+from helpdesk.tenancy import Role, TenantRequest, current_tenant_id
 
 
 @require_GET
@@ -45,10 +47,23 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class DeskTokenGenerator(PasswordResetTokenGenerator):
+    """Password-reset tokens valid only on the desk that issued them: the active desk is part
+    of what the token signs, so a link from one desk is refused on another's host."""
+
+    def _make_hash_value(self, user: Any, timestamp: int) -> str:
+        return f"{super()._make_hash_value(user, timestamp)}|desk:{current_tenant_id()}"
+
+
+desk_tokens = DeskTokenGenerator()
+
+
 class PasswordResetView(auth_views.PasswordResetView):
-    """Mails a reset link that points back at this desk's own address."""
+    """Mails a reset link that points back at this desk's own address (its configured
+    public host, never the request's Host header), valid on this desk only."""
 
     form_class = TenantPasswordResetForm
+    token_generator = desk_tokens
 
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "tenant": getattr(self.request, "tenant", None)}
@@ -56,7 +71,19 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form: TenantPasswordResetForm) -> HttpResponse:
         tenant = getattr(self.request, "tenant", None)
         self.extra_email_context = {"desk": tenant.name if tenant else _("Help desk")}
+        if tenant is not None:  # the mail's context: these win over the request's host
+            port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
+            self.extra_email_context |= {
+                "domain": f"{tenant.public_host}{port}",
+                "protocol": settings.PUBLIC_SCHEME,
+            }
         return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Sets the new password from a link this desk issued."""
+
+    token_generator = desk_tokens
 
 
 @require_GET

@@ -9,6 +9,8 @@ from django.core import mail
 from django.test import Client
 from pytest_django.asserts import assertContains, assertRedirects
 
+from helpdesk import services
+from helpdesk.tenancy import Role, tenant_context
 from tests.conftest import PASSWORD, client_for
 
 
@@ -117,3 +119,41 @@ def test_the_language_switcher_shows_the_desk_in_german(acme_agent_client):
     assertContains(page, '<html lang="de">')
     assertContains(page, "Abmelden")
     assertContains(page, "Meine Arbeit")
+
+
+def both_desks_member(acme, globex):
+    from tests.conftest import member
+
+    user = member(acme, "both@example.com", Role.AGENT)
+    with tenant_context(globex):
+        services.membership_grant(email="both@example.com", role=Role.AGENT)
+    return user
+
+
+def test_a_login_on_one_desk_is_no_login_on_another_even_for_a_member_of_both(acme, globex):
+    both_desks_member(acme, globex)
+    on_acme = client_for(acme)
+    assert log_in(on_acme, "both@example.com", PASSWORD).status_code == 302
+    assert on_acme.get("/workspace/").status_code == 200
+    copied = client_for(globex)
+    copied.cookies = on_acme.cookies  # the same session cookie, presented on the other desk
+    assert copied.get("/workspace/").status_code == 302  # to the login page
+    assert on_acme.get("/workspace/").status_code == 200  # still logged in where it was made
+
+
+def test_a_password_reset_link_from_one_desk_is_invalid_on_another(acme, globex):
+    both_desks_member(acme, globex)
+    client_for(acme).post("/accounts/password-reset/", {"email": "both@example.com"})
+    link = re.search(r"https?://acme\.localhost(/accounts/reset/\S+)", mail.outbox[0].body)
+    elsewhere = client_for(globex).get(link.group(1), follow=True)
+    assert "new_password1" not in elsewhere.content.decode()  # the link is refused there
+    here = client_for(acme).get(link.group(1), follow=True)
+    assert "new_password1" in here.content.decode()
+
+
+def test_a_password_reset_link_uses_the_desks_configured_address(acme, acme_agent):
+    from helpdesk.models import Domain
+
+    Domain.objects.create(tenant=acme, domain="help.acme.example", is_primary=True)
+    client_for(acme).post("/accounts/password-reset/", {"email": "agent@acme.example"})
+    assert "://help.acme.example/accounts/reset/" in mail.outbox[0].body

@@ -166,3 +166,15 @@ async def test_with_another_channel_layer_changes_are_still_numbered_and_heard(
         await communicator.disconnect()
     finally:
         live._layer_channels.cache_clear()
+
+
+async def test_a_session_made_on_another_desk_opens_no_socket_here(acme, globex):
+    from tests.helpdesk.test_accounts import both_desks_member, log_in
+
+    await asyncio.to_thread(both_desks_member, acme, globex)
+    on_acme = client_for(acme)
+    await asyncio.to_thread(log_in, on_acme, "both@example.com")
+    here = socket("acme.localhost", on_acme)
+    assert await connected(here)
+    await here.disconnect()
+    assert not await connected(socket("globex.localhost", on_acme))
