@@ -25,6 +25,11 @@ urlpatterns = [
     path("workspace/tickets/<int:number>/assign/", ticket.ticket_assign, name="ticket_assign"),
     path("workspace/tickets/<int:number>/fields/", ticket.ticket_fields, name="ticket_fields"),
     path("workspace/tickets/<int:number>/merge/", ticket.ticket_merge, name="ticket_merge"),
+    path(
+        "workspace/tickets/<int:number>/requester/",
+        ticket.ticket_requester,
+        name="ticket_requester",
+    ),
     path("workspace/tickets/<int:number>/spam/", ticket.ticket_spam, name="ticket_spam"),
     path(
         "workspace/tickets/<int:number>/macro/",

@@ -185,9 +185,7 @@ def _files(parsed: ParsedEmail) -> tuple[list[ticket_services.IncomingFile], lis
 def _process(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> None:
     """Turn a stored mail into ticket work, or record why it is not any."""
     desk_addresses = {tenant.reply_address.lower(), (tenant.support_email or "").lower()}
-    if not parsed.from_address:
-        _mark(inbound, InboundEmail.Status.FAILED, error=_("The message has no sender address."))
-    elif parsed.from_address in desk_addresses:
+    if parsed.from_address in desk_addresses and parsed.from_address:
         _mark(inbound, InboundEmail.Status.IGNORED, error=_("Sent from the desk's own address."))
     elif parsed.is_bounce:
         _record_bounce(inbound, parsed, tenant)
@@ -222,10 +220,18 @@ def _file_on_ticket(
         platform_selectors.tenant_users(roles=STAFF_ROLES)
         .filter(email__iexact=parsed.from_address)
         .first()
+        if parsed.from_address
+        else None
     )
-    contact = ticket_services.contact_for_email(
-        email=parsed.from_address, name=parsed.from_name, language=parsed.language or ""
-    )
+    if parsed.from_address:
+        contact = ticket_services.contact_for_email(
+            email=parsed.from_address, name=parsed.from_name, language=parsed.language or ""
+        )
+    else:
+        # No usable sender (no From or Sender, or no address in them): still a person asking
+        # for help. A requester known by name only: never acknowledged, and the ticket page
+        # shows "no reply address" until an agent sets who asked.
+        contact = ticket_services.contact_create(name=parsed.from_name or _("Unknown sender"))
     ticket = _thread_ticket(parsed, tenant)
     if ticket is not None and parsed.is_auto_submitted:
         return ticket, _note_automatic_reply(ticket, parsed)

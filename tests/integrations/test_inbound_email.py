@@ -572,3 +572,49 @@ def test_someone_elses_reply_opens_a_ticket_without_the_quoted_history(acme):
         assert "floor 3" not in opening.body_text
         [whole] = opening.attachments.all()
         assert b"floor 3" in whole.file.read()
+
+
+def without_sender(from_header: str | None) -> bytes:
+    lines = [f"From: {from_header}"] if from_header is not None else []
+    return "\r\n".join(
+        [
+            *lines,
+            "To: support@acme.localhost",
+            "Subject: Printer on fire",
+            "Message-ID: <nosender@mail.example>",
+            "",
+            "Please help, the printer is on fire.",
+        ]
+    ).encode()
+
+
+@pytest.mark.parametrize("from_header", [None, "Printer Room", "<>", "not an address at all"])
+def test_mail_without_a_usable_sender_still_opens_a_ticket_flagged_no_reply_address(
+    acme, acme_agent, from_header
+):
+    from tests.conftest import client_for
+
+    inbound = email_receive(without_sender(from_header), source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        inbound.refresh_from_db()
+        assert inbound.status == "processed"
+        assert ticket.requester.email == ""
+        assert ticket.acknowledgement.via == Acknowledgement.Via.NONE
+    agent = client_for(acme, acme_agent)
+    page = agent.get(ticket.get_absolute_url(), secure=True).content.decode()
+    assert "No reply address" in page
+    url = f"{ticket.get_absolute_url()}requester/"
+    agent.post(url, {"email": "not an address"}, secure=True)
+    with tenant_context(acme):
+        assert Ticket.objects.get(pk=ticket.pk).requester.email == ""
+    agent.post(url, {"email": "frank@bigbank.example", "name": "Frank"}, secure=True)
+    with tenant_context(acme):
+        changed = Ticket.objects.get(pk=ticket.pk)
+        assert (changed.requester.email, changed.requester.name) == (
+            "frank@bigbank.example",
+            "Frank",
+        )
+    assert (
+        "No reply address" not in agent.get(ticket.get_absolute_url(), secure=True).content.decode()
+    )

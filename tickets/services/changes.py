@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.services.contacts import contact_for_email
 from tickets.services.messages import message_add
 
 
@@ -232,3 +234,32 @@ def team_member_add(*, team: Team, user: User, is_lead: bool = False) -> TeamMem
         team=team, user=user, defaults={"is_lead": is_lead}
     )
     return member
+
+
+@transaction.atomic
+def ticket_requester_set(*, ticket: Ticket, email: str, by: User | None, name: str = "") -> Ticket:
+    """Say who asked: for a ticket whose mail had no usable sender address ("no reply
+    address"), or one logged for the wrong person. The requester is found or created by
+    `email`; the SLA clocks follow their organisation's tier."""
+    try:
+        validate_email(email.strip())
+    except ValidationError:
+        raise ValidationError({"email": _("Enter an email address.")}) from None
+    requester = contact_for_email(email=email, name=name)
+    ticket = ticket_lock(ticket)
+    if requester.pk == ticket.requester_id:
+        return ticket
+    before = events.placement(ticket)
+    old = ticket.requester
+    ticket.requester = requester
+    ticket.save()
+    lifecycle.fields_changed(ticket)
+    events.event_record(
+        ticket=ticket,
+        kind=TicketEvent.Kind.FIELDS,
+        actor=by,
+        source="web",
+        changes={"requester": [_plain(old), _plain(requester)]},
+    )
+    events.ticket_publish(ticket, before=before)
+    return ticket

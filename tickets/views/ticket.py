@@ -196,6 +196,25 @@ def ticket_fields(request: TenantRequest, number: int) -> HttpResponse:
 
 @role_required(Role.AGENT)
 @require_POST
+def ticket_requester(request: TenantRequest, number: int) -> HttpResponse:
+    """Say who asked (a mail without a usable sender address opened the ticket)."""
+    ticket = agent_ticket(request, number)
+    try:
+        services.ticket_requester_set(
+            ticket=ticket,
+            email=request.POST.get("email", ""),
+            name=request.POST.get("name", ""),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Requester set."))
+    return redirect(ticket)
+
+
+@role_required(Role.AGENT)
+@require_POST
 def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
     """Merge this ticket into another one; its conversation moves there."""
     ticket = agent_ticket(request, number)
