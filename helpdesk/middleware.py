@@ -121,12 +121,11 @@ def session_bind(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) ->
 
 
 def _session_bound_to(request: HttpRequest, desk: int | None) -> None:
-    """A session created on another desk (or the platform) is no login here, even for a
-    user who belongs to both: the request goes on as anonymous. A session from before
-    logins were bound (or made without a request, in tests) is bound at its first use."""
-    if not getattr(request, "user", None) or not request.user.is_authenticated:
-        return
+    """A session made on another desk (or the platform) is no login here, even for a user
+    who belongs to both: the request goes on as anonymous. Sessions made before logins were
+    bound (or without a request, as tests' force_login does) carry no desk and are taken
+    as they are, without a write on every first request; they expire as sessions do."""
     if DESK_SESSION_KEY not in request.session:
-        request.session[DESK_SESSION_KEY] = desk
-    elif request.session[DESK_SESSION_KEY] != desk:
+        return
+    if request.session[DESK_SESSION_KEY] != desk and request.user.is_authenticated:
         request.user = AnonymousUser()
