@@ -201,3 +201,28 @@ def test_a_portal_upload_over_the_limit_is_refused_before_it_is_read(
     assert "larger than" in response.content.decode()
     with tenant_context(acme):
         assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "disposition"),
+    [("image/svg+xml", "attachment"), ("image/png", "inline"), ("text/html", "attachment")],
+)
+def test_only_plain_pictures_are_shown_inline(
+    acme,
+    acme_api,  # noqa: F811
+    acme_agent_client,
+    content_type,
+    disposition,
+):
+    import base64
+
+    attachment = {
+        "filename": "picture",
+        "content_type": content_type,
+        "content_base64": base64.b64encode(b"<svg onload='alert(1)'/>").decode(),
+    }
+    number = acme_api.post(TICKETS, new_ticket(attachments=[attachment])).json()["number"]
+    [kept] = acme_api.get(f"{TICKETS}/{number}").json()["messages"][0]["attachments"]
+    url = f"/workspace/tickets/{number}/attachments/{kept['id']}/"
+    download = acme_agent_client.get(url, secure=True)
+    assert download["Content-Disposition"].startswith(disposition)
