@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.request import split_domain_port
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import server_error
@@ -39,9 +40,7 @@ class LocalDebugMiddleware:
 
 def _local(request: HttpRequest) -> bool:
     """Whether the request names this machine as its host (any port)."""
-    host = request.META.get("HTTP_HOST", "").lower()
-    host = host.split("]", 1)[0] + "]" if host.startswith("[") else host.rsplit(":", 1)[0]
-    host = host.rstrip(".")
+    host, _port = split_domain_port(request.META.get("HTTP_HOST", ""))
     return host in LOCAL_HOSTS or host.endswith(".localhost")
 
 
@@ -86,8 +85,8 @@ class TenantMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         host = request.get_host()
-        _name, colon, port = host.rpartition(":") if "]" not in host[-1:] else ("", "", "")
-        if colon and not (is_number(port) and 0 < int(port) < 65536):
+        _name, port = split_domain_port(host)
+        if port and not (is_number(port) and 0 < int(port) < 65536):
             return HttpResponseBadRequest(_("The port in the Host header is not a port."))
         tenant = tenant_at(host)
         request.tenant = tenant  # type: ignore[attr-defined]

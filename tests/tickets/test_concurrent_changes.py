@@ -21,15 +21,24 @@ def ticket(acme):
         )
 
 
+@pytest.fixture
+def ann_and_bob(acme, ticket):
+    """Two agents with the ticket's page open: (user, browser, when their page loaded it)."""
+    agents = []
+    for email in ("ann@acme.example", "bob@acme.example"):
+        user = member(acme, email, Role.AGENT)
+        browser = client_for(acme, user)
+        agents.append((user, browser, loaded_value(browser, ticket)))
+    return agents
+
+
 def loaded_value(client, ticket) -> str:
     page = client.get(ticket.get_absolute_url(), secure=True).content.decode()
     return re.search(r'name="loaded" value="([^"]+)"', page).group(1)
 
 
-def test_the_second_of_two_status_changes_is_told_the_ticket_changed(acme, ticket):
-    first = client_for(acme, member(acme, "ann@acme.example", Role.AGENT))
-    second = client_for(acme, member(acme, "bob@acme.example", Role.AGENT))
-    seen_by_first, seen_by_second = loaded_value(first, ticket), loaded_value(second, ticket)
+def test_the_second_of_two_status_changes_is_told_the_ticket_changed(acme, ticket, ann_and_bob):
+    (_ann, first, seen_by_first), (_bob, second, seen_by_second) = ann_and_bob
     url = f"{ticket.get_absolute_url()}status/"
     first.post(url, {"status": "pending", "loaded": seen_by_first}, secure=True)
     answer = second.post(
@@ -40,10 +49,8 @@ def test_the_second_of_two_status_changes_is_told_the_ticket_changed(acme, ticke
         assert Ticket.objects.get(pk=ticket.pk).status == "pending"
 
 
-def test_the_second_of_two_field_changes_is_told_the_ticket_changed(acme, ticket):
-    first = client_for(acme, member(acme, "ann@acme.example", Role.AGENT))
-    second = client_for(acme, member(acme, "bob@acme.example", Role.AGENT))
-    seen_by_first, seen_by_second = loaded_value(first, ticket), loaded_value(second, ticket)
+def test_the_second_of_two_field_changes_is_told_the_ticket_changed(acme, ticket, ann_and_bob):
+    (_ann, first, seen_by_first), (_bob, second, seen_by_second) = ann_and_bob
     url = f"{ticket.get_absolute_url()}fields/"
     first.post(url, {"priority": "high", "loaded": seen_by_first}, secure=True)
     answer = second.post(url, {"priority": "low", "loaded": seen_by_second}, secure=True)
@@ -52,11 +59,8 @@ def test_the_second_of_two_field_changes_is_told_the_ticket_changed(acme, ticket
         assert Ticket.objects.get(pk=ticket.pk).priority == "high"
 
 
-def test_the_second_of_two_assignments_is_told_the_ticket_changed(acme, ticket):
-    ann = member(acme, "ann@acme.example", Role.AGENT)
-    bob = member(acme, "bob@acme.example", Role.AGENT)
-    first, second = client_for(acme, ann), client_for(acme, bob)
-    seen_by_first, seen_by_second = loaded_value(first, ticket), loaded_value(second, ticket)
+def test_the_second_of_two_assignments_is_told_the_ticket_changed(acme, ticket, ann_and_bob):
+    (ann, first, seen_by_first), (bob, second, seen_by_second) = ann_and_bob
     url = f"{ticket.get_absolute_url()}assign/"
     first.post(url, {"assignee": ann.pk, "loaded": seen_by_first}, secure=True)
     answer = second.post(url, {"assignee": bob.pk, "loaded": seen_by_second}, secure=True)
