@@ -1,7 +1,8 @@
-"""Database plumbing for the tenancy fence: the row-level security migration operation."""
+"""Database plumbing for the tenancy fence: row-level security and tenant-including keys."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.db import migrations
@@ -59,3 +60,113 @@ class EnableTenantRLS(migrations.operations.base.Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"rls_{self.model_name.lower()}"
+
+
+class TenantForeignKey(migrations.operations.base.Operation):
+    """Make one relation between tenant-owned tables include the tenant: (tenant_id, x_id).
+
+    Row-level security hides other tenants' rows from queries, but PostgreSQL's referential
+    checks bypass it: with a plain `team_id -> team(id)` key, a row of desk A could point at
+    desk B's team. This replaces that key with `(tenant_id, team_id) -> team(tenant_id, id)`,
+    so the database itself refuses a cross-tenant reference. It replaces rather than adds so
+    that each insert still pays for one referential check, not two. The target gets the unique
+    index `(tenant_id, id)` such a key needs (created once, shared by every relation to it).
+
+    Like Django's own keys it is deferrable, initially deferred, and a null reference is not
+    checked (MATCH SIMPLE). Django never recreates the single-column key: its schema editor
+    finds a field's key by the column alone, and this one has two. Every migration that adds
+    a relation between tenant-owned models adds one of these;
+    tests/test_tenant_references.py fails for a relation without it.
+    """
+
+    reversible = True
+    reduces_to_sql = False  # it reads the catalogue to find Django's key by its column
+
+    def __init__(self, model_name: str, field_name: str) -> None:
+        self.model_name = model_name
+        self.field_name = field_name
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__name__, [self.model_name, self.field_name], {}
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass  # constraints of the database only, not of Django's model state
+
+    def _names(self, app_label: str, state: Any) -> tuple[str, str, str, str]:
+        model = state.apps.get_model(app_label, self.model_name)
+        field = model._meta.get_field(self.field_name)
+        return (
+            model._meta.db_table,
+            field.column,
+            field.related_model._meta.db_table,
+            field.target_field.column,
+        )
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        table, column, target, target_column = self._names(app_label, to_state)
+        quote = schema_editor.quote_name
+        schema_editor.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(tenant_key_name(target))} "
+            f"ON {quote(target)} (tenant_id, {quote(target_column)})"
+        )
+        for name in single_column_foreign_keys(schema_editor.connection, table, column):
+            schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        schema_editor.execute(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(tenant_fk_name(table, column))} "
+            f"FOREIGN KEY (tenant_id, {quote(column)}) "
+            f"REFERENCES {quote(target)} (tenant_id, {quote(target_column)}) "
+            "DEFERRABLE INITIALLY DEFERRED"
+        )
+
+    def database_backwards(
+        self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
+    ) -> None:
+        table, column, target, target_column = self._names(app_label, from_state)
+        quote = schema_editor.quote_name
+        schema_editor.execute(
+            f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(tenant_fk_name(table, column))}"
+        )
+        schema_editor.execute(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(f'{table}_{column}_fk')} "
+            f"FOREIGN KEY ({quote(column)}) REFERENCES {quote(target)} ({quote(target_column)}) "
+            "DEFERRABLE INITIALLY DEFERRED"
+        )
+
+    def describe(self) -> str:
+        return f"Include the tenant in the key of {self.model_name}.{self.field_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"tenant_fk_{self.model_name.lower()}_{self.field_name}"
+
+
+def tenant_key_name(table: str) -> str:
+    """The unique index (tenant_id, id) that tenant-including keys into `table` refer to."""
+    return _identifier(f"{table}_tenant_key")
+
+
+def tenant_fk_name(table: str, column: str) -> str:
+    """The tenant-including foreign key of `table.column`."""
+    return _identifier(f"{table}_{column}_tenant_fk")
+
+
+def single_column_foreign_keys(connection: Any, table: str, column: str) -> list[str]:
+    """Names of the foreign keys of `table` made of `column` alone (Django's own)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a "
+            "ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+            "WHERE c.contype = 'f' AND c.conrelid = %s::regclass "
+            "AND cardinality(c.conkey) = 1 AND a.attname = %s",
+            [table, column],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _identifier(name: str) -> str:
+    # PostgreSQL cuts identifiers at 63 bytes; a long name keeps a hash of the whole instead.
+    if len(name) <= 63:
+        return name
+    return f"{name[:54]}_{hashlib.sha1(name.encode()).hexdigest()[:8]}"  # noqa: S324
