@@ -189,6 +189,9 @@ EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://127.0.0.1:25"
 )
 EMAIL_BACKEND = env("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    # The same, but it reaches internationalised addresses (SMTPUTF8) instead of mangling them.
+    EMAIL_BACKEND = "helpdesk.mail.EmailBackend"
 # Django's own EMAIL_* variables, where set, win over the parts of EMAIL_URL.
 EMAIL_HOST = env("EMAIL_HOST", default=EMAIL_CONFIG.get("EMAIL_HOST", "localhost"))
 EMAIL_PORT = env.int("EMAIL_PORT", default=EMAIL_CONFIG.get("EMAIL_PORT") or 25)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesParser, Parser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -177,11 +177,17 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.envelope_recipients: list[list[str]] = []
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append(
-            BytesParser(policy=email.policy.default).parsebytes(envelope.original_content)
-        )
+        self.envelope_recipients.append(list(envelope.rcpt_tos))
+        if envelope.smtp_utf8:  # headers in UTF-8 (RFC 6532), as a receiving server reads them
+            parsed = Parser(policy=email.policy.default).parsestr(
+                envelope.original_content.decode()
+            )
+        else:
+            parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.original_content)
+        self.messages.append(parsed)
         return "250 Message accepted for delivery"
 
     def wait_for(self, count: int, timeout: float = 20) -> list[EmailMessage]:
@@ -193,10 +199,21 @@ class SmtpSink:
 
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
+    """An SMTP sink that takes ASCII addresses only, like many servers still in use."""
+    yield from _smtp_sink(enable_SMTPUTF8=False)
+
+
+@pytest.fixture
+def smtputf8_sink() -> Iterator[SmtpSink]:
+    """An SMTP sink that offers SMTPUTF8 (RFC 6531): it takes internationalised addresses."""
+    yield from _smtp_sink(enable_SMTPUTF8=True)
+
+
+def _smtp_sink(**options: bool) -> Iterator[SmtpSink]:
     from aiosmtpd.controller import Controller
 
     sink = SmtpSink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     sink.port = controller.port
     yield sink

@@ -10,7 +10,6 @@ import re
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +17,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from helpdesk.mail import mail_address
 from helpdesk.models import User
-from helpdesk.text import single_line
 from tickets.models import Acknowledgement, Message, Ticket
 
 # The line our mails carry above the quoted history: the inbound parser cuts replies there.
@@ -83,11 +82,6 @@ def _thread_headers(ticket: Ticket, message_id: str) -> dict[str, str]:
         headers["In-Reply-To"] = ids[-1]
         headers["References"] = " ".join(ids)
     return headers
-
-
-def mail_address(name: str, address: str) -> str:
-    """A To or From header's "Name <address>", the name on one line whatever is stored."""
-    return formataddr((single_line(name), address))
 
 
 def _send(ticket: Ticket, subject: str, text: str, html: str, headers: dict[str, str]) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from email.utils import formataddr
 from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from helpdesk.mail import mail_address
 from helpdesk.models import Tenant
 from integrations.email.parsing import ParsedEmail
 
@@ -48,7 +48,7 @@ def _answer_on_commit(
     headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     if parsed.message_id:
         headers["In-Reply-To"] = f"<{parsed.message_id}>"
-    sender = formataddr((tenant.name, tenant.reply_address)) if tenant else None
+    sender = mail_address(tenant.name, tenant.reply_address) if tenant else None
     mail = EmailMessage(
         " ".join(subject.split()), body, sender, [parsed.from_address], headers=headers
     )

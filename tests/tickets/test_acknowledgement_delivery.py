@@ -171,6 +171,46 @@ def test_one_unsendable_acknowledgement_does_not_hold_up_the_rest_of_the_batch(a
     assert failed.failed_at is not None and "UnicodeEncodeError" in failed.failure
 
 
+def sending_through(settings, sink) -> None:
+    settings.EMAIL_BACKEND = "helpdesk.mail.EmailBackend"  # what EMAIL_URL=smtp://... selects
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+
+
+def test_an_internationalised_address_is_acknowledged_with_smtputf8(acme, settings, smtputf8_sink):
+    sending_through(settings, smtputf8_sink)
+    jorg = ContactFactory(tenant=acme, name="Jörg", email="jörg@müller.example")
+    ticket = open_ticket(acme, jorg)
+    with tenant_context(acme):
+        outcome = services.acknowledgement_send(acknowledgement_id=ticket.acknowledgement.pk)
+    assert outcome == AckOutcome.SENT
+    assert smtputf8_sink.envelope_recipients == [["jörg@xn--mller-kva.example"]]
+    [received] = smtputf8_sink.messages
+    assert received["To"].addresses[0].username == "jörg"
+
+
+def test_an_internationalised_address_the_server_cannot_take_fails_at_once_and_says_why(
+    acme, settings, smtp_sink
+):
+    sending_through(settings, smtp_sink)
+    jorg = ContactFactory(tenant=acme, name="Jörg", email="jörg@müller.example")
+    ticket = open_ticket(acme, jorg)
+    with tenant_context(acme):
+        outcome = services.acknowledgement_send(acknowledgement_id=ticket.acknowledgement.pk)
+        ack = Acknowledgement.objects.get(ticket=ticket)
+    assert outcome == AckOutcome.GAVE_UP and ack.attempts == 1
+    assert "does not accept internationalised addresses (SMTPUTF8)" in ack.failure
+    assert smtp_sink.messages == []
+
+
+def test_an_internationalised_domain_is_written_in_its_ascii_form(acme, settings, smtp_sink):
+    sending_through(settings, smtp_sink)
+    carol = ContactFactory(tenant=acme, name="Carol", email="carol@bücher.example")
+    ticket = open_ticket(acme, carol)
+    with tenant_context(acme):
+        services.acknowledgement_send(acknowledgement_id=ticket.acknowledgement.pk)
+    assert smtp_sink.envelope_recipients == [["carol@xn--bcher-kva.example"]]
+
+
 def acknowledgement_sweep_now() -> None:
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
         acknowledgement_sweep()
