@@ -215,13 +215,26 @@ def http_load(
 
 def run_concurrently(work: Callable[[], None], count: int) -> float:
     """Run `work` in `count` threads at once; the seconds until all are done."""
-    threads = [threading.Thread(target=work) for _ in range(count)]
+    return run_concurrently_each([work] * count)
+
+
+def run_concurrently_each(works: list[Callable[[], None]]) -> float:
+    """Run each of `works` in a thread of its own at once; the seconds until all are done."""
+    threads = [threading.Thread(target=work) for work in works]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return time.perf_counter() - started
+
+
+def paced(work: Callable[[int], None], numbers: range, every: float) -> None:
+    """Call `work(n)` for each number, one every `every` seconds (or as fast as it goes)."""
+    start = time.perf_counter()
+    for i, n in enumerate(numbers):
+        time.sleep(max(0.0, start + i * every - time.perf_counter()))
+        work(n)
 
 
 def tickets_open(
@@ -1327,6 +1340,130 @@ class Bench:
                 )
             )
 
+    # --- mail and acknowledgements ----------------------------------------------------------
+
+    def mail(self) -> None:
+        """Peak memory of a process receiving one 40 MiB mail, against the mail's size."""
+        import tempfile
+        from email.message import EmailMessage
+
+        message = EmailMessage()
+        message["From"], message["To"] = "carol@bigbank.example", "support@bench001.localhost"
+        message["Subject"], message["Message-ID"] = "Crash dump", f"<dump-{time.time()}@bench>"
+        message.set_content("The crash dump is attached.")
+        # 30 MiB of random bytes: 40 MiB in base64, over the 20 MiB attachment limit.
+        message.add_attachment(
+            os.urandom(30 * 1024 * 1024), maintype="application", subtype="octet-stream",
+            filename="core.dump",
+        )  # fmt: skip
+        with tempfile.NamedTemporaryFile(suffix=".eml") as file:
+            file.write(message.as_bytes())
+            file.flush()
+            size = file.tell() / 2**20
+            del message
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "mail_memory.py"), file.name, "bench001"],
+                cwd=ROOT, env={**self.env, "EMAIL_URL": "dummymail://"}, capture_output=True,
+                text=True, check=True,
+            ).stdout  # fmt: skip
+        measured = json.loads(out.strip().splitlines()[-1])
+        self.add(
+            Figure(
+                f"mail: peak memory receiving a {size:.0f} MiB mail, above the idle process",
+                measured["peak"] - measured["idle"],
+                "MiB",
+                baseline=size,
+                baseline_name="the mail's size",
+                target="≤ 2x the mail's size",
+            )
+        )
+
+    def acks(self) -> None:
+        """Acknowledgement latency under concurrent intake, sent by their own tasks (no beat)."""
+        from django.db import connection
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from tickets.models import Acknowledgement, Contact, Team
+
+        env = {**self.env, "EMAIL_URL": "dummymail://"}
+        from helpdesk.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(self.queue)
+        # No beat: an acknowledgement its task skipped would wait for the sweep forever here,
+        # and is counted as waiting.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", self.queue,
+             "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip",
+             "--without-mingle"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        tenant = Tenant.objects.get(slug="bench001")
+        with tenant_context(tenant):
+            requesters = list(Contact.objects.order_by("pk")[:4])
+            team = Team.objects.order_by("pk").first()
+        per_thread, label = max(self.args.intake // 4, 1), f"ack-{time.time():.0f}"
+
+        def unsent(prefix: str) -> int:
+            with tenant_context(tenant):
+                return Acknowledgement.objects.filter(
+                    ticket__subject__startswith=prefix, sent_at=None
+                ).count()
+
+        try:
+            # The worker is up once it has sent a first acknowledgement.
+            tickets_open(tenant, requesters[0], team, range(1), f"{label}-warm")
+            deadline = time.monotonic() + 60
+            while unsent(f"{label}-warm") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            # Four clients, each opening a ticket every 100 ms: 40 tickets a second.
+            run_concurrently_each(
+                [
+                    lambda n=n: paced(
+                        lambda i: tickets_open(
+                            tenant, requesters[n % len(requesters)], team, range(i, i + 1), label
+                        ),
+                        range(n * per_thread, (n + 1) * per_thread),
+                        every=0.1,
+                    )
+                    for n in range(4)
+                ]
+            )
+            deadline = time.monotonic() + 60
+            while unsent(f"{label} ") and time.monotonic() < deadline:
+                time.sleep(0.5)
+            with tenant_context(tenant):
+                rows = list(
+                    Acknowledgement.objects.filter(
+                        ticket__subject__startswith=f"{label} "
+                    ).values_list("ticket__created_at", "sent_at")
+                )
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            connection.close()
+        latencies = [(sent - created).total_seconds() * 1000 for created, sent in rows if sent]
+        waiting = len(rows) - len(latencies)
+        for label_, share in (("p50", 0.5), ("p99", 0.99)):
+            self.add(
+                Figure(
+                    f"acks: acknowledgement sent after the ticket opened {label_},"
+                    f" {len(rows)} opened by 4 clients at 40 a second",
+                    percentile(latencies, share) if latencies else float("inf"),
+                    "ms",
+                    target="p99 ≤ 5,000 ms" if label_ == "p99" else "",
+                )
+            )
+        self.add(
+            Figure(
+                "acks: acknowledgements left for the sweep (not sent within 60 s)",
+                waiting,
+                "",
+                target="0",
+            )
+        )
+
     # --- output -----------------------------------------------------------------------------
 
     def report(self, started: float) -> None:
@@ -1395,7 +1532,9 @@ def main() -> int:
     parser.add_argument("--live-seconds", type=float, default=60, help="busy desk (live)")
     parser.add_argument("--live-rate", type=float, default=20, help="changes a second (live)")
     parser.add_argument("--sla-due", type=int, default=1000, help="clocks due in one sweep")
-    parser.add_argument("--only", nargs="*", default=["intake", "pages", "live", "sla"])
+    parser.add_argument(
+        "--only", nargs="*", default=["intake", "pages", "live", "sla", "mail", "acks"]
+    )
     args = parser.parse_args()
     default_tenants, default_tickets = SIZES[args.size]
     args.tenants = args.tenants or default_tenants

@@ -273,6 +273,9 @@ LOGGING = {
 # Attachments: checked on every channel before anything is stored.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=20)
+# The largest mail read whole from a mailbox (what Gmail takes); of a larger one only this much
+# is read: its text still opens a ticket, its attachments are not kept.
+INBOUND_EMAIL_MAX_BYTES = env.int("INBOUND_EMAIL_MAX_BYTES", default=50 * 1024 * 1024)
 ATTACHMENT_BLOCKED_EXTENSIONS = env.list(
     "ATTACHMENT_BLOCKED_EXTENSIONS",
     default=[

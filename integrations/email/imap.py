@@ -42,6 +42,11 @@ class FetchedMessage:
     uid: int
     uidvalidity: int
     raw: bytes = field(repr=False)
+    size: int = -1  # the whole mail's size on the server; more than len(raw) when cut short
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            object.__setattr__(self, "size", len(self.raw))
 
 
 class MailboxError(Exception):
@@ -124,17 +129,28 @@ class ImapMailbox:
 
     def fetch_unseen(self, limit: int = 100) -> list[FetchedMessage]:
         """The oldest `limit` unseen mails, without marking them seen."""
+        return list(self.unseen(limit))
+
+    def unseen(self, limit: int = 100, max_bytes: int | None = None) -> Iterator[FetchedMessage]:
+        """The oldest `limit` unseen mails one at a time, so only one is in memory at once.
+
+        Of a mail larger than `max_bytes` only its first `max_bytes` are fetched.
+        """
         connection = self._open_connection()
         with self._talking("searching unseen mail"):
             typ, data = connection.uid("SEARCH", "UNSEEN UNDELETED")
             self._check(typ, data, "UID SEARCH UNSEEN")
         uids = sorted(int(uid) for uid in b" ".join(d for d in data if d).split() if uid.isdigit())
-        fetched = []
         for uid in uids[: max(limit, 0)]:
-            raw = self._fetch(uid)
+            size = self._size(uid) if max_bytes is not None else None
+            if size is not None and size > max_bytes:
+                raw = self._fetch(uid, part=f"<0.{max_bytes}>")
+            else:
+                raw = self._fetch(uid)
             if raw is not None:  # expunged meanwhile by another client
-                fetched.append(FetchedMessage(uid=uid, uidvalidity=self.uidvalidity, raw=raw))
-        return fetched
+                yield FetchedMessage(
+                    uid=uid, uidvalidity=self.uidvalidity, raw=raw, size=size or len(raw)
+                )
 
     def mark_processed(self, uid: int) -> None:
         """Mark a stored mail seen and move it to the processed folder, if there is one."""
@@ -187,9 +203,21 @@ class ImapMailbox:
         except (TimeoutError, OSError) as exc:
             raise self._error(_network_problem(exc, s.timeout), _network_kind(exc)) from None
 
-    def _fetch(self, uid: int) -> bytes | None:
+    def _size(self, uid: int) -> int | None:
+        with self._talking(f"asking the size of message {uid}"):
+            typ, data = self._open_connection().uid("FETCH", str(uid), "(RFC822.SIZE)")
+            self._check(typ, data, f"UID FETCH {uid} RFC822.SIZE")
+        for item in data:
+            line = item[0] if isinstance(item, tuple) else item
+            found = re.search(rb"\bUID (\d+)", line or b"", re.IGNORECASE)
+            size = re.search(rb"\bRFC822\.SIZE (\d+)", line or b"", re.IGNORECASE)
+            if size and (found is None or int(found.group(1)) == uid):
+                return int(size.group(1))
+        return None
+
+    def _fetch(self, uid: int, part: str = "") -> bytes | None:
         with self._talking(f"fetching message {uid}"):
-            typ, data = self._open_connection().uid("FETCH", str(uid), "(BODY.PEEK[])")
+            typ, data = self._open_connection().uid("FETCH", str(uid), f"(BODY.PEEK[]{part})")
             self._check(typ, data, f"UID FETCH {uid}")
         for item in data:
             # Unsolicited FETCH responses (another client changing flags) come back here too.

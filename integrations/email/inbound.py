@@ -8,6 +8,7 @@ transaction that processed the mail has committed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterable
@@ -64,9 +65,16 @@ def email_receive(
     source: str,
     tenant: Tenant | None = None,
     envelope_recipients: Iterable[str] = (),
+    size: int | None = None,
 ) -> InboundEmail | UnroutedEmail:
-    """Take one raw message from a mailbox or a webhook and turn it into ticket work."""
-    parsed = parse_email(raw)
+    """Take one raw message from a mailbox or a webhook and turn it into ticket work.
+
+    `size`: the whole message's size, when `raw` holds only its beginning (a mail over
+    INBOUND_EMAIL_MAX_BYTES): its text is used, its attachments are not kept.
+    """
+    parsed = parse_email(raw, attachment_limit=settings.ATTACHMENT_MAX_BYTES)
+    if size is not None and size > len(raw):
+        parsed = _cut_short(parsed, size)
     if tenant is None:
         tenant = tenant_for_addresses([*envelope_recipients, *parsed.recipients()])
     if tenant is None:
@@ -87,6 +95,16 @@ def email_receive(
             )
             inbound.refresh_from_db()
     return inbound
+
+
+def _cut_short(parsed: ParsedEmail, size: int) -> ParsedEmail:
+    """What is left of a mail of which only the beginning was read: no attachments."""
+    mib = 1024 * 1024
+    problem = _(
+        "The email was %(size)s MB, more than the %(limit)s MB an email may have: only its "
+        "beginning was read, and its attachments were not kept."
+    ) % {"size": -(-size // mib), "limit": settings.INBOUND_EMAIL_MAX_BYTES // mib}
+    return dataclasses.replace(parsed, attachments=[], problems=[problem, *parsed.problems])
 
 
 def _mark(
@@ -168,9 +186,10 @@ def _files(parsed: ParsedEmail) -> tuple[list[ticket_services.IncomingFile], lis
         file = ticket_services.IncomingFile(
             name=attachment.filename,
             content_type=attachment.content_type,
-            content=attachment.content,
+            content=b"" if attachment.content is None else attachment.content,
             content_id=attachment.content_id or "",
             is_inline=attachment.is_inline,
+            size=attachment.size,
         )
         problem = ticket_services.attachment_problem(file)
         if problem:

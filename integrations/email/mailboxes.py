@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,10 +56,12 @@ def mailbox_poll(*, tenant_id: int, mailbox_id: int, limit: int = 100) -> int:
     fetched = 0
     try:
         with ImapMailbox(settings) as mailbox:
-            for message in mailbox.fetch_unseen(limit=limit):
+            for message in mailbox.unseen(limit, max_bytes=django_settings.INBOUND_EMAIL_MAX_BYTES):
                 # Stored (committed) before the server forgets it: a crash here means the
                 # same message comes again, and its Message-ID makes that a no-op.
-                received = email_receive(message.raw, source=f"imap:{name}", tenant=tenant)
+                received = email_receive(
+                    message.raw, source=f"imap:{name}", tenant=tenant, size=message.size
+                )
                 if getattr(received, "status", "") == InboundEmail.Status.FAILED:
                     mailbox.mark_failed(message.uid)
                 else:

@@ -22,7 +22,10 @@ from email.message import Message
 from email.parser import BytesParser
 from html.parser import HTMLParser
 
+from django.core.files import File
+
 from helpdesk.text import file_name
+from integrations.email.bodies import LargeBody, set_aside
 
 # Headers kept verbatim (decoded, shortened) for threading and for debugging a misfiled mail.
 KEPT_HEADERS = (
@@ -111,17 +114,23 @@ _ATTEMPTS = (
 
 @dataclass(frozen=True)
 class Attachment:
-    """One file that came with a mail: a real attachment, an inline image or a forwarded mail."""
+    """One file that came with a mail: a real attachment, an inline image or a forwarded mail.
+
+    Its content is bytes, or a temporary file for a large body decoded while the mail was read
+    (`bodies.set_aside`), or None for a body found larger than the limit it was read against.
+    """
 
     filename: str
     content_type: str
-    content: bytes = field(repr=False)
+    content: bytes | File | None = field(repr=False)
     content_id: str | None = None
     is_inline: bool = False
+    size: int = -1  # taken from the content when not given
 
-    @property
-    def size(self) -> int:
-        return len(self.content)
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            size = len(self.content) if isinstance(self.content, bytes) else self.content.size
+            object.__setattr__(self, "size", size)
 
 
 @dataclass(frozen=True)
@@ -168,8 +177,12 @@ class ParsedEmail:
         return _unique([*self.in_reply_to, *reversed(self.references)])
 
 
-def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse a raw mail; never raises, and lists what went wrong in `problems`."""
+def parse_email(raw: bytes, *, attachment_limit: int | None = None) -> ParsedEmail:
+    """Parse a raw mail; never raises, and lists what went wrong in `problems`.
+
+    Large bodies are decoded into temporary files while the mail is read, and not kept past
+    `attachment_limit` bytes: such an attachment comes back with its size and no content.
+    """
     if raw is None:
         raw = b""
     try:
@@ -177,11 +190,21 @@ def parse_email(raw: bytes) -> ParsedEmail:
     except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
         return ParsedEmail(problems=[f"not a mail: {type(raw).__name__}"])
     problems = []
+    try:
+        skeleton, large = set_aside(raw, limit=attachment_limit)
+    except Exception as exc:  # a bug in ours must not lose the mail: the parser reads it all
+        problems.append(f"large bodies could not be set aside ({type(exc).__name__}: {exc})")
+        skeleton, large = raw, []
     # The modern parser first; on a bug in it (or ours) the forgiving compat32 one; on mail the
     # stdlib cannot parse at all (it recurses once per nesting level) the headers and raw body.
     for name, policy, structure in _ATTEMPTS:
         try:
-            parsed = _Reader(raw, policy, structure=structure).result()
+            reader = (
+                _Reader(skeleton, policy, large=large)
+                if structure
+                else _Reader(raw, policy, large=None)
+            )
+            parsed = reader.result()
         except Exception as exc:
             problems.append(f"{name} failed ({type(exc).__name__}: {exc})")
             continue
@@ -280,12 +303,16 @@ def decode_header_value(value: str | None, problems: list[str] | None = None) ->
 class _Reader:
     """One pass over one message under one `email` policy; collects problems instead of raising."""
 
-    def __init__(self, raw: bytes, policy: email_policy.Policy, *, structure: bool) -> None:
+    def __init__(
+        self, raw: bytes, policy: email_policy.Policy, *, large: list[LargeBody] | None
+    ) -> None:
+        """`large`: the bodies set aside from `raw`; None reads the headers only."""
         self.problems: list[str] = []
         if not raw.strip():
             self.problems.append("empty message")
-        self.structure = structure
-        self.msg = BytesParser(policy=policy).parsebytes(raw, headersonly=not structure)
+        self.structure = large is not None
+        self.large = {body.decoded_stand_in: body for body in large or ()}
+        self.msg = BytesParser(policy=policy).parsebytes(raw, headersonly=not self.structure)
         self.plain: list[str] = []
         self.html: list[str] = []
         self.attachments: list[Attachment] = []
@@ -486,12 +513,25 @@ class _Reader:
         self.plain.append(self._text_of(part, content_type))
 
     def _bytes_of(self, part: Message) -> bytes:
+        content = self._content_of(part)
+        if isinstance(content, bytes):
+            return content
+        if content.file is None:
+            self.problems.append(f"{_content_type(part)} part of {content.size} bytes not read")
+            return b""
+        content.file.seek(0)
+        return content.file.read()
+
+    def _content_of(self, part: Message) -> bytes | LargeBody:
+        """The part's decoded bytes, or its body decoded before parsing."""
         try:
             data = part.get_payload(decode=True)
         except Exception as exc:
             self.problems.append(f"undecodable {_content_type(part)} part: {exc}")
             data = None
-        return data if isinstance(data, bytes) else b""
+        if not isinstance(data, bytes):
+            return b""
+        return self.large.get(data, data) if self.large else data
 
     def _text_of(self, part: Message, content_type: str) -> str:
         try:
@@ -513,13 +553,16 @@ class _Reader:
             filename = None
             self.problems.append(f"unreadable file name on a {content_type} part")
         content_id = normalise_message_id(self._raw("Content-ID", part))
+        content = self._content_of(part)
+        large = isinstance(content, LargeBody)
         self.attachments.append(
             Attachment(
                 filename=file_name(decode_header_value(filename), content_type),
                 content_type=content_type,
-                content=self._bytes_of(part),
+                content=content.file if large else content,
                 content_id=content_id,
                 is_inline=disposition == "inline" or (disposition is None and bool(content_id)),
+                size=content.size if large else len(content),
             )
         )
 
@@ -535,6 +578,9 @@ class _Reader:
             except Exception as exc:
                 self.problems.append(f"attached message could not be re-serialised: {exc}")
                 content = b""
+        for body in self.large.values():  # the forwarded mail as it came, its bodies restored
+            if body.stand_in in content:
+                content = content.replace(body.stand_in, bytes(body.encoded))
         name = subject or decode_header_value(_safe_get_filename(part)).removesuffix(".eml")
         self.attachments.append(
             Attachment(

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from helpdesk.tenancy import tenant_context
 from integrations.email.imap import MailboxSettings
+from integrations.models import Mailbox
 
 MAIL = Path(__file__).parent / "mail"
 # The second password is not ASCII: IMAP LOGIN cannot carry it, so the client must use SASL PLAIN.
@@ -274,3 +276,15 @@ def mailbox_user(imap_server: ImapServer) -> Iterator[str]:
     user = "support@acme.example"
     imap_server.clear(user)
     yield user
+
+
+@pytest.fixture
+def acme_mailbox(acme, imap_server):
+    """Acme's support mailbox on the test IMAP server, empty."""
+    user = "support@acme.example"
+    imap_server.clear(user)
+    with tenant_context(acme):
+        return Mailbox.objects.create(
+            name="Support", host=imap_server.host, port=imap_server.port, username=user,
+            password=imap_server.users[user], use_ssl=False,
+        )  # fmt: skip

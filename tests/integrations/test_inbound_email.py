@@ -394,17 +394,6 @@ def test_a_postmark_webhook_without_the_shared_secret_is_refused(acme, settings)
 # --- IMAP mailboxes -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def acme_mailbox(acme, imap_server):
-    user = "support@acme.example"
-    imap_server.clear(user)
-    with tenant_context(acme):
-        return Mailbox.objects.create(
-            name="Support", host=imap_server.host, port=imap_server.port, username=user,
-            password=imap_server.users[user], use_ssl=False,
-        )  # fmt: skip
-
-
 def test_the_poller_turns_new_mailbox_mail_into_tickets_once(acme, acme_mailbox, imap_server):
     user = "support@acme.example"
     imap_server.deliver(user, compose(to=user, subject="Broken login"))

@@ -9,6 +9,7 @@ from typing import Any
 import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
@@ -44,20 +45,30 @@ ALLOWED_ATTRIBUTES = {
 
 @dataclass(frozen=True)
 class IncomingFile:
-    """A file as a channel received it, before it is checked and stored."""
+    """A file as a channel received it, before it is checked and stored.
+
+    Its content is bytes or a file (a large one, kept out of memory); a file known to be too
+    big may come with its size alone, and empty content.
+    """
 
     name: str
     content_type: str
-    content: bytes
+    content: bytes | File
     content_id: str = ""
     is_inline: bool = False
+    size: int = -1  # taken from the content when not given
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            size = len(self.content) if isinstance(self.content, bytes) else self.content.size
+            object.__setattr__(self, "size", size)
 
 
 def attachment_problem(file: IncomingFile) -> str | None:
     """Why `file` may not be stored (too big, forbidden type), or None if it may."""
     name = file_name(file.name, file.content_type)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if len(file.content) > settings.ATTACHMENT_MAX_BYTES:
+    if file.size > settings.ATTACHMENT_MAX_BYTES:
         limit = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
         return _("“%(name)s” is larger than %(limit)s MB.") % {"name": name, "limit": limit}
     if extension in settings.ATTACHMENT_BLOCKED_EXTENSIONS or (
@@ -107,12 +118,13 @@ def attachments_store(message: Message, files: Sequence[IncomingFile]) -> list[A
             message=message,
             filename=name,
             content_type=file.content_type[:120] or "application/octet-stream",
-            size=len(file.content),
+            size=file.size,
             content_id=file.content_id.strip("<>")[:255],
             is_inline=file.is_inline,
         )
         attachment.tenant_id = message.tenant_id
-        attachment.file.save(name, ContentFile(file.content), save=False)
+        content = ContentFile(file.content) if isinstance(file.content, bytes) else file.content
+        attachment.file.save(name, content, save=False)
         attachment.save()
         stored.append(attachment)
     return stored
