@@ -41,6 +41,7 @@ urlpatterns = [
     # Inbound mail webhooks of email providers, e.g. /anymail/mailgun/inbound/.
     path("anymail/", include("integrations.email.urls")),
     path("channels/", include("integrations.urls")),  # website chat, social channels
+    path("workspace/mail/", include("integrations.email.workspace_urls")),
     path("", include("tickets.urls")),
     path("reports/", include("reports.urls")),
 ]

@@ -1,14 +1,16 @@
-"""Reads of the integrations app: API tokens and the agents an integration acts as.
+"""Reads of the integrations app: API tokens, the agents an integration acts as, received mail.
 
 Tickets as the API lists and shows them are read through `tickets.selectors` (`api_tickets`).
 """
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import User
 from helpdesk.tenancy import STAFF_ROLES
-from integrations.models import ApiToken
+from integrations.models import ApiToken, InboundEmail
 from integrations.services import token_hash
 
 
@@ -23,3 +25,14 @@ def api_token_for_secret(*, secret: str) -> ApiToken | None:
 def api_agent(*, email: str) -> User | None:
     """The active agent, manager or admin of this desk with this email address, or None."""
     return platform_selectors.tenant_users(roles=STAFF_ROLES).filter(email__iexact=email).first()
+
+
+def inbound_emails(*, attention_only: bool) -> QuerySet[InboundEmail]:
+    """Received mail newest first: only what could not be processed, or all of it."""
+    mails = InboundEmail.objects.select_related("ticket").order_by("-received_at")
+    return mails.filter(status=InboundEmail.Status.FAILED) if attention_only else mails
+
+
+def inbound_emails_needing_attention_count() -> int:
+    """How many received mails could not be processed (read from a partial index)."""
+    return InboundEmail.objects.filter(status=InboundEmail.Status.FAILED).count()

@@ -15,13 +15,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from helpdesk import selectors as platform_selectors
 from helpdesk.models import Tenant, User
-from helpdesk.tenancy import STAFF_ROLES, tenant_context, tenant_for_domain
+from helpdesk.tenancy import STAFF_ROLES, require_tenant_id, tenant_context, tenant_for_domain
 from integrations.email import answers
 from integrations.email.parsing import (
     ParsedEmail,
@@ -83,8 +84,33 @@ def email_receive(
         inbound, created = _store(raw, parsed, source)
     if not created:
         return inbound  # the same Message-ID again: nothing new
+    return _process_or_flag(inbound, parsed, tenant)
+
+
+def email_reprocess(*, inbound_id: int) -> InboundEmail:
+    """Process a kept mail that could not be processed, again, once its cause is fixed.
+
+    It becomes ticket work as if it had just arrived; if it fails again it stays flagged,
+    with the new error. A mail that was processed since (by another agent's click) is left.
+    """
+    tenant = Tenant.objects.get(pk=require_tenant_id())
+    with transaction.atomic():
+        # Locked until done, so two clicks never file the same mail twice.
+        inbound = InboundEmail.objects.select_for_update(of=("self",)).get(pk=inbound_id)
+        if inbound.status != InboundEmail.Status.FAILED:
+            raise ValidationError(
+                _("This email does not need processing: it is %(status)s.")
+                % {"status": inbound.get_status_display().lower()}
+            )
+        with inbound.raw.open("rb") as file:
+            raw = file.read()
+        parsed = parse_email(raw, attachment_limit=settings.ATTACHMENT_MAX_BYTES)
+        return _process_or_flag(inbound, parsed, tenant)
+
+
+def _process_or_flag(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant) -> InboundEmail:
     try:
-        with tenant_context(tenant):
+        with tenant_context(tenant):  # one transaction: a failure leaves nothing half done
             _process(inbound, parsed, tenant)
     except Exception as error:
         # A bug or bad data must never stop the mailbox: keep the message, flag it.
@@ -93,7 +119,8 @@ def email_receive(
             InboundEmail.objects.filter(pk=inbound.pk).update(
                 status=InboundEmail.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
             )
-            inbound.refresh_from_db()
+    with tenant_context(tenant):
+        inbound.refresh_from_db()
     return inbound
 
 
