@@ -65,11 +65,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from helpdesk.live import SameOriginValidator  # noqa: E402
+from helpdesk.request_limits import RequestLimits  # noqa: E402
 from helpdesk.routing import public_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        # Bodies too large or too slow for their route are refused before Django reads them.
+        "http": RequestLimits(django_application),
         "websocket": URLRouter(
             [
                 # The chat widget runs on customers' own websites: no session, and its

@@ -287,6 +287,26 @@ ATTACHMENT_BLOCKED_TYPES = env.list(
     "ATTACHMENT_BLOCKED_TYPES",
     default=["application/x-msdownload", "application/x-dosexec", "application/x-msdos-program"],
 )
+# Request bodies, bounded per kind of route before anything reads them (helpdesk/request_limits.py,
+# README.md "Request limits"): larger ones are refused with 413, slower ones with 408.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)  # other routes
+# The API takes attachments base64-encoded in its JSON and reads its body itself, up to this.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=25 * 1024 * 1024)
+# The portal's and workspace's forms: up to ATTACHMENT_MAX_COUNT files, but not above 100 MB
+# in one submission (the form reads the files into memory), and the form's fields.
+UPLOAD_MAX_BODY_BYTES = env.int(
+    "UPLOAD_MAX_BODY_BYTES",
+    default=min(ATTACHMENT_MAX_BYTES * ATTACHMENT_MAX_COUNT, 100 * 1024 * 1024) + 1024 * 1024,
+)
+# Inbound mail webhooks: one raw message carrying an attachment at the attachment limit,
+# base64-encoded (4/3, with its line breaks 1.37; as an escaped JSON string 1.4) and the
+# provider's other fields.
+WEBHOOK_MAX_BODY_BYTES = env.int(
+    "WEBHOOK_MAX_BODY_BYTES", default=ATTACHMENT_MAX_BYTES * 3 // 2 + 1024 * 1024
+)
+# A body must keep arriving: no pause longer than this, and all of it within the timeout.
+REQUEST_BODY_IDLE_SECONDS = env.float("REQUEST_BODY_IDLE_SECONDS", default=20)
+REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 
 import pytest
 from django.db import connection
@@ -56,3 +57,15 @@ def test_a_burst_of_api_tickets_is_served_within_the_servers_connection_pool(acm
     # Each request runs in a thread of its own; without the pool every one of them left a
     # connection behind, idle, until the database refused new ones.
     assert server_connections() <= WEB_SERVER_POOL_SIZE
+
+
+def test_a_5_gb_upload_is_answered_413_at_once_and_the_connection_closed(web_server):
+    with socket.create_connection(
+        ("127.0.0.1", web_server.port), timeout=5
+    ) as conn:  # a 413 at once, or a timeout
+        conn.sendall(
+            b"POST /portal/new/ HTTP/1.1\r\nHost: nowhere.example\r\n"
+            b"Content-Length: 5000000000\r\n\r\nthe first bytes of five gigabytes"
+        )
+        response = conn.makefile("rb").read()  # to the end: the server closes the connection
+    assert response.startswith(b"HTTP/1.1 413 ")

@@ -28,9 +28,6 @@ from integrations.services import IdempotencyKeyReused, TicketConflict
 
 logger = logging.getLogger("integrations.api")
 
-# Over Django's DATA_UPLOAD_MAX_MEMORY_SIZE on purpose: attachments come base64-encoded in the
-# body, so the API reads its body itself, up to this limit.
-DEFAULT_MAX_BODY_BYTES = 25 * 1024 * 1024
 JSON_TYPES = ("application/json",)
 
 
@@ -162,7 +159,9 @@ def read_json(request: HttpRequest) -> dict[str, Any]:
             _("Send the body as JSON with Content-Type: application/json."),
             reason=f"content type {content_type or 'missing'}",
         )
-    limit = getattr(settings, "API_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+    # Attachments come base64-encoded in the body: the API reads it itself, up to its own limit
+    # (which helpdesk/request_limits.py applies before the body is read, too).
+    limit = settings.API_MAX_BODY_BYTES
     too_large = ApiError(
         413,
         "request_too_large",
