@@ -307,8 +307,13 @@ WEBHOOK_MAX_BODY_BYTES = env.int(
 # A body must keep arriving: no pause longer than this, and all of it within the timeout.
 REQUEST_BODY_IDLE_SECONDS = env.float("REQUEST_BODY_IDLE_SECONDS", default=20)
 REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=300)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django's own limit on the form fields (not files) and bodies it holds in memory, per
+# request. Webhooks post a whole raw mail as one field (Mailgun's body-mime, SendGrid's email)
+# or as JSON, so it is as large as a webhook body. Every body is bounded by its route's limit
+# before Django reads any of it: elsewhere 1 MB, and the upload forms, which hold their files
+# in memory anyway, are bounded as a whole by theirs.
+DATA_UPLOAD_MAX_MEMORY_SIZE = WEBHOOK_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads and bodies are spooled to disk
 
 # Demo logins are only created by seed_demo; their shared password is printed by `make run`.
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo")

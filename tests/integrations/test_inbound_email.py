@@ -11,15 +11,18 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.test.client import BOUNDARY, encode_multipart
 from django.utils import timezone, translation
 
 from helpdesk.tenancy import tenant_context
 from integrations.email.inbound import email_receive
 from integrations.models import InboundEmail, Mailbox, UnroutedEmail
+from tests.asgi_client import asgi_request
 from tests.conftest import free_port
 from tickets import services
 from tickets.emails import automation_message_id
@@ -54,6 +57,14 @@ def compose(
 def tickets_of(tenant) -> list[Ticket]:
     with tenant_context(tenant):
         return list(Ticket.objects.order_by("number"))
+
+
+def tickets_of_closing(tenant) -> list[Ticket]:
+    """tickets_of, from a thread that outlives the test: it closes its connection."""
+    try:
+        return tickets_of(tenant)
+    finally:
+        connection.close()
 
 
 def test_a_new_mail_opens_a_ticket_for_a_new_contact_and_keeps_the_raw_message(acme):
@@ -352,6 +363,33 @@ def test_a_mailgun_webhook_with_a_forged_signature_is_refused(acme, settings):
     )
     assert response.status_code == 400
     assert tickets_of(acme) == []
+
+
+@pytest.mark.django_db(transaction=True)  # the web process answers in a thread of its own
+async def test_a_12_mb_mail_posted_to_the_mailgun_webhook_opens_a_ticket(acme, settings):
+    settings.ANYMAIL = {"MAILGUN_WEBHOOK_SIGNING_KEY": "mg-key", "WEBHOOK_SECRET": "hook:secret"}
+    timestamp, token = str(int(time.time())), "b" * 50
+    signature = hmac.new(b"mg-key", f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    scan = ("scan.pdf", "application/pdf", b"%PDF" + bytes(range(256)) * (9 * 4096))  # 9 MB
+    raw = compose(subject="Signed contract", attachments=[scan])
+    assert len(raw) > 12_000_000  # base64 makes the 9 MB scan 12 MB of mail
+    fields = {"body-mime": raw.decode(), "timestamp": timestamp, "token": token,
+              "signature": signature}  # fmt: skip
+    body = encode_multipart(BOUNDARY, fields)
+    answer = await asgi_request(
+        "POST",
+        "/anymail/mailgun/inbound_mime/",
+        host="localhost",
+        headers=[
+            ("Content-Type", f"multipart/form-data; boundary={BOUNDARY}"),
+            ("Content-Length", str(len(body))),
+            ("Authorization", "Basic " + base64.b64encode(b"hook:secret").decode()),
+        ],
+        body=[body[i : i + 65536] for i in range(0, len(body), 65536)],
+    )
+    assert answer.status == 200, answer.text()[:500]
+    [ticket] = await sync_to_async(tickets_of_closing)(acme)
+    assert ticket.subject == "Signed contract"
 
 
 def test_a_postmark_inbound_webhook_with_the_shared_secret_opens_a_ticket(acme, settings):
