@@ -17,4 +17,6 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && chown -R helpdesk /app/var
 USER helpdesk
 EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+# uvicorn's limits as in helpdesk/embedded.py (UVICORN_LIMITS); a reverse proxy in front bounds
+# the rest (README.md, "Request limits").
+CMD ["python", "-m", "uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--timeout-keep-alive", "5", "--ws-max-size", "1048576"]

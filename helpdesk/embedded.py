@@ -34,6 +34,12 @@ HOST = "127.0.0.1"
 DEFAULT_PG_PORT = 25432
 DEFAULT_REDIS_PORT = 63799
 DEFAULT_WEB_PORT = 8000
+# uvicorn's own bounds on a connection (README.md, "Request limits"): an idle keep-alive
+# connection is closed after 5 s, and a WebSocket message over 1 MB closes its socket before a
+# consumer sees it (uvicorn's default took 16 MB; the chat refuses frames over 64,000 characters
+# anyway). The Dockerfile, docker-compose.yml and the tests' server pass the same (a test
+# compares them).
+UVICORN_LIMITS = ("--timeout-keep-alive", "5", "--ws-max-size", "1048576")
 APP_ROLE = "helpdesk"
 APP_DATABASE = "helpdesk"
 PG_SUPERUSER = "postgres"
@@ -898,6 +904,7 @@ def _supervise_children(port: int, signals: _Signals) -> int:
         "web": [
             *(python, "-m", "uvicorn", "helpdesk.asgi:application"),
             *("--host", HOST, "--port", str(port), "--lifespan", "off"),
+            *UVICORN_LIMITS,
         ],
         "worker": [
             *(python, "-m", "celery", "-A", "helpdesk", "worker"),

@@ -21,6 +21,7 @@ from django.test import Client
 from django.utils import translation
 
 from helpdesk import live, services
+from helpdesk.embedded import UVICORN_LIMITS
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from tests.factories import TeamFactory, TeamMemberFactory, UserFactory
@@ -357,7 +358,7 @@ def web_server(django_db_setup, tmp_path_factory) -> Iterator[WebServer]:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application",
              "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
-             "--log-level", "warning"],
+             "--log-level", "warning", *UVICORN_LIMITS],
             cwd=Path(__file__).resolve().parent.parent, env=_server_env(port),
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
