@@ -4,7 +4,8 @@ Status codes, the same on every endpoint:
 400 the request itself is malformed (JSON syntax, body not an object, query parameter, header);
 401 no token, or not a valid one; 403 not allowed; 404 no such ticket or route (also: no desk
 at this address); 405 wrong method (see Allow); 409 the ticket's state refuses the change;
-413 body over 25 MB; 415 body not JSON; 422 well-formed JSON whose fields are invalid.
+408 body arriving too slowly, 413 body over 25 MB (both also before the body is read:
+helpdesk/request_limits.py); 415 body not JSON; 422 well-formed JSON whose fields are invalid.
 """
 
 from __future__ import annotations

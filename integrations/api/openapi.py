@@ -52,6 +52,7 @@ COMMON_ERRORS = {
 }
 BODY_ERRORS = {
     "400": _error("Malformed request: invalid JSON, or the body is not a JSON object."),
+    "408": _error("The body arrived too slowly: a pause over 20 s, or unfinished after 300 s."),
     "413": _error("Body larger than 25 MB."),
     "415": _error("Body is not sent as application/json."),
     "422": _error("Valid JSON whose fields are not; `fields` names each one."),
@@ -72,8 +73,9 @@ agent named in `author_email`, else as the admin who created the token.
 400 the request itself is malformed (JSON syntax, body not an object, a query parameter
 or header); 401 no valid token; 403 not allowed; 404 unknown ticket or address;
 405 wrong method; 409 the ticket's state refuses the change (illegal status move, reply
-to a closed ticket); 413 body over 25 MB; 415 body not JSON; 422 well-formed JSON whose
-fields are invalid, with `fields` naming each (`requester.email`, `attachments[0].filename`).
+to a closed ticket); 408 body arriving too slowly; 413 body over 25 MB; 415 body not JSON;
+422 well-formed JSON whose fields are invalid, with `fields` naming each (`requester.email`,
+`attachments[0].filename`).
 
 **Times** are ISO 8601; responses are in UTC (`...Z`); a filter time without an offset
 is read as UTC.
