@@ -306,6 +306,10 @@ class Message(TenantOwned):
 class Attachment(TenantOwned):
     """A file sent with a message; only people who may see the message may download it."""
 
+    # Pictures shown in the page; every other type, SVG included (it can carry scripts and
+    # fetch remote content), downloads as a file.
+    PICTURE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
     filename = models.CharField(max_length=255)
@@ -320,6 +324,11 @@ class Attachment(TenantOwned):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def is_picture(self) -> bool:
+        """Whether pages show this file as a picture rather than offer it as a download."""
+        return self.content_type.lower() in self.PICTURE_TYPES
 
 
 class ResponseTarget(TenantOwned):

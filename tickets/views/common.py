@@ -12,10 +12,6 @@ from helpdesk.text import file_name
 from tickets import selectors
 from tickets.models import Attachment, Ticket
 
-# Pictures shown in the page; every other type, SVG included (it can carry scripts and
-# fetch remote content), downloads as a file.
-INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
 
 def form_errors(form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form, field by field where it names fields."""
@@ -60,7 +56,7 @@ def ticket_by_reference(request: TenantRequest, text: str) -> Ticket | None:
 def attachment_response(attachment: Attachment) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
-        as_attachment=attachment.content_type.lower() not in INLINE_IMAGE_TYPES,
+        as_attachment=not attachment.is_picture,
         filename=file_name(attachment.filename, attachment.content_type),  # stored before
         content_type=attachment.content_type,
     )
