@@ -45,6 +45,11 @@ urlpatterns = [
         ticket.attachment_download,
         name="attachment_download",
     ),
+    path(
+        "workspace/tickets/<int:number>/messages/<int:message_id>/images/",
+        ticket.message_remote_images_allow,
+        name="message_remote_images_allow",
+    ),
     path("portal/", portal.portal, name="portal"),
     path("portal/new/", portal.portal_new, name="portal_new"),
     path("portal/start/", portal.portal_start, name="portal_start"),

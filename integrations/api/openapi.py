@@ -167,7 +167,14 @@ SCHEMAS: dict[str, Any] = {
             "channel": {"enum": CHANNELS},
             "created_at": TIMESTAMP,
             "body_text": {"type": "string"},
-            "body_html": {"type": "string", "description": "Sanitised HTML."},
+            "body_html": {
+                "type": "string",
+                "description": (
+                    "Sanitised HTML. Pictures fetch nothing: a remote picture's address is in"
+                    " its data-remote-src attribute, an inline one's Content-ID in data-cid"
+                    " (its file is among the attachments)."
+                ),
+            },
             "attachments": {
                 "type": "array",
                 "items": {

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -24,6 +25,7 @@ from integrations.email.inbound import email_receive
 from integrations.models import InboundEmail, Mailbox, UnroutedEmail
 from tests.asgi_client import asgi_request
 from tests.conftest import free_port
+from tests.integrations.conftest import sample
 from tickets import services
 from tickets.emails import automation_message_id
 from tickets.models import Acknowledgement, Message, Ticket
@@ -645,3 +647,44 @@ def test_mail_without_a_usable_sender_still_opens_a_ticket_flagged_no_reply_addr
     assert (
         "No reply address" not in agent.get(ticket.get_absolute_url(), secure=True).content.decode()
     )
+
+
+# --- pictures ---------------------------------------------------------------------------------
+
+
+def picture_sources(page: str) -> list[str]:
+    return re.findall(r"<img\b[^>]*?\ssrc=\"([^\"]*)\"", page)
+
+
+def test_a_picture_inside_a_received_mail_shows_from_its_stored_file(acme, acme_agent_client):
+    # Gmail's layout: multipart/related holding the text and HTML versions and the picture,
+    # which the HTML names by its Content-ID.
+    raw = sample("inline_image.eml").replace(b"support@acme.example", DESK.encode())
+    email_receive(raw, source="test")
+    [ticket] = tickets_of(acme)
+    with tenant_context(acme):
+        picture = ticket.messages.get().attachments.get(content_id="ii_lt8x2k0a0")
+    page = acme_agent_client.get(ticket.get_absolute_url()).content.decode()
+    url = f"/workspace/tickets/{ticket.number}/attachments/{picture.pk}/"
+    assert picture_sources(page) == [url]
+    assert "Remote images are hidden" not in page
+    assert acme_agent_client.get(url)["Content-Type"] == "image/png"
+
+
+def test_a_tracking_pixel_in_a_received_mail_is_not_requested_when_an_agent_views_it(
+    acme, acme_agent_client
+):
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "carol@bigbank.example", DESK, "Hi"
+    message["Message-ID"] = make_msgid(domain="mail.example")
+    message.set_content("The invoice is wrong.")
+    message.add_alternative(
+        '<p>The invoice is wrong.</p><img src="https://tracker.example/o.gif?c=42" width="1">',
+        subtype="html",
+    )
+    email_receive(message.as_bytes(), source="test")
+    [ticket] = tickets_of(acme)
+    page = acme_agent_client.get(ticket.get_absolute_url()).content.decode()
+    assert "The invoice is wrong." in page
+    assert picture_sources(page) == []
+    assert "Remote images are hidden to protect your privacy." in page

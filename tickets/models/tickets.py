@@ -264,6 +264,12 @@ class Message(TenantOwned):
     body_text = models.TextField(_("text as received"), blank=True)
     body_html_raw = models.TextField(_("HTML as received"), blank=True)
     body_html = models.TextField(_("HTML shown"), blank=True)
+    remote_images_allowed = models.BooleanField(
+        _("remote images loaded"),
+        default=False,
+        db_default=False,
+        help_text=_("An agent chose to show this message's pictures from other sites."),
+    )
     message_id = models.CharField(max_length=255, blank=True)
     in_reply_to = models.CharField(max_length=255, blank=True)
     references = models.TextField(blank=True)

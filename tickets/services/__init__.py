@@ -29,6 +29,7 @@ from tickets.services.messages import (
     IncomingFile,
     attachment_problem,
     attachments_check,
+    message_remote_images_allow,
     sanitize_html,
     text_to_html,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "first_response_target",
     "mention_notification_send",
     "mentioned_agents",
+    "message_remote_images_allow",
     "normalize_phone",
     "replies_since",
     "reply_notification_send",

@@ -11,11 +11,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from helpdesk.text import file_name
+from tickets.message_images import images_block
 from tickets.models import (
     Attachment,
     Contact,
@@ -93,8 +95,11 @@ def attachments_check(files: Sequence[IncomingFile]) -> None:
 
 
 def sanitize_html(html: str) -> str:
-    """HTML that is safe to show in an agent's or customer's browser: no script, no handlers."""
-    return nh3.clean(
+    """HTML that is safe to show in an agent's or customer's browser: no script, no handlers,
+    no picture fetched from elsewhere until shown through `tickets.message_images`."""
+    # `data:` stays out: an inline picture comes as a cid: part we store and check, and a
+    # data: address could carry SVG or a page.
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -102,6 +107,7 @@ def sanitize_html(html: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    return images_block(cleaned)
 
 
 def text_to_html(text: str) -> str:
@@ -160,6 +166,14 @@ def message_build(
         references=references,
     )
     message.tenant_id = ticket.tenant_id
+    return message
+
+
+@transaction.atomic
+def message_remote_images_allow(*, message: Message) -> Message:
+    """Show `message`'s pictures from other sites to everyone who may read it, as an agent chose."""
+    Message.objects.filter(pk=message.pk).update(remote_images_allowed=True)
+    message.remote_images_allowed = True
     return message
 
 

@@ -249,6 +249,22 @@ def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
 
 
 @role_required(Role.AGENT)
+@require_POST
+def message_remote_images_allow(
+    request: TenantRequest, number: int, message_id: int
+) -> HttpResponse:
+    """Load one message's pictures from other sites, for its agents and its requester alike."""
+    ticket = agent_ticket(request, number)
+    message = get_object_or_404(
+        selectors.ticket_thread(ticket=ticket, public_only=False), pk=message_id
+    )
+    message = services.message_remote_images_allow(message=message)
+    if not request.htmx:
+        return redirect(f"{ticket.get_absolute_url()}#message-{message.pk}")
+    return render(request, "tickets/_message.html", {"ticket": ticket, "message": message})
+
+
+@role_required(Role.AGENT)
 @require_GET
 def attachment_download(request: TenantRequest, number: int, attachment_id: int) -> FileResponse:
     """A file of any message of the ticket, for its agents."""
