@@ -203,6 +203,31 @@ def test_a_portal_upload_over_the_limit_is_refused_before_it_is_read(
         assert not Ticket.objects.exists()
 
 
+def test_a_large_portal_upload_is_stored_byte_for_byte_from_its_temporary_file(
+    acme, acme_customer_client, settings
+):
+    import os
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tickets.models import Attachment
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024  # Django spools larger uploads to disk
+    content = os.urandom(3 * 1024 * 1024)
+    upload = SimpleUploadedFile("dump.bin", content, content_type="application/octet-stream")
+    response = acme_customer_client.post(
+        "/portal/new/",
+        {"subject": "Crash", "description": "See the dump.", "priority": "medium"}
+        | {"attachments": [upload]},
+        secure=True,
+    )
+    assert response.status_code == 302
+    with tenant_context(acme):
+        [stored] = Attachment.objects.all()
+        assert stored.size == len(content)
+        assert stored.file.read() == content
+
+
 @pytest.mark.parametrize(
     ("content_type", "disposition"),
     [("image/svg+xml", "attachment"), ("image/png", "inline"), ("text/html", "attachment")],

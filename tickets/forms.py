@@ -55,10 +55,12 @@ class AttachmentsField(forms.FileField):
 
     @staticmethod
     def _incoming(file: UploadedFile) -> IncomingFile:
+        # The upload as Django received it (in memory when small, else a temporary file),
+        # stored from there chunk by chunk: never read whole into memory.
         return IncomingFile(
             name=file.name or "attachment",
             content_type=file.content_type or "application/octet-stream",
-            content=file.read(),
+            content=file,
         )
 
 
