@@ -344,7 +344,7 @@ def test_messages_stored_before_keep_their_remote_images_hidden(acme, requester,
         Message.objects.filter(pk=message.pk).update(
             body_html=f'<p>Old</p><img src="{PIXEL.replace("&", "&amp;")}" alt="">'
         )
-    migration = importlib.import_module("tickets.migrations.0016_message_remote_images")
+    migration = importlib.import_module("tickets.migrations.0017_message_remote_images")
     migration.hide_remote_images(apps, SimpleNamespace(connection=connection))
     page = acme_agent_client.get(f"/workspace/tickets/{ticket.number}/")
     assert image_sources(page) == []
