@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email.policy
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -168,6 +170,90 @@ def live_events(monkeypatch) -> list[live.Event]:
 
     monkeypatch.setattr(live._sender, "submit", capture)
     return published
+
+
+class ThrowawayRedis:
+    """A Redis server of one test's own on a free port of 127.0.0.1, to stop and start again.
+
+    It keeps its data across a restart in an append-only file (as docker-compose runs Redis),
+    unless started `empty` (as the embedded server of `make run`, which keeps nothing).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    @staticmethod
+    def _program() -> str:
+        from helpdesk.embedded import valkey_binary
+
+        return shutil.which("redis-server") or str(valkey_binary())
+
+    def start(self, *, empty: bool = False) -> None:
+        import redis
+
+        if empty:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [self._program(), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", str(self.directory), "--save", "", "--appendonly", "yes"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        client = redis.Redis(port=self.port, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.02)
+            finally:
+                client.close()
+
+    def stop(self) -> None:
+        """Shut the server down (it writes its append-only file first)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server cannot shut down
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+    def freeze(self) -> None:
+        """Stop the server answering, its data and connections kept: Redis that hangs."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def live_redis(settings, tmp_path) -> Iterator[ThrowawayRedis]:
+    """Live updates (numbers, event log, channel layer) on a Redis the test may stop and start.
+
+    Sessions and caches stay on the suite's Redis, as when only the live updates' Redis fails.
+    """
+    server = ThrowawayRedis(tmp_path / "redis")
+    server.start()
+    settings.REDIS_URL = server.url
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {
+        "default": {**layer, "CONFIG": {**layer["CONFIG"], "hosts": [server.url]}}
+    }
+    try:
+        yield server
+    finally:
+        if server.process is None:
+            server.start()
+        server.thaw()
+        live._sender.drain()  # what waited for this Redis goes to it, not the next test's
+        server.stop()
 
 
 # --- outside processes: an SMTP sink and a real Celery worker ---------------------------------
@@ -349,26 +435,31 @@ def _server_env(port: int) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="session")
-def web_server(django_db_setup, tmp_path_factory) -> Iterator[WebServer]:
-    """uvicorn on a free port, started once for the whole run (about 2 s)."""
+@contextmanager
+def serving(log: Path, **env: str) -> Iterator[WebServer]:
+    """uvicorn on a free port for as long as the block lasts (about 2 s to start)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("web") / "uvicorn.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "helpdesk.asgi:application",
              "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
              "--log-level", "warning", *UVICORN_LIMITS],
-            cwd=Path(__file__).resolve().parent.parent, env=_server_env(port),
+            cwd=Path(__file__).resolve().parent.parent, env={**_server_env(port), **env},
             stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    server = WebServer(port)
     try:
         _wait_for_port(port, process, log)
-        yield server
+        yield WebServer(port)
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, tmp_path_factory) -> Iterator[WebServer]:
+    """uvicorn on a free port, started once for the whole run."""
+    with serving(tmp_path_factory.mktemp("web") / "uvicorn.log") as server:
+        yield server
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ import pytest_asyncio
 from channels.db import database_sync_to_async
 
 from helpdesk.models import Tenant, User
-from tests.conftest import client_for
+from tests.conftest import WebServer, client_for, serving
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -99,30 +100,51 @@ async def open_live(page: Page, path: str) -> Page:
     return page
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def open_as(
-    transactional_db, web_server, browser
+@asynccontextmanager
+async def _pages(
+    browser: Browser, server: WebServer
 ) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
-    """A page in its own browser (cookies, socket) on `tenant`'s host, logged in as `user`."""
     contexts = []
 
     async def open_as(tenant: Tenant, user: User) -> Page:
-        context = await browser.new_context(base_url=web_server.url(tenant))
+        context = await browser.new_context(base_url=server.url(tenant))
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         await context.add_init_script(LIVE_READY_SCRIPT)
         contexts.append(context)
         # Logged in by a session cookie: the login page's password hash costs a second a user.
         cookie = await database_sync_to_async(_session_cookie)(tenant, user)
-        await context.add_cookies([{**cookie, "url": web_server.url(tenant)}])
+        await context.add_cookies([{**cookie, "url": server.url(tenant)}])
         return await context.new_page()
 
-    yield open_as
-    # Closed before transactional_db empties the tables, so no socket is mid-query then.
-    for context in contexts:
-        await context.close()
-    # A request the browser had started (the page a form post redirects to) still runs in the
-    # server after its tab is gone: the flush must wait for it, or the two deadlock.
-    await database_sync_to_async(_server_quiet)()
+    try:
+        yield open_as
+    finally:
+        # Closed before transactional_db empties the tables, so no socket is mid-query then.
+        for context in contexts:
+            await context.close()
+        # A request the browser had started (the page a form post redirects to) still runs in
+        # the server after its tab is gone: the flush must wait for it, or the two deadlock.
+        await database_sync_to_async(_server_quiet)()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def open_as(
+    transactional_db, web_server, browser
+) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
+    """A page in its own browser (cookies, socket) on `tenant`'s host, logged in as `user`."""
+    async with _pages(browser, web_server) as open_as:
+        yield open_as
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def open_on_live_redis(
+    transactional_db, live_redis, browser, tmp_path
+) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
+    """As `open_as`, on a server of the test's own whose Redis is `live_redis` (to stop)."""
+    log = tmp_path / "uvicorn.log"
+    with serving(log, REDIS_URL=live_redis.url) as server:
+        async with _pages(browser, server) as open_as:
+            yield open_as
 
 
 def _server_quiet(timeout: float = 15) -> None:
