@@ -65,7 +65,9 @@ class LiveConsumer(live.TenantConsumer):
             live.missed_events, self.tenant_id, since, tuple(self.joined)
         )
         if missed is None:
-            await self.send_json({"type": "live.resync"})
+            # The page refreshes everything, so it stands where the desk stands now.
+            now = await asyncio.to_thread(live.current_seq, self.tenant_id)
+            await self.send_json({"type": live.RESYNC, **({"seq": now} if now else {})})
             return
         for payload in missed:
             await self.send_json(payload)

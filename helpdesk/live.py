@@ -2,6 +2,11 @@
 
 Events carry ids and a per-tenant sequence number, never HTML: a page that hears about a
 change re-fetches what it shows through the ordinary, tenant-scoped views.
+
+A page catches up from the event log after its socket reconnected; the log refuses to vouch
+for a page it cannot prove saw every event (a gap, a number of a counter Redis has lost
+since), which then refreshes its regions once. A counter Redis lost starts again above every
+number it gave before, so no page takes a new event for one it already had.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import functools
 import json
 import logging
 import queue
+import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +68,10 @@ def ticket_staff_group(tenant_id: int, ticket_id: int) -> str:
     return f"tenant.{tenant_id}.ticket.{ticket_id}.staff"
 
 
+# The event that makes a page refresh each of its live regions once.
+RESYNC = "live.resync"
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that changed, and the groups that should hear of it."""
@@ -98,10 +108,28 @@ def _redis() -> redis.Redis:
     return redis_client()
 
 
+def _seq_start() -> int:
+    # Where a tenant's counter starts when Redis has none (a new desk, or Redis lost its
+    # data): the clock in microseconds, above every number an earlier counter gave unless
+    # that one averaged more than an event a microsecond. JavaScript counts it exactly
+    # (below 2**53) until the year 2255.
+    return time.time_ns() // 1000
+
+
 def current_seq(tenant_id: int) -> int:
-    """The tenant's latest event number (0 when Redis cannot say); pages start from it."""
+    """The tenant's latest event number; pages start from it.
+
+    A desk without a counter gets one here, so a page shown before its first event still
+    catches up on it. 0 when Redis cannot say: such a page refreshes its regions when its
+    socket connects.
+    """
     try:
-        return int(_redis().get(_seq_key(tenant_id)) or 0)
+        client = _redis()
+        seq = client.get(_seq_key(tenant_id))
+        if seq is None:
+            client.set(_seq_key(tenant_id), _seq_start(), nx=True)
+            seq = client.get(_seq_key(tenant_id))
+        return int(seq or 0)
     except (redis.RedisError, OSError):
         return 0
 
@@ -109,14 +137,21 @@ def current_seq(tenant_id: int) -> int:
 def missed_events(tenant_id: int, since: int, groups: Collection[str]) -> list[dict] | None:
     """Events after `since` sent to any of `groups`, oldest first.
 
-    None when the log no longer reaches back to `since` (or Redis cannot say): the page
-    must then refresh everything it shows instead of replaying.
+    None when the log cannot prove the page saw every other event: `since` is unknown (0),
+    the log no longer reaches back to it, it belongs to a counter Redis has lost since, or
+    Redis cannot say. The page must then refresh everything it shows instead of replaying.
     """
+    if since <= 0:
+        return None
     try:
         current = int(_redis().get(_seq_key(tenant_id)) or 0)
-        if since >= current:
+        if since == current:
             return []
-        entries = _redis().xrevrange(_log_key(tenant_id), count=LOG_LENGTH)
+        if since > current:  # a number the counter never reached: Redis lost it since
+            return None
+        # Entries are logged in number order; the slack covers those a catch-up passes.
+        count = min(LOG_LENGTH, current - since + 2 * LOG_SLACK)
+        entries = _redis().xrevrange(_log_key(tenant_id), count=count)
     except (redis.RedisError, OSError):
         return None
     wanted = set(groups)
@@ -136,16 +171,22 @@ def missed_events(tenant_id: int, since: int, groups: Collection[str]) -> list[d
 
 # One round trip per batch of events: each gets the tenant's next number, goes into the
 # tenant's log and is published to its groups. KEYS: per event, its sequence and log keys.
-# ARGV: the log length, then per event its groups (JSON), its payload (JSON without the
-# closing brace; the number is appended), its count of groups, and per group the pub/sub
-# channel and the message before and after its number (a msgpack uint 64, spliced in).
+# ARGV: the log length, where a new counter starts (`_seq_start`), then per event its groups
+# (JSON), its payload (JSON without the closing brace; the number is appended), its count of
+# groups, and per group the pub/sub channel and the message before and after its number (a
+# msgpack uint 64, spliced in). Numbers are written with '%.0f': Lua's own conversion
+# writes numbers of 15 digits and more with an exponent.
 _DELIVER_LUA = """
-local at = 2
+local at = 3
 local numbers = {}
 for k = 1, #KEYS, 2 do
   local seq = redis.call('INCR', KEYS[k])
-  redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', ARGV[1], '*', 'seq', seq,
-             'groups', ARGV[at], 'payload', ARGV[at + 1] .. seq .. '}')
+  if seq == 1 then
+    seq = redis.call('INCRBY', KEYS[k], ARGV[2])
+  end
+  local number = string.format('%.0f', seq)
+  redis.call('XADD', KEYS[k + 1], 'MAXLEN', '~', ARGV[1], '*', 'seq', number,
+             'groups', ARGV[at], 'payload', ARGV[at + 1] .. number .. '}')
   local bytes, rest = {}, seq
   for i = 8, 1, -1 do
     bytes[i] = string.char(rest % 256)
@@ -198,7 +239,7 @@ def _deliver(events: list[Event]) -> None:
     channel_of = _layer_channels()
     layer = get_channel_layer()
     keys: list[str] = []
-    args: list[Any] = [LOG_LENGTH]
+    args: list[Any] = [LOG_LENGTH, _seq_start()]
     for event in events:
         keys += [_seq_key(event.tenant_id), _log_key(event.tenant_id)]
         payload = json.dumps({"type": event.type, **event.ids})
@@ -213,7 +254,7 @@ def _deliver(events: list[Event]) -> None:
         args.append(len(event.groups))
         for group in event.groups:
             args += [channel_of(group), before, after]
-    numbers = _deliver_script()(keys=keys, args=args)
+    numbers = _deliver_script()(keys=keys, args=args, client=_redis())
     if channel_of is None:  # another layer: its own group_send, one event at a time
         for event, seq in zip(events, numbers, strict=True):
             payload = {"type": event.type, **event.ids, "seq": seq}

@@ -10,9 +10,11 @@
 // dropped. Counts refresh when a ticket arrives or moves, at most about every 10 s, but always
 // after the last such event.
 // After a disconnect the page reconnects with back-off and asks for the events it missed
-// (by their per-tenant sequence number); if the server no longer has them, every region
-// refreshes once. A ticket page says which ticket it shows, a queue page which queue, so
-// the socket hears them; agents also see who else is viewing or typing on a ticket.
+// (by their per-tenant sequence number); if the server cannot prove it has them all (its log
+// is too short, Redis lost its data, or the page was shown while Redis was away), it says
+// `live.resync` and every region refreshes once. A ticket page says which ticket it shows, a
+// queue page which queue, so the socket hears them; agents also see who else is viewing or
+// typing on a ticket.
 (function () {
   "use strict";
   const body = document.body;
@@ -323,16 +325,18 @@
   // --- events -------------------------------------------------------------------------------
 
   function handle(event) {
+    if (event.type === "live.resync") {
+      // Whatever the regions show is read afresh: the page stands where the desk stands now.
+      if (typeof event.seq === "number") lastSeq = Math.max(lastSeq, event.seq);
+      refreshEverything();
+      fire("ticket-changed", { reconnect: true });
+      return;
+    }
     if (typeof event.seq === "number") {
       if (seen.has(event.seq)) return;
       seen.add(event.seq);
       if (seen.size > 2000) seen.clear();
       lastSeq = Math.max(lastSeq, event.seq);
-    }
-    if (event.type === "live.resync") {
-      refreshEverything();
-      fire("ticket-changed", { reconnect: true });
-      return;
     }
     if (CHANGES[event.type]) {
       const sla = event.type.indexOf("sla.") === 0;
