@@ -36,7 +36,10 @@ class LiveConsumer(live.TenantConsumer):
 
     async def live_groups(self, membership: Any) -> list[str]:
         """The groups this member's socket hears; subclasses add their own."""
-        return [live.user_group(self.tenant_id, membership.user_id)]
+        return [
+            live.user_group(self.tenant_id, membership.user_id),
+            live.pages_group(self.tenant_id),
+        ]
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "presence", None) is not None:

@@ -3,8 +3,11 @@
 Events carry ids and a per-tenant sequence number, never HTML: a page that hears about a
 change re-fetches what it shows through the ordinary, tenant-scoped views.
 
-A page catches up from the event log after its socket reconnected; the log refuses to vouch
-for a page it cannot prove saw every event (a gap, a number of a counter Redis has lost
+Nothing is silently lost when Redis is away. A process keeps the events raised meanwhile
+(`WAITING_LIMIT` of them) and delivers them once Redis is back; beyond that it drops them and,
+once Redis is back, tells every page of their desks to resync (`RESYNC`). A page catches up
+from the event log after its socket reconnected; the log refuses to vouch for a page it
+cannot prove saw every event (a gap, a resync notice, a number of a counter Redis has lost
 since), which then refreshes its regions once. A counter Redis lost starts again above every
 number it gave before, so no page takes a new event for one it already had.
 """
@@ -15,6 +18,7 @@ import functools
 import json
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -66,6 +70,12 @@ def user_group(tenant_id: int, user_id: int) -> str:
 def ticket_staff_group(tenant_id: int, ticket_id: int) -> str:
     """The agents looking at one ticket: who else is viewing it, who is typing."""
     return f"tenant.{tenant_id}.ticket.{ticket_id}.staff"
+
+
+def pages_group(tenant_id: int) -> str:
+    """Every live page of one tenant, staff's and customers': told to resync when events of
+    the desk were lost."""
+    return f"tenant.{tenant_id}.pages"
 
 
 # The event that makes a page refresh each of its live regions once.
@@ -138,8 +148,9 @@ def missed_events(tenant_id: int, since: int, groups: Collection[str]) -> list[d
     """Events after `since` sent to any of `groups`, oldest first.
 
     None when the log cannot prove the page saw every other event: `since` is unknown (0),
-    the log no longer reaches back to it, it belongs to a counter Redis has lost since, or
-    Redis cannot say. The page must then refresh everything it shows instead of replaying.
+    the log no longer reaches back to it, it belongs to a counter Redis has lost since, events
+    of the desk were dropped after it (a resync notice), or Redis cannot say. The page must
+    then refresh everything it shows instead of replaying.
     """
     if since <= 0:
         return None
@@ -163,7 +174,10 @@ def missed_events(tenant_id: int, since: int, groups: Collection[str]) -> list[d
             reached = True
             break
         if seq > since and wanted.intersection(json.loads(fields[b"groups"])):
-            missed.append(json.loads(fields[b"payload"]))
+            payload = json.loads(fields[b"payload"])
+            if payload["type"] == RESYNC:
+                return None
+            missed.append(payload)
     if not reached and (lowest is None or lowest > since + 1):
         return None
     return sorted(missed, key=lambda payload: payload["seq"])
@@ -210,7 +224,20 @@ _SEQ_MARK = 0xFEED_FACE_CAFE_BEEF
 _SEQ_MARK_BYTES = b"\xcf" + _SEQ_MARK.to_bytes(8, "big")
 
 SEND_BATCH = 200  # events delivered in one round trip at most
-WAITING_LIMIT = 10_000  # events queued while Redis is away; beyond that they are dropped
+# Events kept while Redis is away; beyond that they are dropped and their desks' pages resync.
+WAITING_LIMIT = 10_000
+# Seconds between attempts while Redis is away: the first pause, doubled up to the last.
+RETRY_PAUSES = (0.05, 1.0)
+# Errors of a Redis that is away (down, unreachable, restarting, a replica, full), after which
+# the same events are tried again. Any other error is a bug in the events: they are dropped.
+REDIS_AWAY = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.TryAgainError,
+    OSError,
+)
 
 
 @functools.cache
@@ -268,11 +295,19 @@ class _Sender(QueueThread):
     The committing request or task only queues its event. The thread takes whatever waits
     and delivers it in one Redis round trip, so a burst (a sweep's breaches of a hundred
     desks) costs a few round trips, not hundreds, and Redis being away never holds up a
-    commit: what cannot be delivered is logged and dropped, and pages catch up or resync.
+    commit. While Redis is away the thread tries the same events again, and the queue keeps
+    what comes meanwhile up to `WAITING_LIMIT`; an event beyond that is dropped, and its
+    desk's pages are told to resync with the next delivery. A reply lost in a timeout may
+    deliver events twice: a page then refreshes a row once more, which is harmless.
     """
 
     def __init__(self) -> None:
         super().__init__("live-sender", maxsize=WAITING_LIMIT)
+        self._lost_lock = threading.Lock()
+        self._lost: set[int] = set()  # desks whose events were dropped: their pages resync
+
+    def _forget_parent(self) -> None:
+        self._lost = set()
 
     def _run(self, waiting: queue.Queue[Event]) -> None:
         while True:
@@ -283,12 +318,52 @@ class _Sender(QueueThread):
                 except queue.Empty:
                     break
             try:
-                _deliver(batch)
-            except Exception as error:  # the changes are committed; only the nudges are lost
-                logger.warning("%d live updates not delivered: %r", len(batch), error)
+                self._deliver(batch)
             finally:
                 for _event in batch:
                     waiting.task_done()
+
+    def _deliver(self, batch: list[Event]) -> None:
+        """Deliver `batch` (and resync notices for desks with dropped events), trying again
+        for as long as Redis is away."""
+        pause, first_pause = RETRY_PAUSES[0], RETRY_PAUSES[0]
+        while True:
+            lost = self._take_lost()
+            notices = [
+                Event(tenant_id=tenant, type=RESYNC, groups=(pages_group(tenant),))
+                for tenant in lost
+            ]
+            try:
+                _deliver([*notices, *batch])
+            except REDIS_AWAY as error:
+                with self._lost_lock:
+                    self._lost |= lost  # the notices go with the next attempt
+                if pause == first_pause:
+                    logger.warning("live updates wait for Redis: %r", error)
+                time.sleep(pause)
+                pause = min(pause * 2, RETRY_PAUSES[1])
+                continue
+            except Exception:  # a bug in these events: drop them rather than block the rest
+                logger.exception("%d live updates not delivered", len(batch))
+                self._lose(lost | {event.tenant_id for event in batch})
+                return
+            if pause != first_pause:
+                logger.warning("live updates delivered again")
+            return
+
+    def _take_lost(self) -> set[int]:
+        if not self._lost:  # the usual case, without the lock
+            return set()
+        with self._lost_lock:
+            lost, self._lost = self._lost, set()
+        return lost
+
+    def _lose(self, tenant_ids: Iterable[int]) -> None:
+        with self._lost_lock:
+            for tenant_id in tenant_ids:
+                if tenant_id not in self._lost:
+                    logger.warning("live updates of tenant %s lost; pages resync", tenant_id)
+                    self._lost.add(tenant_id)
 
     def submit(self, events: Iterable[Event]) -> None:
         waiting = self._started()
@@ -296,7 +371,7 @@ class _Sender(QueueThread):
             try:
                 waiting.put_nowait(event)
             except queue.Full:
-                logger.warning("live update dropped, %d waiting: %s", WAITING_LIMIT, event.type)
+                self._lose((event.tenant_id,))
 
 
 _sender = _Sender()

@@ -8,6 +8,7 @@ embedded server of `make run`, which keeps nothing on disk).
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -16,6 +17,19 @@ from tests.conftest import ThrowawayRedis, client_for
 from tests.helpdesk.test_live import connected, open_ticket, socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def news_of(communicator, tickets) -> set[int]:
+    """The tickets of `tickets` the page heard were created; {-1} if it was told to resync
+    instead, which Redis keeping its data never calls for."""
+    wanted, heard = {ticket.pk for ticket in tickets}, set()
+    while heard != wanted:
+        event = await communicator.receive_json_from(timeout=15)
+        if event["type"] == "live.resync":
+            return {-1}
+        if event["type"] == "ticket.created":
+            heard.add(event["ticket"])
+    return heard
 
 
 async def told_to_resync(communicator) -> bool:
@@ -33,6 +47,32 @@ async def outage(server: ThrowawayRedis, tenant, count: int, *, empty: bool = Fa
     ]
     await asyncio.to_thread(server.start, empty=empty)
     return opened
+
+
+def test_tickets_are_opened_while_redis_is_down(acme, live_redis):
+    live_redis.stop()
+    opened = [open_ticket(acme, f"Printer {n} on fire") for n in range(3)]
+    assert [ticket.number for ticket in opened] == [1, 2, 3]
+
+
+def test_opening_a_ticket_does_not_wait_for_a_redis_that_hangs(acme, live_redis):
+    open_ticket(acme, "The first of the day")  # what the process loads once is loaded
+    live_redis.freeze()
+    started = time.monotonic()
+    open_ticket(acme, "Printer on fire")
+    assert time.monotonic() - started < 2  # a Redis command gives up after 2 s
+
+
+async def test_a_page_that_reconnects_after_an_outage_hears_of_tickets_opened_during_it(
+    acme, acme_agent, live_redis
+):
+    since = await asyncio.to_thread(live.current_seq, acme.pk)
+    opened = await outage(live_redis, acme, 3)
+    page = socket("acme.localhost", await asyncio.to_thread(client_for, acme, acme_agent))
+    assert await connected(page)
+    await page.send_json_to({"type": "catch_up", "since": since})
+    assert await news_of(page, opened) == {ticket.pk for ticket in opened}
+    await page.disconnect()
 
 
 async def test_a_page_that_reconnects_after_redis_lost_its_data_refreshes_everything(
@@ -58,3 +98,23 @@ async def test_changes_after_redis_lost_its_data_are_numbered_after_every_earlie
     await asyncio.to_thread(open_ticket, acme, "After")
     await asyncio.to_thread(live._sender.drain)
     assert await asyncio.to_thread(live.current_seq, acme.pk) > before
+
+
+@pytest.fixture
+def small_outage_buffer(monkeypatch):
+    """A process that keeps only two changes while Redis is away."""
+    monkeypatch.setattr(live, "WAITING_LIMIT", 2)
+    monkeypatch.setattr(live, "_sender", live._Sender())
+
+
+async def test_a_page_that_reconnects_after_an_outage_longer_than_kept_refreshes_everything(
+    acme, acme_agent, live_redis, small_outage_buffer
+):
+    since = await asyncio.to_thread(live.current_seq, acme.pk)
+    await outage(live_redis, acme, 5)
+    await asyncio.to_thread(live._sender.drain)
+    page = socket("acme.localhost", await asyncio.to_thread(client_for, acme, acme_agent))
+    assert await connected(page)
+    await page.send_json_to({"type": "catch_up", "since": since})
+    assert await told_to_resync(page)
+    await page.disconnect()
