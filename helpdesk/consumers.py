@@ -2,9 +2,11 @@
 
 `LiveConsumer` admits members of the desk, joins the groups `live_groups()` names, keeps agents
 counted as online while a workspace page is open, and replays what a page missed after a
-reconnect (`catch_up` with its last `seq`). Apps subclass it for what their pages add (the
-tickets app: watching a ticket, who else views it, who is typing) and name it in their
-`routing.py`.
+reconnect (`catch_up` with its last `seq`), or tells it to resync when the event log cannot
+prove it missed nothing. It does the same for an open page whose server lost its
+subscriptions to Redis for a while (`layer_reconnected`). Apps subclass it for what their
+pages add (the tickets app: watching a ticket, who else views it, who is typing) and name it
+in their `routing.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from helpdesk import live, presence
 
 class LiveConsumer(live.TenantConsumer):
     """Tells a member's browser about changes they may see, and what it missed."""
+
+    # Where the page stands in its desk's events: the number it said it had, raised by every
+    # event sent to it since. None until the page says (its first `catch_up`).
+    seq: int | None = None
+    catching_up: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         membership = await self.membership()
@@ -40,6 +47,18 @@ class LiveConsumer(live.TenantConsumer):
             live.user_group(self.tenant_id, membership.user_id),
             live.pages_group(self.tenant_id),
         ]
+
+    async def live_event(self, event: dict[str, Any]) -> None:
+        payload = event["payload"]
+        seq = payload.get("seq")
+        if self.seq is not None and seq is not None and seq > self.seq:
+            self.seq = seq
+        await self.send_json(payload)
+
+    def layer_reconnected(self) -> None:
+        # From before the subscriptions were lost: nothing reached this socket since.
+        if self.seq is not None:
+            self.catching_up = asyncio.ensure_future(self._catch_up(self.seq))
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "presence", None) is not None:
@@ -70,7 +89,9 @@ class LiveConsumer(live.TenantConsumer):
         if missed is None:
             # The page refreshes everything, so it stands where the desk stands now.
             now = await asyncio.to_thread(live.current_seq, self.tenant_id)
+            self.seq = max(since, self.seq or 0, now)
             await self.send_json({"type": live.RESYNC, **({"seq": now} if now else {})})
             return
+        self.seq = max(since, self.seq or 0, *(payload["seq"] for payload in missed))
         for payload in missed:
             await self.send_json(payload)

@@ -6,20 +6,23 @@ change re-fetches what it shows through the ordinary, tenant-scoped views.
 Nothing is silently lost when Redis is away. A process keeps the events raised meanwhile
 (`WAITING_LIMIT` of them) and delivers them once Redis is back; beyond that it drops them and,
 once Redis is back, tells every page of their desks to resync (`RESYNC`). A page catches up
-from the event log after its socket reconnected; the log refuses to vouch for a page it
-cannot prove saw every event (a gap, a resync notice, a number of a counter Redis has lost
-since), which then refreshes its regions once. A counter Redis lost starts again above every
-number it gave before, so no page takes a new event for one it already had.
+from the event log after its socket reconnected, and after its server's subscriptions were
+made anew (`_LayerWatch`); the log refuses to vouch for a page it cannot prove saw every
+event (a gap, a resync notice, a number of a counter Redis has lost since), which then
+refreshes its regions once. A counter Redis lost starts again above every number it gave
+before, so no page takes a new event for one it already had.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -418,6 +421,60 @@ class SameOriginValidator:
         return await self.application(scope, receive, send)
 
 
+def _subscription_connections(layer: Any) -> list[Any]:
+    """The Redis connections that carry this event loop's subscriptions to `layer`.
+
+    Only channels-redis's pub/sub layer has them, and it does not expose them: this reads its
+    private attributes (channels-redis 4.3), and finds none should they change, which
+    tests/helpdesk/test_live_outage.py notices.
+    """
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    if not isinstance(layer, RedisPubSubChannelLayer):
+        return []
+    shards = getattr(layer._get_layer(), "_shards", ())
+    pubsubs = [getattr(shard, "_pubsub", None) for shard in shards]
+    return [pubsub.connection for pubsub in pubsubs if getattr(pubsub, "connection", None)]
+
+
+class _LayerWatch:
+    """Tells the sockets of one event loop when its channel-layer subscriptions were made anew.
+
+    channels-redis's pub/sub layer connects and subscribes again by itself after losing Redis
+    (restarted, unreachable, or cutting off a subscriber that fell behind), silently: what
+    was published meanwhile never arrives (its own reconnect hooks are gone: channels_redis
+    issues 256 and 406). redis-py calls a connection's connect callbacks after every
+    reconnect, the pub/sub's resubscription first; this one then tells each socket, which
+    catches up on what it missed. It costs nothing while the connection holds.
+    """
+
+    def __init__(self) -> None:
+        self.sockets: weakref.WeakSet[TenantConsumer] = weakref.WeakSet()
+
+    def watch(self, consumer: TenantConsumer) -> None:
+        self.sockets.add(consumer)
+        for connection in _subscription_connections(consumer.channel_layer):
+            connection.register_connect_callback(self.reconnected)  # kept once, weakly
+
+    def reconnected(self, connection: Any) -> None:
+        for consumer in list(self.sockets):
+            consumer.layer_reconnected()
+
+
+_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LayerWatch] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _layer_watch() -> _LayerWatch:
+    """The running event loop's watch (each loop has its own channel layer connections)."""
+    loop = asyncio.get_running_loop()
+    watch = _watches.get(loop)
+    if watch is None:
+        watch = _watches[loop] = _LayerWatch()
+    return watch
+
+
 class TenantConsumer(AsyncJsonWebsocketConsumer):
     """A WebSocket of one tenant's desk: tenant from the host, the session's user, own groups.
 
@@ -462,8 +519,14 @@ class TenantConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
         self.joined.append(group)
+        _layer_watch().watch(self)
+
+    def layer_reconnected(self) -> None:
+        """This socket's subscriptions were made anew after Redis was away: what was published
+        to its groups meanwhile did not arrive. Subclasses that can catch up do it here."""
 
     async def disconnect(self, code: int) -> None:
+        _layer_watch().sockets.discard(self)
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 

@@ -11,10 +11,11 @@
 // after the last such event.
 // After a disconnect the page reconnects with back-off and asks for the events it missed
 // (by their per-tenant sequence number); if the server cannot prove it has them all (its log
-// is too short, Redis lost its data, or the page was shown while Redis was away), it says
-// `live.resync` and every region refreshes once. A ticket page says which ticket it shows, a
-// queue page which queue, so the socket hears them; agents also see who else is viewing or
-// typing on a ticket.
+// is too short, Redis lost events or its data during an outage, or the page was shown while
+// Redis was away), it says `live.resync` and every region refreshes once. An open page whose
+// server lost its own connection to Redis for a while is caught up, or told to resync, the
+// same way, without asking. A ticket page says which ticket it shows, a queue page which
+// queue, so the socket hears them; agents also see who else is viewing or typing on a ticket.
 (function () {
   "use strict";
   const body = document.body;

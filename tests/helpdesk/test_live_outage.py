@@ -19,6 +19,17 @@ from tests.helpdesk.test_live import connected, open_ticket, socket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+async def open_page(tenant, user):
+    """A page's socket that has told the server where it stands, as live.js does on open."""
+    communicator = socket(
+        f"{tenant.slug}.localhost", await asyncio.to_thread(client_for, tenant, user)
+    )
+    assert await connected(communicator)
+    since = await asyncio.to_thread(live.current_seq, tenant.pk)
+    await communicator.send_json_to({"type": "catch_up", "since": since})
+    return communicator
+
+
 async def news_of(communicator, tickets) -> set[int]:
     """The tickets of `tickets` the page heard were created; {-1} if it was told to resync
     instead, which Redis keeping its data never calls for."""
@@ -75,6 +86,15 @@ async def test_a_page_that_reconnects_after_an_outage_hears_of_tickets_opened_du
     await page.disconnect()
 
 
+async def test_a_page_open_through_an_outage_hears_of_tickets_opened_during_it(
+    acme, acme_agent, live_redis
+):
+    page = await open_page(acme, acme_agent)
+    opened = await outage(live_redis, acme, 3)
+    assert await news_of(page, opened) == {ticket.pk for ticket in opened}
+    await page.disconnect()
+
+
 async def test_a_page_that_reconnects_after_redis_lost_its_data_refreshes_everything(
     acme, acme_agent, live_redis
 ):
@@ -83,6 +103,15 @@ async def test_a_page_that_reconnects_after_redis_lost_its_data_refreshes_everyt
     page = socket("acme.localhost", await asyncio.to_thread(client_for, acme, acme_agent))
     assert await connected(page)
     await page.send_json_to({"type": "catch_up", "since": since})
+    assert await told_to_resync(page)
+    await page.disconnect()
+
+
+async def test_a_page_open_while_redis_lost_its_data_refreshes_everything(
+    acme, acme_agent, live_redis
+):
+    page = await open_page(acme, acme_agent)
+    await outage(live_redis, acme, 3, empty=True)
     assert await told_to_resync(page)
     await page.disconnect()
 
@@ -107,6 +136,15 @@ def small_outage_buffer(monkeypatch):
     monkeypatch.setattr(live, "_sender", live._Sender())
 
 
+async def test_a_page_open_through_an_outage_longer_than_kept_refreshes_everything(
+    acme, acme_agent, live_redis, small_outage_buffer
+):
+    page = await open_page(acme, acme_agent)
+    await outage(live_redis, acme, 5)
+    assert await told_to_resync(page)
+    await page.disconnect()
+
+
 async def test_a_page_that_reconnects_after_an_outage_longer_than_kept_refreshes_everything(
     acme, acme_agent, live_redis, small_outage_buffer
 ):
@@ -118,3 +156,15 @@ async def test_a_page_that_reconnects_after_an_outage_longer_than_kept_refreshes
     await page.send_json_to({"type": "catch_up", "since": since})
     assert await told_to_resync(page)
     await page.disconnect()
+
+
+async def test_an_outage_longer_than_kept_at_one_desk_refreshes_no_page_of_another(
+    acme, acme_agent, globex, globex_agent, live_redis, small_outage_buffer
+):
+    acme_page = await open_page(acme, acme_agent)
+    globex_page = await open_page(globex, globex_agent)
+    await outage(live_redis, acme, 5)
+    assert await told_to_resync(acme_page)
+    assert await globex_page.receive_nothing(timeout=1)
+    await acme_page.disconnect()
+    await globex_page.disconnect()
