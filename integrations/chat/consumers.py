@@ -279,6 +279,11 @@ class ChatConsumer(live.TenantConsumer):
         if self.ticket_id is not None and event["payload"].get("ticket") == self.ticket_id:
             await self.flush()
 
+    def layer_reconnected(self) -> None:
+        # Replies announced while this server had lost Redis never arrived: send what is new.
+        if self.ticket_id is not None:
+            self.catching_up = asyncio.ensure_future(self.flush())
+
     async def flush(self) -> None:
         """Send the public lines of the ticket the visitor has not been sent yet."""
         frames = await self.in_tenant(self.unsent)

@@ -225,6 +225,21 @@ async def test_an_agents_reply_reaches_the_visitor_within_a_second(
     await communicator.disconnect()
 
 
+async def test_an_agents_reply_written_while_redis_was_down_reaches_the_open_chat(
+    acme, acme_chat, live_redis, an_agent_online, acme_agent, address
+):
+    communicator = socket(address)
+    assert await opened(communicator)
+    await start_chat(communicator)
+    await settled(communicator)
+    await asyncio.to_thread(live_redis.stop)
+    await asyncio.to_thread(agent_replies, acme, acme_agent, "Written while Redis was down.")
+    await asyncio.to_thread(live_redis.start)
+    line = await next_frame(communicator, "message", timeout=30, author="agent")
+    assert line["text"] == "Written while Redis was down."
+    await communicator.disconnect()
+
+
 async def test_an_internal_note_never_reaches_the_visitor(
     acme, acme_chat, an_agent_online, acme_agent, address
 ):
