@@ -158,6 +158,9 @@ def server(
 
 
 def uvicorn(port: int, processes: int = 1) -> list[str]:
+    """uvicorn as every deployment starts it (its limits as in helpdesk/embedded.py)."""
+    from helpdesk.embedded import UVICORN_LIMITS
+
     return [
         *(sys.executable, "-m", "uvicorn", "helpdesk.asgi:application"),
         *(("--workers", str(processes)) if processes > 1 else ()),
@@ -171,6 +174,7 @@ def uvicorn(port: int, processes: int = 1) -> list[str]:
             "--log-level",
             "warning",
         ),
+        *UVICORN_LIMITS,
         "--no-access-log",
     ]
 
