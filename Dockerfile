@@ -19,4 +19,4 @@ USER helpdesk
 EXPOSE 8000
 # uvicorn's limits as in helpdesk/embedded.py (UVICORN_LIMITS); a reverse proxy in front bounds
 # the rest (README.md, "Request limits").
-CMD ["python", "-m", "uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--timeout-keep-alive", "5", "--ws-max-size", "1048576"]
+CMD ["python", "-m", "uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--timeout-keep-alive", "5", "--ws-max-size", "1048576", "--http", "helpdesk.http_protocol:BoundedHeadersProtocol"]

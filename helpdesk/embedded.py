@@ -37,9 +37,13 @@ DEFAULT_WEB_PORT = 8000
 # uvicorn's own bounds on a connection (README.md, "Request limits"): an idle keep-alive
 # connection is closed after 5 s, and a WebSocket message over 1 MB closes its socket before a
 # consumer sees it (uvicorn's default took 16 MB; the chat refuses frames over 64,000 characters
-# anyway). The Dockerfile, docker-compose.yml and the tests' server pass the same (a test
-# compares them).
-UVICORN_LIMITS = ("--timeout-keep-alive", "5", "--ws-max-size", "1048576")
+# anyway); a request's headers must arrive in time and be of sensible size
+# (helpdesk/http_protocol.py, uvicorn's httptools protocol with those bounds). The Dockerfile,
+# docker-compose.yml and the tests' server pass the same (a test compares them).
+UVICORN_LIMITS = (
+    *("--timeout-keep-alive", "5", "--ws-max-size", "1048576"),
+    *("--http", "helpdesk.http_protocol:BoundedHeadersProtocol"),
+)
 APP_ROLE = "helpdesk"
 APP_DATABASE = "helpdesk"
 PG_SUPERUSER = "postgres"

@@ -307,6 +307,10 @@ WEBHOOK_MAX_BODY_BYTES = env.int(
 # A body must keep arriving: no pause longer than this, and all of it within the timeout.
 REQUEST_BODY_IDLE_SECONDS = env.float("REQUEST_BODY_IDLE_SECONDS", default=20)
 REQUEST_BODY_TIMEOUT_SECONDS = env.float("REQUEST_BODY_TIMEOUT_SECONDS", default=300)
+# A request's headers: all of them within this many seconds of its first byte (or of the
+# connection's start), and no more bytes than this (helpdesk/http_protocol.py): 408, 431.
+REQUEST_HEADER_TIMEOUT_SECONDS = env.float("REQUEST_HEADER_TIMEOUT_SECONDS", default=20)
+REQUEST_HEADER_MAX_BYTES = env.int("REQUEST_HEADER_MAX_BYTES", default=64 * 1024)
 # Django's own limit on the form fields (not files) and bodies it holds in memory, per
 # request. Webhooks post a whole raw mail as one field (Mailgun's body-mime, SendGrid's email)
 # or as JSON, so it is as large as a webhook body. Every body is bounded by its route's limit
