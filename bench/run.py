@@ -1386,27 +1386,26 @@ class Bench:
         """Acknowledgement latency under concurrent intake, sent by their own tasks (no beat)."""
         from django.db import connection
 
+        from helpdesk.celery import app
         from helpdesk.models import Tenant
         from helpdesk.tenancy import tenant_context
         from tickets.models import Acknowledgement, Contact, Team
 
-        env = {**self.env, "EMAIL_URL": "dummymail://"}
-        from helpdesk.celery import app
-
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(self.queue)
-        # No beat: an acknowledgement its task skipped would wait for the sweep forever here,
-        # and is counted as waiting.
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", self.queue,
-             "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip",
-             "--without-mingle"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
         tenant = Tenant.objects.get(slug="bench001")
         with tenant_context(tenant):
             requesters = list(Contact.objects.order_by("pk")[:4])
             team = Team.objects.order_by("pk").first()
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(self.queue)
+        # No beat: an acknowledgement its task skipped would wait for the sweep forever here,
+        # and is counted as waiting. Started last, so nothing can fail between it and `try`.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "helpdesk", "worker", "-Q", self.queue,
+             "--concurrency", "2", "--loglevel", "WARNING", "--without-gossip",
+             "--without-mingle"],
+            cwd=ROOT, env={**self.env, "EMAIL_URL": "dummymail://"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
         per_thread, label = max(self.args.intake // 4, 1), f"ack-{time.time():.0f}"
 
         def unsent(prefix: str) -> int:
