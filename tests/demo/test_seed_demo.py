@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -76,6 +78,21 @@ def test_the_demo_desk_shares_views_and_a_note_mentions_a_manager():
             "Critical and high",
         }
         assert TicketEvent.objects.filter(kind="mentioned").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_hidden_remote_images_and_a_mail_needing_attention():
+    call_command("seed_demo")
+    client = Client(HTTP_HOST="acme.localhost")
+    client.post("/accounts/login/", {"username": "alice.agent@acme.test", "password": "demo"})
+    with tenant_context(Tenant.objects.get(slug="acme")):
+        ticket = Ticket.objects.get(subject="Screenshot of the error page")
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    assert "Remote images are hidden" in page
+    assert not re.search(r'(?<![-\w])src="https://tracker\.example', page)  # not fetched
+    assert 'alt="Our logo"' in page
+    attention = client.get("/workspace/mail/").content.decode()
+    assert "Invoice question" in attention and "Process again" in attention
 
 
 @pytest.mark.django_db

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
+from email.message import EmailMessage
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -12,6 +16,8 @@ from helpdesk import services
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import Role, tenant_context
 from integrations.chat.models import ChatWidget
+from integrations.email.inbound import email_receive
+from integrations.models import InboundEmail
 from integrations.social.models import SocialChannel
 from sla import services as sla_services
 from tickets import automations, macros, routing
@@ -477,6 +483,7 @@ class Command(BaseCommand):
                     macros.macro_save(
                         macro=Macro(name=name, body=body, set_status=status), owner=None
                     )
+            self._mail(tenant, slug, desk["customers"][0])
             # Views a manager shared with the desk: the workspace shows them to every agent.
             manager = next(
                 (people[email] for email, _n, role, _t in desk["staff"] if role == Role.MANAGER),
@@ -487,6 +494,47 @@ class Command(BaseCommand):
                     ticket_services.saved_view_create(
                         owner=manager, name=name, is_shared=True, filters=filters, sort=sort
                     )
+
+    @staticmethod
+    def _mail(tenant: Tenant, slug: str, customer: tuple[str, str, str]) -> None:
+        """Received mail the demo shows: a newsletter-style mail whose tracking pixel stays
+        hidden until an agent loads its images (its logo, a cid: picture, shows at once), and
+        a mail whose processing failed, waiting in "Mail needing attention" to be processed
+        again."""
+        email, name, _organization = customer
+        if not InboundEmail.objects.filter(message_id=f"demo-pictures@{slug}.example").exists():
+            message = EmailMessage()
+            message["From"], message["To"] = f"{name} <{email}>", tenant.reply_address
+            message["Subject"] = "Screenshot of the error page"
+            message["Message-ID"] = f"<demo-pictures@{slug}.example>"
+            message.set_content("The error page looks like this. Our logo is below.")
+            message.add_alternative(
+                "<p>The error page looks like this. Our logo is below.</p>"
+                '<p><img src="cid:logo@demo" alt="Our logo"></p>'
+                '<img src="https://tracker.example/open.gif?who=demo" width="1" height="1" alt="">',
+                subtype="html",
+            )
+            message.get_payload()[1].add_related(
+                DEMO_PICTURE, maintype="image", subtype="png", cid="<logo@demo>",
+                filename="logo.png",
+            )  # fmt: skip
+            email_receive(message.as_bytes(), source="demo", tenant=tenant)
+        if not InboundEmail.objects.filter(message_id=f"demo-failed@{slug}.example").exists():
+            message = EmailMessage()
+            message["From"], message["To"] = f"{name} <{email}>", tenant.reply_address
+            message["Subject"] = "Invoice question (arrived while the database restarted)"
+            message["Message-ID"] = f"<demo-failed@{slug}.example>"
+            message.set_content("Could you send me last month's invoice again?")
+            failed = InboundEmail(
+                source="demo",
+                message_id=f"demo-failed@{slug}.example",
+                sender=email,
+                subject=message["Subject"],
+                status=InboundEmail.Status.FAILED,
+                error="OperationalError: the database connection was lost while filing it",
+            )
+            failed.raw.save("message.eml", ContentFile(message.as_bytes()), save=False)
+            failed.save()
 
     @staticmethod
     def _play(ticket: Ticket, story: str, agent: User | None, requester: Any) -> None:
@@ -513,6 +561,25 @@ class Command(BaseCommand):
             )  # fmt: skip
             ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
 
+
+def _square_png(size: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG of one colour (the demo mail's logo), written out as the PNG standard says."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\0" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+DEMO_PICTURE = _square_png(16, (31, 78, 140))
 
 DEMO_VIEWS = [
     ("Enterprise customers", {"tier": "enterprise", "status": ["new", "open"]}, "urgent"),
