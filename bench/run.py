@@ -1455,7 +1455,7 @@ class Bench:
                     f" {len(rows)} opened by 4 clients at 40 a second",
                     percentile(latencies, share) if latencies else float("inf"),
                     "ms",
-                    target="p99 ≤ 5,000 ms" if label_ == "p99" else "",
+                    target="p99 ≤ 1,000 ms" if label_ == "p99" else "",
                 )
             )
         self.add(
