@@ -113,12 +113,10 @@ class TenantForeignKey(migrations.operations.base.Operation):
         )
         for name in single_column_foreign_keys(schema_editor.connection, table, column):
             schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        schema_editor.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(tenant_fk_name(table, column))} "
-            f"FOREIGN KEY (tenant_id, {quote(column)}) "
-            f"REFERENCES {quote(target)} (tenant_id, {quote(target_column)}) "
-            "DEFERRABLE INITIALLY DEFERRED"
-        )
+        _foreign_key_add(
+            schema_editor, tenant_fk_name(table, column),
+            table, ["tenant_id", column], target, ["tenant_id", target_column],
+        )  # fmt: skip
 
     def database_backwards(
         self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any
@@ -128,11 +126,10 @@ class TenantForeignKey(migrations.operations.base.Operation):
         schema_editor.execute(
             f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(tenant_fk_name(table, column))}"
         )
-        schema_editor.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(f'{table}_{column}_fk')} "
-            f"FOREIGN KEY ({quote(column)}) REFERENCES {quote(target)} ({quote(target_column)}) "
-            "DEFERRABLE INITIALLY DEFERRED"
-        )
+        _foreign_key_add(
+            schema_editor, _identifier(f"{table}_{column}_fk"), table, [column], target,
+            [target_column],
+        )  # fmt: skip
 
     def describe(self) -> str:
         return f"Include the tenant in the key of {self.model_name}.{self.field_name}"
@@ -140,6 +137,20 @@ class TenantForeignKey(migrations.operations.base.Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"tenant_fk_{self.model_name.lower()}_{self.field_name}"
+
+
+def _foreign_key_add(
+    schema_editor: Any, name: str, table: str, columns: list[str], target: str,
+    target_columns: list[str],
+) -> None:  # fmt: skip
+    # Deferred to the commit, like the keys Django makes: services keep their write order.
+    quote = schema_editor.quote_name
+    schema_editor.execute(
+        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} "
+        f"FOREIGN KEY ({', '.join(map(quote, columns))}) "
+        f"REFERENCES {quote(target)} ({', '.join(map(quote, target_columns))}) "
+        "DEFERRABLE INITIALLY DEFERRED"
+    )
 
 
 def tenant_key_name(table: str) -> str:

@@ -503,11 +503,11 @@ class Command(BaseCommand):
         again."""
         email, name, _organization = customer
         if not InboundEmail.objects.filter(message_id=f"demo-pictures@{slug}.example").exists():
-            message = EmailMessage()
-            message["From"], message["To"] = f"{name} <{email}>", tenant.reply_address
-            message["Subject"] = "Screenshot of the error page"
-            message["Message-ID"] = f"<demo-pictures@{slug}.example>"
-            message.set_content("The error page looks like this. Our logo is below.")
+            message = _demo_mail(
+                f"{name} <{email}>", tenant.reply_address, "Screenshot of the error page",
+                f"demo-pictures@{slug}.example",
+                "The error page looks like this. Our logo is below.",
+            )  # fmt: skip
             message.add_alternative(
                 "<p>The error page looks like this. Our logo is below.</p>"
                 '<p><img src="cid:logo@demo" alt="Our logo"></p>'
@@ -520,11 +520,11 @@ class Command(BaseCommand):
             )  # fmt: skip
             email_receive(message.as_bytes(), source="demo", tenant=tenant)
         if not InboundEmail.objects.filter(message_id=f"demo-failed@{slug}.example").exists():
-            message = EmailMessage()
-            message["From"], message["To"] = f"{name} <{email}>", tenant.reply_address
-            message["Subject"] = "Invoice question (arrived while the database restarted)"
-            message["Message-ID"] = f"<demo-failed@{slug}.example>"
-            message.set_content("Could you send me last month's invoice again?")
+            message = _demo_mail(
+                f"{name} <{email}>", tenant.reply_address,
+                "Invoice question (arrived while the database restarted)",
+                f"demo-failed@{slug}.example", "Could you send me last month's invoice again?",
+            )  # fmt: skip
             failed = InboundEmail(
                 source="demo",
                 message_id=f"demo-failed@{slug}.example",
@@ -560,6 +560,15 @@ class Command(BaseCommand):
                 author_contact=requester,
             )  # fmt: skip
             ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
+
+
+def _demo_mail(sender: str, to: str, subject: str, message_id: str, text: str) -> EmailMessage:
+    """A plain mail as a customer's mail program would send it to the desk."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Message-ID"] = f"<{message_id}>"
+    message.set_content(text)
+    return message
 
 
 def _square_png(size: int, rgb: tuple[int, int, int]) -> bytes:
