@@ -19,10 +19,13 @@ class WorkingHoursFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
         ]
-        if self.instance.always_open and kept:
-            raise ValidationError(_("A 24/7 calendar takes no working hours."))
-        if not self.instance.always_open and not kept:
-            raise ValidationError(_("Give the calendar working hours, or make it 24/7."))
+        by_hours = self.instance.coverage == BusinessCalendar.Coverage.WORKING_HOURS
+        if not by_hours and kept:
+            raise ValidationError(_("A calendar open around the clock takes no working hours."))
+        if by_hours and not kept:
+            raise ValidationError(
+                _("Give the calendar working hours, or open it around the clock.")
+            )
 
 
 class WorkingHoursInline(TenantInlineAdmin):
@@ -38,7 +41,7 @@ class HolidayInline(TenantInlineAdmin):
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(TenantModelAdmin):
-    list_display = ["name", "region", "time_zone", "always_open", "holiday_country"]
+    list_display = ["name", "region", "time_zone", "coverage", "holiday_country"]
     inlines = [WorkingHoursInline, HolidayInline]
 
 

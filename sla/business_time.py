@@ -1,5 +1,7 @@
 """Business-time arithmetic: working minutes in a customer's local business hours.
 
+The rules, with their tests, are written out for admins and support teams in docs/sla-time.md.
+
 Pure functions over a `BusinessCalendar` (no models, no database); the SLA engine uses them to turn
 "first response within 4 business hours" into a due instant, and back.
 
@@ -10,9 +12,11 @@ The rules, chosen to be what a support team reading a due time would expect:
   hour does, and a night shift 22:00-06:00 across a clock change is 7 or 9 hours.
 - A wall-clock boundary stands for the first instant at which the local clock shows that time or
   later. A time skipped by a spring-forward gap (02:30 in Berlin on the last Sunday of March) is
-  therefore the instant the gap ends (03:00 CEST); a time shown twice during a fall-back (02:30 on
-  the last Sunday of October) is its first occurrence (fold=0, 02:30 CEST), for opening and
-  closing times alike. One rule for every boundary keeps periods in order and never overlapping.
+  therefore the instant the gap ends (03:00 CEST). A time shown twice during a fall-back (02:30
+  on the last Sunday of October) opens at its first occurrence (02:30 CEST) and closes at its
+  second (02:30 CET): a repeated hour inside working hours is worked both times.
+- A target of zero minutes is due at its start, in working time or not.
+- A 24/7 (always-open) calendar counts every minute, holidays included.
 - Working time belongs to the local calendar date on which it falls. A holiday removes all working
   time between 00:00 and 24:00 local time of that date, including the tail after midnight of the
   previous evening's night shift; the part before midnight of a shift starting on the eve of a
@@ -70,7 +74,7 @@ class BusinessCalendar:
     time_zone: str
     intervals: tuple[Interval, ...]
     holidays: frozenset[date] = frozenset()
-    always_open: bool = False  # open around the clock on every day that is not a holiday
+    always_open: bool = False  # 24/7: every minute of every day, holidays included
 
     def __post_init__(self) -> None:
         try:
@@ -91,6 +95,10 @@ class BusinessCalendar:
             raise ValueError("A calendar's holidays must be local dates, not datetimes.")
         if self.always_open and self.intervals:
             raise ValueError("An always-open calendar takes no intervals: it is open all day.")
+        if self.always_open:
+            # 24/7 works holidays too; around the clock but closed on holidays is seven
+            # whole-day intervals (00:00-00:00) with the holidays.
+            object.__setattr__(self, "holidays", frozenset())
 
     @classmethod
     def twenty_four_seven(cls, time_zone: str = "UTC") -> BusinessCalendar:
@@ -156,12 +164,14 @@ def add_business_minutes(
 ) -> datetime:
     """The instant (UTC) at which `minutes` of working time after `start` have elapsed.
 
-    Counting begins at the next opening when `start` is outside working time, so zero minutes give
-    `start` itself inside working time and the next opening outside it. A count that runs out
-    exactly at a closing gives that closing instant, not the next opening.
+    Counting begins at the next opening when `start` is outside working time; zero minutes are
+    due at `start` itself, in working time or not. A count that runs out exactly at a closing
+    gives that closing instant, not the next opening.
     """
     start = _utc(start, "start")
     remaining = _duration(minutes)
+    if not remaining:
+        return start  # a target of nothing is due at once, in working time or not
     if not calendar.week_hours:
         raise ValueError(
             "The calendar has no working hours: give it intervals or make it always open."
@@ -274,13 +284,22 @@ def _day_worked_out(calendar: BusinessCalendar, day: date) -> tuple[datetime, tu
     def instant(wall: datetime) -> datetime:
         return (wall - offset).replace(tzinfo=UTC) if steady else _first_instant(wall, zone)
 
+    def closing(wall: datetime) -> datetime:
+        return (wall - offset).replace(tzinfo=UTC) if steady else _last_instant(wall, zone)
+
     begins = instant(midnight)
     if day in calendar.holidays:
         return begins, ()
-    periods = []
+    periods: list[Period] = []
     for opens, closes in calendar.day_hours[day.weekday()]:
-        period = (instant(midnight + opens), instant(midnight + closes))
-        if period[0] < period[1]:  # hours entirely inside a spring-forward gap never happen
+        period = (instant(midnight + opens), closing(midnight + closes))
+        if period[0] >= period[1]:  # hours entirely inside a spring-forward gap never happen
+            continue
+        # A closing at its last occurrence may reach past an opening at its first (02:15 and
+        # 02:30 on a fall-back night): such periods are one.
+        if periods and period[0] <= periods[-1][1]:
+            periods[-1] = (periods[-1][0], max(periods[-1][1], period[1]))
+        else:
             periods.append(period)
     return begins, tuple(periods)
 
@@ -323,6 +342,16 @@ def _first_instant(wall: datetime, zone: ZoneInfo) -> datetime:
         else:
             low = middle
     return datetime.fromtimestamp(high, UTC)
+
+
+def _last_instant(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The last instant (UTC) at which a clock in `zone` first shows `wall`: the second occurrence
+    of a time repeated by a fall-back, so the repeated working time is worked both times."""
+    first = _first_instant(wall, zone)
+    second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    if second > first and second.astimezone(zone).replace(tzinfo=None) == wall:
+        return second
+    return first
 
 
 def _merged(pieces: list[tuple[timedelta, timedelta]]) -> tuple[tuple[timedelta, timedelta], ...]:

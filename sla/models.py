@@ -37,8 +37,16 @@ class BusinessCalendar(TenantOwned):
     time_zone = models.CharField(
         _("time zone"), max_length=64, validators=[validate_time_zone], help_text=TIME_ZONE_HELP
     )
-    always_open = models.BooleanField(
-        _("24/7"), default=False, help_text=_("Open around the clock on every non-holiday.")
+
+    class Coverage(models.TextChoices):
+        """Which time the calendar counts."""
+
+        WORKING_HOURS = "hours", _("The working hours below")
+        ALWAYS = "always", _("24/7: every minute, holidays included")
+        WORKING_DAYS = "days", _("24 hours on working days (closed on holidays)")
+
+    coverage = models.CharField(
+        _("open"), max_length=6, choices=Coverage, default=Coverage.WORKING_HOURS
     )
     holiday_country = models.CharField(
         _("public holidays of country"),

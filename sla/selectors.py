@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -165,9 +165,16 @@ def _pure_calendar(calendar: BusinessCalendar) -> Calendar:
         Interval(weekday=row.weekday, start=row.start, end=row.end)
         for row in calendar.working_hours.all()
     )
-    if calendar.always_open or not hours:  # admin refuses the latter; never stall intake on it
-        return Calendar(calendar.time_zone, (), frozenset(days), always_open=True)
+    if calendar.coverage == BusinessCalendar.Coverage.ALWAYS:
+        return Calendar(calendar.time_zone, (), always_open=True)  # holidays are worked too
+    if calendar.coverage == BusinessCalendar.Coverage.WORKING_DAYS or not hours:
+        # Without hours (admin refuses it; never stall intake on it): every day but holidays.
+        return Calendar(calendar.time_zone, WHOLE_DAYS, frozenset(days))
     return Calendar(calendar.time_zone, hours, frozenset(days))
+
+
+# Around the clock on each day of the week (00:00 to 00:00 is the whole day).
+WHOLE_DAYS = tuple(Interval(weekday=day, start=time(0), end=time(0)) for day in range(7))
 
 
 # --- business hours ------------------------------------------------------------------------

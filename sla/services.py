@@ -548,8 +548,9 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
             for day in range(5)
         )
     around_the_clock = BusinessCalendar.objects.create(
-        name=str(_("Around the clock")), time_zone=time_zone, always_open=True
-    )
+        name=str(_("Around the clock")), time_zone=time_zone,
+        coverage=BusinessCalendar.Coverage.ALWAYS,
+    )  # fmt: skip
     enterprise = SlaPolicy.objects.create(
         name=str(_("Enterprise (24/7)")), position=10, calendar=around_the_clock,
         conditions={"field": "customer_segment", "op": "is", "value": "enterprise"},

@@ -30,7 +30,7 @@ def inline(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
 def calendar_form(**fields: str) -> dict[str, str]:
     return {
         "name": "Berlin office", "region": "", "is_default": "on", "time_zone": "Europe/Berlin",
-        "holiday_country": "", "holiday_subdivision": "", **fields,
+        "holiday_country": "", "holiday_subdivision": "", "coverage": "hours", **fields,
         **inline("holidays", []),
     }  # fmt: skip
 
@@ -49,14 +49,14 @@ def test_a_calendar_without_working_hours_is_refused_unless_it_is_open_around_th
     refused = acme_admin_client.post(
         "/admin/sla/businesscalendar/add/", {**calendar_form(), **inline("working_hours", [])}
     )
-    assertContains(refused, "Give the calendar working hours, or make it 24/7.")
+    assertContains(refused, "Give the calendar working hours, or open it around the clock.")
     accepted = acme_admin_client.post(
         "/admin/sla/businesscalendar/add/",
-        {**calendar_form(always_open="on"), **inline("working_hours", [])},
+        {**calendar_form(coverage="always"), **inline("working_hours", [])},
     )
     assert accepted.status_code == 302
     with tenant_context(acme):
-        assert BusinessCalendar.objects.get().always_open
+        assert BusinessCalendar.objects.get().coverage == "always"
 
 
 def test_an_unknown_holiday_country_is_refused(acme_admin_client):

@@ -70,10 +70,10 @@ def test_zero_minutes_during_working_hours_are_due_at_once():
     assert add_business_minutes(office_hours("Europe/Berlin"), tuesday, 0) == tuesday
 
 
-def test_zero_minutes_after_hours_are_due_at_the_next_opening():
-    tuesday_evening = datetime(2025, 1, 14, 17, tzinfo=BERLIN)
+def test_zero_minutes_after_hours_are_due_at_once_too():
+    tuesday_evening = datetime(2025, 1, 14, 19, 3, 7, tzinfo=BERLIN)
     due = add_business_minutes(office_hours("Europe/Berlin"), tuesday_evening, 0)
-    assert due == utc(2025, 1, 15, 8)
+    assert due == tuesday_evening
 
 
 def test_fractions_of_a_minute_are_kept():
@@ -205,8 +205,14 @@ def test_around_the_clock_support_works_the_23_real_hours_of_a_spring_forward_da
     assert business_minutes_between(calendar, sunday, monday) == 23 * 60
 
 
-def test_around_the_clock_support_still_closes_on_its_holidays():
+def test_around_the_clock_support_works_its_holidays_too():
     calendar = BusinessCalendar("UTC", (), {date(2025, 12, 25)}, always_open=True)
+    assert add_business_minutes(calendar, utc(2025, 12, 24, 23), 120) == utc(2025, 12, 25, 1)
+
+
+def test_twenty_four_hours_on_working_days_closes_on_holidays():
+    every_whole_day = tuple(Interval(day, time(0), time(0)) for day in range(7))
+    calendar = BusinessCalendar("UTC", every_whole_day, {date(2025, 12, 25)})
     assert add_business_minutes(calendar, utc(2025, 12, 24, 23), 120) == utc(2025, 12, 26, 1)
 
 
@@ -247,10 +253,26 @@ def test_an_opening_time_repeated_by_fall_back_opens_at_its_first_occurrence():
     assert periods == [(utc(2025, 10, 26, 0, 30), utc(2025, 10, 26, 3))]  # 02:30 CEST-04:00 CET
 
 
-def test_a_closing_time_repeated_by_fall_back_closes_at_its_first_occurrence():
+def test_a_closing_time_repeated_by_fall_back_closes_at_its_second_occurrence():
     calendar = BusinessCalendar("Europe/Berlin", (Interval(6, time(0), time(2, 30)),))
     periods = list(open_periods(calendar, utc(2025, 10, 25), utc(2025, 10, 27)))
-    assert periods == [(utc(2025, 10, 25, 22), utc(2025, 10, 26, 0, 30))]  # 00:00-02:30 CEST
+    # 00:00 CEST to the second 02:30 (CET): the repeated half hour is worked both times.
+    assert periods == [(utc(2025, 10, 25, 22), utc(2025, 10, 26, 1, 30))]
+
+
+def test_a_repeated_hour_inside_working_hours_is_worked_both_times():
+    calendar = BusinessCalendar("Europe/Berlin", (Interval(6, time(2), time(3)),))
+    sunday = business_minutes_between(calendar, utc(2025, 10, 25), utc(2025, 10, 27))
+    assert sunday == 120  # 02:00-03:00 CEST, then 02:00-03:00 CET
+
+
+def test_a_closing_just_after_an_opening_on_a_fall_back_night_is_not_counted_twice():
+    calendar = BusinessCalendar(
+        "Europe/Berlin", (Interval(6, time(1), time(2, 15)), Interval(6, time(2, 30), time(4)))
+    )
+    periods = list(open_periods(calendar, utc(2025, 10, 25), utc(2025, 10, 27)))
+    # 01:00 CEST to 04:00 CET: the first shift's second 02:15 comes after the second's 02:30.
+    assert periods == [(utc(2025, 10, 25, 23), utc(2025, 10, 26, 3))]
 
 
 def test_a_night_shift_across_berlin_spring_forward_is_seven_hours():

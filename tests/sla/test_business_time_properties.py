@@ -100,19 +100,28 @@ def working_minutes_by_brute_force(
 
 def is_working(calendar: BusinessCalendar, zone: ZoneInfo, instant: datetime) -> bool:
     local = instant.astimezone(zone)
-    if local.fold:
-        # The clocks went back and show these wall times a second time. Every boundary means its
-        # first occurrence, so the repeat is working exactly when the last minute before the
-        # clocks went back is.
-        earlier = instant
-        while earlier.astimezone(zone).fold:
-            earlier -= MINUTE
-        local = earlier.astimezone(zone)
     day, wall = local.date(), local.time().replace(fold=0)
-    if day in calendar.holidays:
-        return False
     if calendar.always_open:
         return True
+    if day in calendar.holidays:
+        return False
+    if local.fold:
+        # The clocks went back and show these wall times a second time. An opening inside the
+        # repeated range happened on the first pass, a closing inside it comes on the second: a
+        # minute of the second pass is working when an interval opened before the repeated
+        # range ended and has not closed by this wall time.
+        later = instant
+        while later.astimezone(zone).fold:
+            later += MINUTE
+        repeat_ends = later.astimezone(zone).time()
+        for interval in calendar.intervals:
+            overnight = interval.end <= interval.start
+            opened = interval.weekday == day.weekday() and interval.start < repeat_ends
+            if opened and (overnight or wall < interval.end):
+                return True
+            if overnight and interval.weekday == (day.weekday() - 1) % 7 and wall < interval.end:
+                return True
+        return False
     for interval in calendar.intervals:
         overnight = interval.end <= interval.start
         same_day = interval.weekday == day.weekday() and interval.start <= wall
@@ -121,6 +130,13 @@ def is_working(calendar: BusinessCalendar, zone: ZoneInfo, instant: datetime) ->
         if overnight and interval.weekday == (day.weekday() - 1) % 7 and wall < interval.end:
             return True
     return False
+
+
+@FAST
+@given(situations())
+def test_a_target_of_nothing_is_due_at_its_start(situation):
+    calendar, start = situation
+    assert add_business_minutes(calendar, start, 0) == start
 
 
 @FAST

@@ -210,7 +210,7 @@ def test_a_priority_the_policy_has_no_target_for_stops_the_clocks(
 
 def test_enterprise_customers_get_the_around_the_clock_policy(acme, requester, standard_policy):
     around_the_clock = BusinessCalendarFactory(
-        tenant=acme, name="24/7", region="global-247", always_open=True, time_zone="UTC"
+        tenant=acme, name="24/7", region="global-247", coverage="always", time_zone="UTC"
     )
     enterprise = SlaPolicyFactory(
         tenant=acme, name="Enterprise", position=1, calendar=around_the_clock,
@@ -255,7 +255,7 @@ def test_the_ticket_lists_its_clocks_with_the_business_time_left(acme, requester
 
 
 def test_business_hours_follow_the_regions_calendar(acme, office_hours):
-    BusinessCalendarFactory(tenant=acme, name="APAC", region="APAC", always_open=True)
+    BusinessCalendarFactory(tenant=acme, name="APAC", region="APAC", coverage="always")
     sunday = datetime(2026, 11, 22, 12, tzinfo=UTC)
     with tenant_context(acme):
         assert business_hours_inside(at=MONDAY_9) is True
