@@ -17,10 +17,10 @@ The rules, chosen to be what a support team reading a due time would expect:
   second (02:30 CET): a repeated hour inside working hours is worked both times.
 - A target of zero minutes is due at its start, in working time or not.
 - A 24/7 (always-open) calendar counts every minute, holidays included.
-- Working time belongs to the local calendar date on which it falls. A holiday removes all working
-  time between 00:00 and 24:00 local time of that date, including the tail after midnight of the
-  previous evening's night shift; the part before midnight of a shift starting on the eve of a
-  holiday still counts.
+- Working time belongs to the shift it is part of, and a shift to the local date it starts on. A
+  holiday removes the shifts that start on it: a night shift beginning the evening before is
+  worked to its end; one beginning on the holiday is not worked at all, after midnight included.
+  Shifts of consecutive days that overlap after midnight count that time once.
 - Periods are half-open [opening, closing): the closing instant itself is outside working time.
 """
 
@@ -111,20 +111,25 @@ class BusinessCalendar:
         return ZoneInfo(self.time_zone)
 
     @cached_property
-    def day_hours(self) -> tuple[tuple[tuple[timedelta, timedelta], ...], ...]:
-        """For each weekday, its merged working hours as offsets from local midnight (0 to 24 h)."""
+    def shift_hours(self) -> tuple[tuple[tuple[timedelta, timedelta], ...], ...]:
+        """For each weekday, the merged shifts that start on it, as offsets from its local
+        midnight: a shift past midnight ends after 24 h (22:00-06:00 is 22 h to 30 h)."""
         if self.always_open:
             return (((timedelta(0), DAY),),) * 7
         pieces: list[list[tuple[timedelta, timedelta]]] = [[] for _ in range(7)]
         for interval in self.intervals:
             start, end = _since_midnight(interval.start), _since_midnight(interval.end)
-            if start < end:
-                pieces[interval.weekday].append((start, end))
-            else:  # past midnight: that part belongs to the next date, and to its holidays
-                pieces[interval.weekday].append((start, DAY))
-                if end:
-                    pieces[(interval.weekday + 1) % 7].append((timedelta(0), end))
+            pieces[interval.weekday].append((start, end if start < end else DAY + end))
         return tuple(_merged(day) for day in pieces)
+
+    @cached_property
+    def day_hours(self) -> tuple[tuple[tuple[timedelta, timedelta], ...], ...]:
+        """For each weekday without holidays near, the working time of the shifts starting on
+        it, less what the previous day's shifts already work after midnight (counted once)."""
+        return tuple(
+            _without(self.shift_hours[weekday], _spill(self.shift_hours[(weekday - 1) % 7]))
+            for weekday in range(7)
+        )
 
     @cached_property
     def week_hours(self) -> timedelta:
@@ -191,7 +196,7 @@ def business_minutes_between(calendar: BusinessCalendar, start: datetime, end: d
     if end <= start:
         return 0.0
     total = timedelta(0)
-    day = _local_date(calendar, start)
+    day = _local_date(calendar, start) - DAY  # the day before's shift may still run
     while True:
         if end - start > WEEK:
             week = _steady_week(calendar, day)
@@ -213,7 +218,7 @@ def _working_time_end(
     calendar: BusinessCalendar, start: datetime, remaining: timedelta
 ) -> datetime:
     """The instant at which `remaining` working time after `start` has elapsed."""
-    day = _local_date(calendar, start)
+    day = _local_date(calendar, start) - DAY  # the day before's shift may still run
     last_working_day = day
     while True:
         if remaining > calendar.week_hours:
@@ -243,7 +248,7 @@ def _working_time_end(
 
 def _periods_within(calendar: BusinessCalendar, start: datetime, end: datetime) -> Iterator[Period]:
     """The working periods overlapping [start, end), unclipped and in order."""
-    day = _local_date(calendar, start)
+    day = _local_date(calendar, start) - DAY  # the day before's shift may still run
     while True:
         begins, periods = _day(calendar, day)
         if begins >= end:
@@ -277,9 +282,10 @@ def _day_worked_out(calendar: BusinessCalendar, day: date) -> tuple[datetime, tu
     zone = calendar.zone
     midnight = datetime.combine(day, time())
     offset = zone.utcoffset(midnight)
-    # With the same offset at both midnights no clock change falls inside the date (the tz database
-    # never changes a zone's offset twice within a day), so plain subtraction is exact and fast.
-    steady = zone.utcoffset(midnight + DAY) == offset
+    # With the same offset at this midnight and the next two no clock change falls inside the
+    # date or the next (the tz database never changes a zone's offset twice within a day), so
+    # plain subtraction is exact and fast for a shift reaching into the next date too.
+    steady = zone.utcoffset(midnight + DAY) == offset == zone.utcoffset(midnight + 2 * DAY)
 
     def instant(wall: datetime) -> datetime:
         return (wall - offset).replace(tzinfo=UTC) if steady else _first_instant(wall, zone)
@@ -288,10 +294,14 @@ def _day_worked_out(calendar: BusinessCalendar, day: date) -> tuple[datetime, tu
         return (wall - offset).replace(tzinfo=UTC) if steady else _last_instant(wall, zone)
 
     begins = instant(midnight)
-    if day in calendar.holidays:
-        return begins, ()
+    # A holiday removes the shifts that start on it, after midnight included; a shift that
+    # began the evening before is worked to its end, and is not counted twice here.
+    shifts = () if day in calendar.holidays else calendar.shift_hours[day.weekday()]
+    before = day - DAY
+    if before not in calendar.holidays:
+        shifts = _without(shifts, _spill(calendar.shift_hours[before.weekday()]))
     periods: list[Period] = []
-    for opens, closes in calendar.day_hours[day.weekday()]:
+    for opens, closes in shifts:
         period = (instant(midnight + opens), closing(midnight + closes))
         if period[0] >= period[1]:  # hours entirely inside a spring-forward gap never happen
             continue
@@ -314,15 +324,19 @@ def _steady_week(calendar: BusinessCalendar, day: date) -> Period | None:
 
 
 def _steady_week_worked_out(calendar: BusinessCalendar, day: date) -> Period | None:
-    if calendar.holidays and any(day + k * DAY in calendar.holidays for k in range(7)):
+    # The day before counts too: its shifts past midnight decide what the first day adds.
+    if calendar.holidays and any(day + k * DAY in calendar.holidays for k in range(-1, 7)):
         return None
     zone = calendar.zone
     midnight = datetime.combine(day, time())
     offset = zone.utcoffset(midnight)
-    if any(zone.utcoffset(midnight + k * DAY) != offset for k in range(1, 8)):
+    if any(zone.utcoffset(midnight + k * DAY) != offset for k in range(1, 9)):
         return None
     begins = (midnight - offset).replace(tzinfo=UTC)
-    return begins, begins + WEEK
+    # The last day's shifts may run past the week's last midnight.
+    last = calendar.shift_hours[(day + 6 * DAY).weekday()]
+    overrun = max((end - DAY for _start, end in last), default=timedelta(0))
+    return begins, begins + WEEK + max(overrun, timedelta(0))
 
 
 def _first_instant(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -345,13 +359,43 @@ def _first_instant(wall: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _last_instant(wall: datetime, zone: ZoneInfo) -> datetime:
-    """The last instant (UTC) at which a clock in `zone` first shows `wall`: the second occurrence
-    of a time repeated by a fall-back, so the repeated working time is worked both times."""
+    """Where a closing at `wall` falls: the second occurrence of a time repeated by a fall-back
+    when it lies inside the repeated range, so the range is worked both times up to it.
+
+    At the very start of the range (the clocks go back to 02:00 and `wall` is 02:00) the first
+    occurrence is the closing: what the clocks show next is at or after it.
+    """
     first = _first_instant(wall, zone)
     second = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    if second > first and second.astimezone(zone).replace(tzinfo=None) == wall:
-        return second
-    return first
+    if second <= first or second.astimezone(zone).replace(tzinfo=None) != wall:
+        return first
+    just_before = (second - timedelta(seconds=1)).astimezone(zone).replace(tzinfo=None)
+    return second if just_before < wall else first
+
+
+def _spill(shifts: tuple[tuple[timedelta, timedelta], ...]) -> list[tuple[timedelta, timedelta]]:
+    """The parts of one day's shifts after its midnight, as offsets from the next midnight."""
+    return [(max(start - DAY, timedelta(0)), end - DAY) for start, end in shifts if end > DAY]
+
+
+def _without(
+    pieces: tuple[tuple[timedelta, timedelta], ...] | list[tuple[timedelta, timedelta]],
+    taken: list[tuple[timedelta, timedelta]],
+) -> tuple[tuple[timedelta, timedelta], ...]:
+    """`pieces` less every part `taken` covers (both sorted, each without overlaps)."""
+    left: list[tuple[timedelta, timedelta]] = []
+    for start, end in pieces:
+        for cut_start, cut_end in taken:
+            if cut_end <= start or cut_start >= end:
+                continue
+            if cut_start > start:
+                left.append((start, cut_start))
+            start = max(start, cut_end)
+            if start >= end:
+                break
+        if start < end:
+            left.append((start, end))
+    return tuple(left)
 
 
 def _merged(pieces: list[tuple[timedelta, timedelta]]) -> tuple[tuple[timedelta, timedelta], ...]:

@@ -110,18 +110,35 @@ def test_a_bavarian_epiphany_pushes_the_due_time_to_tuesday():
     )
 
 
-def test_a_holiday_removes_the_after_midnight_part_of_the_night_shift_before_it():
+def test_a_night_shift_beginning_the_evening_before_a_holiday_is_worked_to_its_end():
     thursday_nights = BusinessCalendar(
         "UTC", (Interval(3, time(22), time(6)),), {date(2025, 1, 10)}
     )
     week = business_minutes_between(thursday_nights, utc(2025, 1, 6), utc(2025, 1, 13))
-    assert week == 120
+    assert week == 8 * 60
 
 
-def test_a_night_shift_starting_on_a_holiday_still_works_after_midnight():
+def test_a_night_shift_beginning_on_a_holiday_is_not_worked_after_midnight_either():
     thursday_nights = BusinessCalendar("UTC", (Interval(3, time(22), time(6)),), {date(2025, 1, 9)})
     week = business_minutes_between(thursday_nights, utc(2025, 1, 6), utc(2025, 1, 13))
-    assert week == 360
+    assert week == 0
+
+
+def test_a_target_running_into_a_holiday_night_shift_is_due_within_it():
+    nights = BusinessCalendar(
+        "UTC", tuple(Interval(day, time(22), time(6)) for day in range(7)), {date(2025, 12, 25)}
+    )
+    # Christmas Eve's shift runs to 06:00 on Christmas Day; Christmas night is not worked.
+    assert add_business_minutes(nights, utc(2025, 12, 24, 22), 7 * 60) == utc(2025, 12, 25, 5)
+    assert add_business_minutes(nights, utc(2025, 12, 24, 22), 9 * 60) == utc(2025, 12, 26, 23)
+
+
+def test_a_night_shift_and_an_early_shift_overlapping_after_midnight_count_once():
+    calendar = BusinessCalendar(
+        "UTC", (Interval(0, time(22), time(6)), Interval(1, time(4), time(8)))
+    )
+    week = business_minutes_between(calendar, utc(2025, 1, 6), utc(2025, 1, 13))
+    assert week == 10 * 60  # Monday 22:00 to Tuesday 08:00
 
 
 def test_public_holidays_of_a_german_state_include_its_own_holidays():

@@ -99,35 +99,29 @@ def working_minutes_by_brute_force(
 
 
 def is_working(calendar: BusinessCalendar, zone: ZoneInfo, instant: datetime) -> bool:
+    """Whether `instant` is working time, read from the calendar a minute at a time: within a
+    shift that starts on a date that is not a holiday (the rules in docs/sla-time.md)."""
     local = instant.astimezone(zone)
     day, wall = local.date(), local.time().replace(fold=0)
     if calendar.always_open:
         return True
-    if day in calendar.holidays:
-        return False
+    # On the second pass of a repeated autumn hour, an opening inside the repeated range
+    # happened on the first pass, and a closing inside it comes on this one.
+    repeat_ends = None
     if local.fold:
-        # The clocks went back and show these wall times a second time. An opening inside the
-        # repeated range happened on the first pass, a closing inside it comes on the second: a
-        # minute of the second pass is working when an interval opened before the repeated
-        # range ended and has not closed by this wall time.
         later = instant
         while later.astimezone(zone).fold:
             later += MINUTE
         repeat_ends = later.astimezone(zone).time()
-        for interval in calendar.intervals:
-            overnight = interval.end <= interval.start
-            opened = interval.weekday == day.weekday() and interval.start < repeat_ends
-            if opened and (overnight or wall < interval.end):
-                return True
-            if overnight and interval.weekday == (day.weekday() - 1) % 7 and wall < interval.end:
-                return True
-        return False
+    before = day - timedelta(days=1)
     for interval in calendar.intervals:
         overnight = interval.end <= interval.start
-        same_day = interval.weekday == day.weekday() and interval.start <= wall
-        if same_day and (overnight or wall < interval.end):
-            return True
-        if overnight and interval.weekday == (day.weekday() - 1) % 7 and wall < interval.end:
+        if interval.weekday == day.weekday() and day not in calendar.holidays:
+            opened = interval.start < repeat_ends if repeat_ends else interval.start <= wall
+            if opened and (overnight or wall < interval.end):
+                return True
+        previous_day = interval.weekday == before.weekday() and before not in calendar.holidays
+        if overnight and previous_day and wall < interval.end:
             return True
     return False
 
