@@ -15,6 +15,8 @@ The rules, chosen to be what a support team reading a due time would expect:
   therefore the instant the gap ends (03:00 CEST). A time shown twice during a fall-back (02:30
   on the last Sunday of October) opens at its first occurrence (02:30 CEST) and closes at its
   second (02:30 CET): a repeated hour inside working hours is worked both times.
+- Working time is counted in whole minutes: a start with seconds counts from the next whole
+  minute (and an end with seconds up to the whole minute before it).
 - A target of zero minutes is due at its start, in working time or not.
 - A 24/7 (always-open) calendar counts every minute, holidays included.
 - Working time belongs to the shift it is part of, and a shift to the local date it starts on. A
@@ -169,14 +171,15 @@ def add_business_minutes(
 ) -> datetime:
     """The instant (UTC) at which `minutes` of working time after `start` have elapsed.
 
-    Counting begins at the next opening when `start` is outside working time; zero minutes are
-    due at `start` itself, in working time or not. A count that runs out exactly at a closing
-    gives that closing instant, not the next opening.
+    Counting begins at the next whole minute, and at the next opening when that is outside
+    working time; zero minutes are due at `start` itself, in working time or not. A count that
+    runs out exactly at a closing gives that closing instant, not the next opening.
     """
     start = _utc(start, "start")
     remaining = _duration(minutes)
     if not remaining:
         return start  # a target of nothing is due at once, in working time or not
+    start = _whole_minute_from(start)
     if not calendar.week_hours:
         raise ValueError(
             "The calendar has no working hours: give it intervals or make it always open."
@@ -191,8 +194,11 @@ def add_business_minutes(
 
 
 def business_minutes_between(calendar: BusinessCalendar, start: datetime, end: datetime) -> float:
-    """Working minutes within [start, end); 0 when `end` is not after `start`."""
-    start, end = _utc(start, "start"), _utc(end, "end")
+    """Working minutes within [start, end), whole minutes only: a start with seconds counts
+    from the next whole minute, an end with seconds up to the one before; 0 when `end` is not
+    after `start`."""
+    start = _whole_minute_from(_utc(start, "start"))
+    end = _utc(end, "end").replace(second=0, microsecond=0)
     if end <= start:
         return 0.0
     total = timedelta(0)
@@ -419,6 +425,13 @@ def _local_date(calendar: BusinessCalendar, instant: datetime) -> date:
     # An instant never belongs to a date before the one its local clock shows, so walking forward
     # from here finds it.
     return instant.astimezone(calendar.zone).date()
+
+
+def _whole_minute_from(instant: datetime) -> datetime:
+    """`instant` if it is a whole minute, else the next whole minute (UTC minutes are local
+    minutes in every zone whose offset is whole minutes: all of them since 1972)."""
+    whole = instant.replace(second=0, microsecond=0)
+    return instant if whole == instant else whole + MINUTE
 
 
 def _utc(value: datetime, name: str) -> datetime:

@@ -76,7 +76,20 @@ def test_zero_minutes_after_hours_are_due_at_once_too():
     assert due == tuesday_evening
 
 
-def test_fractions_of_a_minute_are_kept():
+def test_a_start_with_seconds_counts_from_the_next_whole_minute():
+    tuesday = datetime(2025, 1, 14, 11, 17, 5, tzinfo=BERLIN)
+    due = add_business_minutes(office_hours("Europe/Berlin"), tuesday, 60)
+    assert due == datetime(2025, 1, 14, 12, 18, tzinfo=BERLIN)
+
+
+def test_working_time_is_counted_in_whole_minutes():
+    calendar = office_hours("Europe/Berlin")
+    start = datetime(2025, 1, 14, 9, 0, 30, tzinfo=BERLIN)
+    end = datetime(2025, 1, 14, 10, 0, 45, tzinfo=BERLIN)
+    assert business_minutes_between(calendar, start, end) == 59
+
+
+def test_fractions_of_a_minute_in_a_target_are_kept():
     monday = datetime(2025, 1, 13, 9, tzinfo=BERLIN)
     due = add_business_minutes(office_hours("Europe/Berlin"), monday, 1.5)
     assert due == utc(2025, 1, 13, 8, 1, 30)
