@@ -41,12 +41,19 @@ LINES_PER_MINUTE = 30  # chat lines one socket may send per minute
 TRANSCRIPT_LINES = 200  # lines sent when a chat is resumed
 
 
-def _count(key: str) -> int:
-    """Add one to a per-minute counter in the cache and return the new count."""
-    window = int(time.time() // 60)
-    key = f"{key}:{window}"
-    cache.add(key, 0, timeout=120)
-    return cache.incr(key)
+def _count(key: str) -> float:
+    """Add one to a per-minute counter in the cache and return the count over the last minute.
+
+    A sliding window: this minute's count plus the share of the last minute's that still lies
+    within sixty seconds. Counting calendar minutes alone let twice the limit through around
+    the turn of a minute (five starts in its last second, five more in the next).
+    """
+    minute, into = divmod(time.time(), 60)
+    current = f"{key}:{int(minute)}"
+    cache.add(current, 0, timeout=120)
+    count = cache.incr(current)
+    previous = cache.get(f"{key}:{int(minute) - 1}", 0)
+    return count + previous * (1 - into / 60)
 
 
 def _start_allowed(tenant_id: int, address: str) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from channels.testing.websocket import WebsocketCommunicator
 from django.db import connection
 from django.urls import reverse
@@ -414,6 +416,30 @@ async def test_one_address_may_start_ten_chats_a_minute(acme, acme_chat, an_agen
     assert error["code"] == "rate_limited"
     assert len(await asyncio.to_thread(tickets, acme)) == 10
     await eleventh.disconnect()
+
+
+async def test_ten_chats_a_minute_hold_across_the_turn_of_a_minute(
+    acme, acme_chat, an_agent_online, address
+):
+    # Five chats in the last second of one minute, five in the first of the next: eleven in
+    # two seconds is still more than ten a minute.
+    turn = datetime(2026, 12, 7, 12, 1, tzinfo=UTC)
+    for n in range(10):
+        at = turn - timedelta(seconds=1) if n < 5 else turn + timedelta(seconds=1)
+        with time_machine.travel(at, tick=False):
+            communicator = socket(address)
+            assert await opened(communicator)
+            await start_chat(communicator)
+            await communicator.disconnect()
+    with time_machine.travel(turn + timedelta(seconds=2), tick=False):
+        eleventh = socket(address)
+        assert await opened(eleventh)
+        await eleventh.send_json_to(
+            {"type": "start", "name": "Vera", "email": "vera@example.com", "message": "Again"}
+        )
+        error = await next_frame(eleventh, "error")
+        await eleventh.disconnect()
+    assert error["code"] == "rate_limited"
 
 
 # --- presence -----------------------------------------------------------------------------
