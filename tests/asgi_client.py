@@ -35,29 +35,24 @@ async def asgi_request(
     *,
     host: str,
     headers: Sequence[tuple[str, str]] = (),
-    body: Sequence[bytes | float | str] = (b"",),
+    body: Sequence[bytes | str] = (b"",),
     within: float = 30,
     http_version: str = "1.1",
 ) -> Answer:
     """Send one request and wait at most `within` seconds for the application to finish.
 
-    `body` lists the chunks in the order they are sent; a number between two chunks is a pause
-    of that many seconds, and STALL a sender that goes silent for good.
+    `body` lists the chunks in the order they are sent, and STALL a sender that goes silent for
+    good.
     """
     answer = Answer()
     silence = asyncio.Event()  # never set: waiting on it is waiting for a byte that never comes
     pending = list(body)
 
     async def receive() -> dict:
-        while pending:
+        if pending and pending[0] != STALL:
             item = pending.pop(0)
-            if item == STALL:
-                break
-            if isinstance(item, bytes):
-                answer.reads += 1
-                more = any(isinstance(rest, bytes) for rest in pending) or STALL in pending
-                return {"type": "http.request", "body": item, "more_body": more}
-            await asyncio.sleep(item)
+            answer.reads += 1
+            return {"type": "http.request", "body": item, "more_body": bool(pending)}
         await silence.wait()  # the client keeps the connection open and sends nothing
         return {"type": "http.disconnect"}
 

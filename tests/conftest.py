@@ -192,28 +192,29 @@ class ThrowawayRedis:
         return shutil.which("redis-server") or str(valkey_binary())
 
     def start(self, *, empty: bool = False) -> None:
-        import redis
-
+        """Start the server and return once it says it accepts connections."""
         if empty:
             shutil.rmtree(self.directory, ignore_errors=True)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [self._program(), "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.directory), "--save", "", "--appendonly", "yes"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        client = redis.Redis(port=self.port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise
-                time.sleep(0.02)
-            finally:
-                client.close()
+        said: list[bytes] = []
+        answered, ready = threading.Event(), threading.Event()
+
+        def read_log(log) -> None:  # to its end, so the server never blocks on a full pipe
+            for line in log:
+                said.append(line)
+                if b"Ready to accept connections" in line:
+                    ready.set()
+                    answered.set()
+            answered.set()  # the server exited without being ready: start() says what it said
+
+        threading.Thread(target=read_log, args=(self.process.stdout,), daemon=True).start()
+        if not (answered.wait(10) and ready.is_set()):
+            raise RuntimeError(f"redis did not start on port {self.port}: {b''.join(said)!r}")
 
     def stop(self) -> None:
         """Shut the server down (it writes its append-only file first)."""

@@ -119,8 +119,7 @@ def _process_or_flag(inbound: InboundEmail, parsed: ParsedEmail, tenant: Tenant)
             InboundEmail.objects.filter(pk=inbound.pk).update(
                 status=InboundEmail.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
             )
-    with tenant_context(tenant):
-        inbound.refresh_from_db()
+            inbound.refresh_from_db()  # what processing set on it before failing was undone
     return inbound
 
 

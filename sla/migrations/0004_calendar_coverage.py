@@ -7,27 +7,27 @@ holidays included ("24 hours on working days" is the new choice for closing on h
 from django.db import migrations, models
 
 
-def always_open_to_coverage(apps, schema_editor):
-    """Tenant by tenant (row-level security): 24/7 calendars get the 24/7 coverage."""
-    tenant_ids = list(apps.get_model("helpdesk", "Tenant").objects.values_list("pk", flat=True))
-    with schema_editor.connection.cursor() as cursor:
-        for tenant_id in tenant_ids:
-            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-            cursor.execute(
-                "UPDATE sla_businesscalendar SET coverage = 'always' WHERE always_open"
-            )
-        cursor.execute("SELECT set_config('app.tenant_id', '', true)")
+def for_every_tenant(sql):
+    """A migration step running `sql` inside each tenant in turn (row-level security)."""
+
+    def run(apps, schema_editor):
+        tenants = apps.get_model("helpdesk", "Tenant").objects.values_list("pk", flat=True)
+        with schema_editor.connection.cursor() as cursor:
+            for tenant_id in list(tenants):
+                cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+                cursor.execute(sql)
+            cursor.execute("SELECT set_config('app.tenant_id', '', true)")
+
+    return run
 
 
-def coverage_to_always_open(apps, schema_editor):
-    tenant_ids = list(apps.get_model("helpdesk", "Tenant").objects.values_list("pk", flat=True))
-    with schema_editor.connection.cursor() as cursor:
-        for tenant_id in tenant_ids:
-            cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-            cursor.execute(
-                "UPDATE sla_businesscalendar SET always_open = coverage <> 'hours'"
-            )
-        cursor.execute("SELECT set_config('app.tenant_id', '', true)")
+# 24/7 calendars get the 24/7 coverage; backwards, any around-the-clock one is always open.
+always_open_to_coverage = for_every_tenant(
+    "UPDATE sla_businesscalendar SET coverage = 'always' WHERE always_open"
+)
+coverage_to_always_open = for_every_tenant(
+    "UPDATE sla_businesscalendar SET always_open = coverage <> 'hours'"
+)
 
 
 class Migration(migrations.Migration):

@@ -119,7 +119,9 @@ def is_working(calendar: BusinessCalendar, zone: ZoneInfo, instant: datetime) ->
         later = instant
         while later.astimezone(zone).fold:
             later += MINUTE
-        repeat_ends = later.astimezone(zone).time()
+        # A range repeated up to midnight (Sao Paulo, 2019) ends after every time of the day.
+        ended = later.astimezone(zone)
+        repeat_ends = ended.time() if ended.date() == day else time.max
     before = day - timedelta(days=1)
     for interval in calendar.intervals:
         overnight = interval.end <= interval.start
