@@ -393,12 +393,15 @@ class Bench:
                     # Its SLA clocks (first response and resolution of a medium ticket).
                     conn.execute(
                         "INSERT INTO sla_slaclock (tenant_id, ticket_id, metric, state,"
-                        " policy_id, priority, target_minutes, warn_percent, started_at,"
-                        " resumed_at, elapsed_minutes, paused_seconds, due_at, warn_at)"
-                        " VALUES (%s, %s, 'first_response', 'running', %s, 'medium', 1440, 75,"
-                        " now(), now(), 0, 0, now() + interval '1 day', now() + interval '18 h'),"
-                        " (%s, %s, 'resolution', 'running', %s, 'medium', 7200, 75, now(),"
-                        " now(), 0, 0, now() + interval '5 days', now() + interval '90 h')",
+                        " policy_id, priority, target_minutes, started_at, resumed_at,"
+                        " elapsed_minutes, paused_seconds, due_at, warn_at, warning,"
+                        " warnings_recorded)"
+                        " VALUES (%s, %s, 'first_response', 'running', %s, 'medium', 1440,"
+                        " now(), now(), 0, 0, now() + interval '1 day', now() + interval '18 h',"
+                        " '75%%', '{}'),"
+                        " (%s, %s, 'resolution', 'running', %s, 'medium', 7200, now(),"
+                        " now(), 0, 0, now() + interval '5 days', now() + interval '90 h',"
+                        " '75%%', '{}')",
                         [tenant.pk, ticket_id, policy_id] * 2,
                     )
 
@@ -1228,7 +1231,7 @@ class Bench:
                 )
                 for pk in ids:
                     SlaClock.objects.filter(pk=pk).update(
-                        warned_at=timezone.now(), due_at=due(len(chosen))
+                        warned_at=timezone.now(), warn_at=None, warning="", due_at=due(len(chosen))
                     )
                     chosen.append((tenant.pk, pk))
         return chosen

@@ -24,6 +24,8 @@ app.conf.beat_schedule = {
         "task": "sla.sweep",
         "schedule": timedelta(seconds=float(os.environ.get("SLA_SWEEP_SECONDS", "5"))),
     },
+    # Re-plans of edited calendars and policies whose worker died on the way.
+    "sla-replans-resume": {"task": "sla.replans_resume", "schedule": timedelta(seconds=60)},
     # Time-based automations ("pending for 5 days: remind the requester").
     "run-automations": {
         "task": "tickets.run_automations",

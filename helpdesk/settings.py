@@ -257,6 +257,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # How often beat sweeps SLA clocks for warnings and breaches, and how many one claim takes.
 SLA_SWEEP_SECONDS = env.float("SLA_SWEEP_SECONDS", default=5)
 SLA_SWEEP_BATCH = env.int("SLA_SWEEP_BATCH", default=500)
+# Clocks re-planned per transaction after a calendar or policy edit.
+SLA_REPLAN_BATCH = env.int("SLA_REPLAN_BATCH", default=1000)
 # Time-based automations ("pending for 5 days → remind") are checked this often.
 AUTOMATION_SWEEP_SECONDS = env.int("AUTOMATION_SWEEP_SECONDS", default=60)
 AUTOMATION_BATCH = env.int("AUTOMATION_BATCH", default=500)  # tickets fired per sweep and desk

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
-from sla.models import BusinessCalendar, Holiday, SlaPolicy, SlaTarget, WorkingHours
+from rules.vocabulary import DONE_STATUSES, Status
+from sla.models import (
+    BusinessCalendar,
+    Holiday,
+    SlaPauseRule,
+    SlaPolicy,
+    SlaReplan,
+    SlaTarget,
+    SlaWarning,
+    WorkingHours,
+)
+from sla.replanning import replan_request
 
 
 class WorkingHoursFormSet(BaseInlineFormSet):
@@ -39,10 +54,38 @@ class HolidayInline(TenantInlineAdmin):
     extra = 0
 
 
+class ReplansRunningClocks:
+    """An edit that changes when running clocks fall due re-plans them (after it commits)."""
+
+    def replan(self, request: HttpRequest, **subject: int) -> None:
+        raise NotImplementedError
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+            replan = self.replan(request, form.instance)
+            if replan.total:
+                self.message_user(  # type: ignore[attr-defined]
+                    request,
+                    _(
+                        "%(count)s running clocks are being re-planned; see SLA re-plans for"
+                        " the progress."
+                    )
+                    % {"count": f"{replan.total:,}"},
+                )
+
+
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(TenantModelAdmin):
+class BusinessCalendarAdmin(ReplansRunningClocks, TenantModelAdmin):
     list_display = ["name", "region", "time_zone", "coverage", "holiday_country"]
     inlines = [WorkingHoursInline, HolidayInline]
+
+    def replan(self, request: HttpRequest, calendar: BusinessCalendar) -> SlaReplan:
+        return replan_request(
+            calendar_id=calendar.pk,
+            reason=_("Calendar “%(name)s” changed") % {"name": calendar},
+            by=request.user,
+        )
 
 
 class SlaTargetInline(TenantInlineAdmin):
@@ -50,9 +93,65 @@ class SlaTargetInline(TenantInlineAdmin):
     extra = 0
 
 
+class SlaPauseRuleForm(forms.ModelForm):
+    statuses = forms.MultipleChoiceField(
+        label=SlaPauseRule._meta.get_field("statuses").verbose_name,
+        choices=[(status.value, status.label) for status in Status if status not in DONE_STATUSES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=SlaPauseRule._meta.get_field("statuses").help_text,
+    )
+
+    class Meta:
+        model = SlaPauseRule
+        fields = ["metric", "statuses"]
+
+
+class SlaPauseRuleInline(TenantInlineAdmin):
+    """Per metric, the statuses that pause it (a metric without a row pauses as usual)."""
+
+    model = SlaPauseRule
+    form = SlaPauseRuleForm
+    extra = 0
+
+
+class SlaWarningInline(TenantInlineAdmin):
+    model = SlaWarning
+    extra = 0
+
+
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(TenantModelAdmin):
-    list_display = ["name", "position", "is_active", "calendar", "warn_percent"]
+class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
+    list_display = ["name", "position", "is_active", "tier", "calendar"]
     list_editable = ["position", "is_active"]
     list_select_related = ["calendar"]
-    inlines = [SlaTargetInline]
+    inlines = [SlaTargetInline, SlaPauseRuleInline, SlaWarningInline]
+
+    def replan(self, request: HttpRequest, policy: SlaPolicy) -> SlaReplan:
+        return replan_request(
+            policy_id=policy.pk,
+            reason=_("Policy “%(name)s” changed") % {"name": policy},
+            by=request.user,
+        )
+
+
+@admin.register(SlaReplan)
+class SlaReplanAdmin(TenantModelAdmin):
+    """Re-plans of running clocks after calendar and policy edits, with their progress."""
+
+    list_display = ["reason", "state", "progress", "failed", "requested_by", "requested_at",
+                    "finished_at"]  # fmt: skip
+    list_filter = ["state"]
+    list_select_related = ["requested_by"]
+    readonly_fields = ["calendar", "policy", "reason", "requested_by", "state", "total", "done",
+                       "failed", "requested_at", "started_at", "finished_at"]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress(self, replan: SlaReplan) -> str:
+        return replan.progress

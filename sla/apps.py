@@ -12,11 +12,20 @@ class SlaConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from helpdesk.models import Tenant
-        from sla.models import BusinessCalendar, Holiday, SlaPolicy, SlaTarget, WorkingHours
+        from sla.models import (
+            BusinessCalendar,
+            Holiday,
+            SlaPauseRule,
+            SlaPolicy,
+            SlaTarget,
+            SlaWarning,
+            WorkingHours,
+        )
         from sla.selectors import sla_config_rows_changed
 
         # Each process keeps a desk's compiled SLA set-up until one of its rows changes.
-        for model in (BusinessCalendar, WorkingHours, Holiday, SlaPolicy, SlaTarget, Tenant):
+        models = (BusinessCalendar, WorkingHours, Holiday, SlaPolicy, SlaTarget, SlaPauseRule)
+        for model in (*models, SlaWarning, Tenant):
             post_save.connect(sla_config_rows_changed, sender=model, dispatch_uid=f"sla-{model}")
             post_delete.connect(
                 sla_config_rows_changed, sender=model, dispatch_uid=f"sla-del-{model}"

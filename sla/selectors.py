@@ -15,20 +15,13 @@ from helpdesk.models import Tenant
 from helpdesk.process_cache import TenantMemo
 from helpdesk.tenancy import require_tenant_id
 from rules import Condition, validate_conditions
-from rules.vocabulary import Status
 from sla import business_time
 from sla.business_time import BusinessCalendar as Calendar
 from sla.business_time import Interval
 from sla.holidays import public_holidays
-from sla.models import BusinessCalendar, SlaClock, SlaPolicy
+from sla.metrics import RULES, Metric
+from sla.models import BusinessCalendar, SlaClock, SlaPolicy, warning_label
 
-METRIC_FIELDS = {
-    SlaClock.Metric.FIRST_RESPONSE: "first_response_minutes",
-    SlaClock.Metric.NEXT_REPLY: "next_reply_minutes",
-    SlaClock.Metric.RESOLUTION: "resolution_minutes",
-    SlaClock.Metric.PERIODIC_UPDATE: "periodic_update_minutes",
-}
-DEFAULT_PAUSE_STATUSES = frozenset({Status.PENDING, Status.ON_HOLD})
 HOLIDAY_YEARS_BACK, HOLIDAY_YEARS_AHEAD = 1, 3
 
 
@@ -38,14 +31,33 @@ class CompiledPolicy:
 
     pk: int
     name: str
+    tier: str
     conditions: Condition | None
     calendar_id: int | None
-    warn_percent: int
-    pause_statuses: frozenset[str]
     targets: dict[str, dict[str, int]]  # priority -> metric -> business minutes
+    pauses: dict[str, frozenset[str]] = field(default_factory=dict)  # metric -> statuses
+    # metric -> warnings as (label, share of the target in %, minutes before due)
+    warnings: dict[str, tuple[tuple[str, int | None, int | None], ...]] = field(
+        default_factory=dict
+    )
 
     def matches(self, facts: Callable[[], dict[str, Any]]) -> bool:
+        if self.tier and facts().get("customer_segment") != self.tier:
+            return False
         return self.conditions is None or self.conditions.matches(facts())
+
+    def pause_statuses(self, metric: str) -> frozenset[str]:
+        """The statuses that pause `metric`'s clocks under this policy."""
+        found = self.pauses.get(metric)
+        return found if found is not None else RULES[metric].pause
+
+    def warning_marks(self, metric: str, target: float) -> list[tuple[float, str]]:
+        """When each warning of `metric` comes, as minutes used of `target`, earliest first."""
+        marks = []
+        for label, percent, before in self.warnings.get(metric, ()):
+            used = target * percent / 100 if percent is not None else target - (before or 0)
+            marks.append((max(used, 0.0), label))
+        return sorted(marks)
 
 
 @dataclass(frozen=True)
@@ -122,32 +134,44 @@ def _compile(tenant_id: int) -> SlaConfig:
         if calendar.is_default:
             regions[""] = calendar.pk
     policies = []
-    for policy in SlaPolicy.objects.filter(is_active=True).prefetch_related("targets"):
-        targets = {
-            target.priority: {
-                metric: minutes
-                for metric, name in METRIC_FIELDS.items()
-                if (minutes := getattr(target, name))
-            }
-            for target in policy.targets.all()
-        }
-        policies.append(
-            CompiledPolicy(
-                pk=policy.pk,
-                name=policy.name,
-                conditions=validate_conditions(policy.conditions) if policy.conditions else None,
-                calendar_id=policy.calendar_id,
-                warn_percent=policy.warn_percent,
-                pause_statuses=frozenset(policy.pause_statuses),
-                targets=targets,
-            )
-        )
+    active = SlaPolicy.objects.filter(is_active=True).prefetch_related(
+        "targets", "pause_rules", "warnings"
+    )
+    for policy in active:
+        policies.append(compiled_policy(policy))
     return SlaConfig(
         time_zone=time_zone or "UTC",
         policies=tuple(policies),
         calendars=calendars,
         region_calendars=regions,
         by_pk={policy.pk: policy for policy in policies},
+    )
+
+
+def compiled_policy(policy: SlaPolicy) -> CompiledPolicy:
+    """`policy` with its targets, pauses and warnings, ready to run clocks (saved or a draft)."""
+    warnings: dict[str, list[tuple[str, int | None, int | None]]] = {}
+    for warning in policy.warnings.all():
+        warnings.setdefault(warning.metric, []).append(
+            (warning_label(warning.percent, warning.minutes_before),
+             warning.percent, warning.minutes_before)
+        )  # fmt: skip
+    return CompiledPolicy(
+        pk=policy.pk,
+        name=policy.name,
+        tier=policy.tier,
+        conditions=validate_conditions(policy.conditions) if policy.conditions else None,
+        calendar_id=policy.calendar_id,
+        targets={
+            target.priority: {
+                metric: minutes
+                for metric in Metric
+                if (minutes := target.minutes(metric)) is not None
+            }
+            for target in policy.targets.all()
+        },
+        pauses={rule.metric: frozenset(rule.statuses) for rule in policy.pause_rules.all()},
+        warnings={metric: tuple(found) for metric, found in warnings.items()},
     )
 
 

@@ -2,37 +2,40 @@
 
 The tickets app calls the hooks below inside its own transaction, with a `TicketSnapshot` (the
 plain facts of the ticket the SLA engine needs) and, where policies choose by them, the ticket's
-rule facts; this app imports no tickets module. What each metric means:
+rule facts; this app imports no tickets module. What each metric measures (when its clock
+starts, what fulfils it, what pauses it by default) is written once, in `sla.metrics`:
 
-- first response: starts when the ticket is logged; fulfilled by the first public reply of an
-  agent. Internal notes, the automatic acknowledgement and the requester's own messages do not
-  count.
-- next reply: starts when the requester writes after an agent's public reply (only one runs at a
-  time); fulfilled by the agent's next public reply.
-- resolution: starts when the ticket is logged; fulfilled when it is solved (or closed). A reopened
-  ticket resumes it, the time it spent solved not counted.
-- periodic update (policies that set one, e.g. for critical tickets): fulfilled by every public
-  agent reply, after which the next period starts.
-- A status of the policy's pause list (default: pending, on hold) pauses every running clock; the
-  time paused is not counted. Solving or closing stops clocks that did not apply (a first
-  response never given); they count neither as met nor as breached.
+- A reply metric (first response, next reply, periodic and pausable update) is fulfilled by an
+  agent's public reply; internal notes, the automatic acknowledgement and the requester's own
+  messages do not count. The updates start their next period with it; a requester's message
+  after an answer starts a next reply (one at a time).
+- Resolution is fulfilled by the first solve. Full resolution, requester wait and agent work
+  time are fulfilled by every solve and run again when the ticket is reopened, the time it
+  spent solved not counted.
+- Each metric of a policy pauses in the statuses the policy names for it (else its usual ones);
+  the time paused is not counted. Solving or closing stops the clocks that did not apply (a
+  first response never given); they count neither as met nor as breached.
 - Changing the priority or anything a policy's conditions read re-selects the policy: business
   minutes already used are kept and the due time is counted anew against the new target.
-- Clocks belong to their ticket: merging tickets (escalations, later) keeps the surviving
-  ticket's clocks as they are.
+- Each metric may have several warnings (a share of the target, or minutes before it falls
+  due); a clock keeps the next one in `warn_at` / `warning` and the ones given in
+  `warnings_recorded`, so each is recorded once.
+- Clocks belong to their ticket: merging tickets keeps the surviving ticket's clocks as they
+  are.
 
 Warnings and breaches are recorded once each, at the warning or due instant itself
 (`warned_at`, `breached_at`): by the sweep, or by a hook that stops a clock from running (a
-pause, a fulfilment, a stop) after that instant came and before the sweep saw it, so no
-state change loses a warning or a breach. Recording sends one batch signal,
+pause, a fulfilment, a stop, a re-plan) after that instant came and before the sweep saw it, so
+no state change loses a warning or a breach. Recording sends one batch signal,
 `sla.signals.sla_recorded(clocks, what, at)`, inside the recording transaction: the tickets
-app logs the events on the tickets, tells the pages and mails the owners; escalations will
-listen to the same signal. A clock row stays as the record for reports: target, business
-minutes used, paused time, fulfilled / breached instants.
+app logs the events on the tickets, tells the pages and mails the owners; escalations listen
+to the same signal. A clock row stays as the record for reports: target, business minutes
+used, paused time, fulfilled / breached instants.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -46,10 +49,11 @@ from django.utils.translation import gettext as _
 
 from helpdesk.models import Tenant
 from helpdesk.tenancy import require_tenant_id, tenant_context
-from rules.vocabulary import DONE_STATUSES, OPEN_STATUSES, Priority, Status
+from rules.vocabulary import DONE_STATUSES, OPEN_STATUSES, Priority, Status, Tier
 from sla import business_time, signals
+from sla.metrics import ANSWERED_BY_REPLY, RULES, STARTING_WITH_TICKET
 from sla.models import SlaClock
-from sla.selectors import DEFAULT_PAUSE_STATUSES, CompiledPolicy, SlaConfig, sla_config
+from sla.selectors import CompiledPolicy, SlaConfig, sla_config
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +90,25 @@ def _calendar(config: SlaConfig, clock: SlaClock) -> business_time.BusinessCalen
 
 
 def _schedule(clock: SlaClock, config: SlaConfig) -> None:
-    """Due and warning instants of a running clock, counted on from `resumed_at`."""
+    """Due and next-warning instants of a running clock, counted on from `resumed_at`."""
     calendar = _calendar(config, clock)
     left = max(clock.target_minutes - clock.elapsed_minutes, 0)
     clock.due_at = business_time.add_business_minutes(calendar, clock.resumed_at, left)
-    if clock.warned_at is None:
-        warn_left = max(clock.target_minutes * clock.warn_percent / 100 - clock.elapsed_minutes, 0)
-        clock.warn_at = business_time.add_business_minutes(calendar, clock.resumed_at, warn_left)
+    _schedule_warning(clock, config)
+
+
+def _schedule_warning(clock: SlaClock, config: SlaConfig) -> None:
+    """The next warning of a running clock its policy sets and it did not record yet."""
+    policy = config.policy(clock.policy_id)
+    marks = policy.warning_marks(clock.metric, clock.target_minutes) if policy else []
+    pending = [(used, label) for used, label in marks if label not in clock.warnings_recorded]
+    if not pending:
+        clock.warn_at, clock.warning = None, ""
+        return
+    used, clock.warning = pending[0]
+    clock.warn_at = business_time.add_business_minutes(
+        _calendar(config, clock), clock.resumed_at, max(used - clock.elapsed_minutes, 0)
+    )
 
 
 def _new_clock(
@@ -105,7 +121,7 @@ def _new_clock(
     now: datetime,
 ) -> SlaClock | None:
     minutes = policy.targets.get(ticket.priority, {}).get(metric)
-    if not minutes:
+    if minutes is None:
         return None
     clock = SlaClock(
         ticket_id=ticket.id,
@@ -114,7 +130,6 @@ def _new_clock(
         calendar_id=config.calendar_id_for(policy, ticket.region),
         priority=ticket.priority,
         target_minutes=minutes,
-        warn_percent=policy.warn_percent,
         started_at=start,
         resumed_at=now,
         tenant_id=ticket.tenant_id,
@@ -123,7 +138,7 @@ def _new_clock(
         clock.elapsed_minutes = business_time.business_minutes_between(
             _calendar(config, clock), start, now
         )
-    if ticket.status in policy.pause_statuses:
+    if ticket.status in policy.pause_statuses(metric):
         clock.state, clock.paused_at, clock.resumed_at = State.PAUSED, now, None
     else:
         _schedule(clock, config)
@@ -143,6 +158,7 @@ def _pause(clock: SlaClock, config: SlaConfig, now: datetime) -> None:
     _use_time(clock, config, now)
     clock.state, clock.paused_at, clock.resumed_at = State.PAUSED, now, None
     clock.due_at = clock.warn_at = None
+    clock.warning = ""
 
 
 def _resume(clock: SlaClock, config: SlaConfig, now: datetime) -> None:
@@ -158,39 +174,11 @@ def _finish(clock: SlaClock, config: SlaConfig, now: datetime, state: str) -> No
     if clock.state == State.PAUSED and clock.paused_at is not None:
         clock.paused_seconds += max((now - clock.paused_at).total_seconds(), 0)
     clock.state, clock.paused_at, clock.resumed_at = state, None, None
-    clock.warn_at = None if clock.warned_at is None else clock.warn_at
+    clock.warn_at, clock.warning = None, ""
     if state == State.FULFILLED:
         clock.fulfilled_at = now
     else:
         clock.stopped_at = now
-
-
-# --- hooks called by the tickets app ---------------------------------------------------------
-
-
-def clocks_start(*, ticket: TicketSnapshot, facts: Facts) -> list[SlaClock]:
-    """The unsaved clocks of a ticket about to be inserted; empty when no policy applies.
-
-    Called with the ticket's final fields (after routing), so the intake statement inserts
-    them with it.
-    """
-    config = sla_config()
-    if not config.policies:
-        return []
-    policy = config.match(facts)
-    if policy is None:
-        return []
-    now = ticket.created_at
-    clocks = [
-        _new_clock(ticket, metric, policy, config, start=now, now=now)
-        for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION, Metric.PERIODIC_UPDATE)
-    ]
-    return [clock for clock in clocks if clock is not None]
-
-
-def first_response_due(clocks: Iterable[SlaClock]) -> datetime | None:
-    """When the first response of a new ticket is due, from its clocks (None: no policy)."""
-    return next((c.due_at for c in clocks if c.metric == Metric.FIRST_RESPONSE), None)
 
 
 def _live_clocks(ticket: TicketSnapshot) -> list[SlaClock]:
@@ -202,15 +190,17 @@ def _live_clocks(ticket: TicketSnapshot) -> list[SlaClock]:
     )
 
 
+CLOCK_SAVED_FIELDS = [
+    "state", "policy", "calendar", "priority", "target_minutes", "resumed_at", "paused_at",
+    "elapsed_minutes", "paused_seconds", "due_at", "warn_at", "warning", "warned_at",
+    "warnings_recorded", "breached_at", "fulfilled_at", "stopped_at",
+]  # fmt: skip
+
+
 def _save(clocks: Iterable[SlaClock]) -> None:
-    fields = [
-        "state", "policy", "calendar", "priority", "target_minutes", "warn_percent",
-        "resumed_at", "paused_at", "elapsed_minutes", "paused_seconds", "due_at", "warn_at",
-        "warned_at", "breached_at", "fulfilled_at", "stopped_at",
-    ]  # fmt: skip
     clocks = list(clocks)
     if clocks:
-        SlaClock.objects.bulk_update(clocks, fields)
+        SlaClock.objects.bulk_update(clocks, CLOCK_SAVED_FIELDS)
 
 
 def _policy_of(clocks: Iterable[SlaClock], ticket: TicketSnapshot, config: SlaConfig) -> Any:
@@ -226,71 +216,276 @@ def _policy_of(clocks: Iterable[SlaClock], ticket: TicketSnapshot, config: SlaCo
     return config.policy(last)
 
 
+def _warnings_due(clock: SlaClock, config: SlaConfig, now: datetime) -> list[SlaClock]:
+    """Record (in memory) each warning of a running clock whose instant came by `now`.
+
+    Returns one copy of the clock per warning, as it was when that warning was recorded
+    (its `warning` label and `warned_at` instant), for the listeners; leaves the clock with
+    its next warning scheduled.
+    """
+    recorded = []
+    while clock.warn_at is not None and clock.warn_at <= now:
+        clock.warned_at = clock.warn_at
+        clock.warnings_recorded = [*clock.warnings_recorded, clock.warning]
+        recorded.append(copy.copy(clock))
+        _schedule_warning(clock, config)
+    return recorded
+
+
 @dataclass
-class _Overdue:
-    """Warnings and breaches whose instant came before a clock stopped running."""
+class Overdue:
+    """Warnings and breaches whose instant came before a clock stopped running (or was
+    re-planned), recorded in memory; `record` tells the listeners once the clocks are saved."""
 
     warned: list[SlaClock]
     breached: list[SlaClock]
 
+    def add(self, more: Overdue) -> None:
+        self.warned += more.warned
+        self.breached += more.breached
+
     def record(self, now: datetime) -> None:
+        # The clocks are saved already (with every warning recorded); tell the listeners.
         for what, clocks in (("warned", self.warned), ("breached", self.breached)):
-            if clocks:
-                field = "warned_at" if what == "warned" else "breached_at"
-                SlaClock.objects.bulk_update(clocks, [field])
-                _recorded(clocks, what, now)
+            _recorded(clocks, what, now)
 
 
-def _overdue(clocks: Iterable[SlaClock], now: datetime) -> _Overdue:
+def _overdue(clocks: Iterable[SlaClock], config: SlaConfig, now: datetime) -> Overdue:
     """Record (in memory) what the sweep would have recorded of running `clocks` by `now`.
 
-    Called before a clock stops running (paused, fulfilled, stopped), which clears its
-    warning and due instants: a warning or a breach that came due since the last sweep would
-    otherwise be lost. Each is recorded at its own instant.
+    Called before a clock stops running (paused, fulfilled, stopped, re-planned), which clears
+    its warning and due instants: a warning or a breach that came due since the last sweep
+    would otherwise be lost. Each is recorded at its own instant; the caller saves the clocks.
     """
-    overdue = _Overdue([], [])
+    overdue = Overdue([], [])
     for clock in clocks:
         if clock.state != State.RUNNING:
             continue
-        if clock.warned_at is None and clock.warn_at is not None and clock.warn_at <= now:
-            clock.warned_at = clock.warn_at
-            overdue.warned.append(clock)
+        overdue.warned.extend(_warnings_due(clock, config, now))
         if clock.breached_at is None and clock.due_at is not None and clock.due_at <= now:
             clock.breached_at = clock.due_at
             overdue.breached.append(clock)
     return overdue
 
 
-def clocks_on_reply(*, ticket: TicketSnapshot, by_agent: bool, at: datetime) -> None:
-    """Fulfil or start the reply clocks of a locked ticket for a new public reply.
+# --- what a ticket's change does to its clocks (no queries: shared with the what-if replay) --
 
-    An agent's reply fulfils the first response, a waiting next reply and the periodic update
-    (and starts the next period); a requester's reply after an answer starts a next reply.
+
+@dataclass
+class Step:
+    """What one change of a ticket did to its clocks, in memory: the live clocks it changed,
+    the clocks it started, and the warnings and breaches that came due before it."""
+
+    changed: list[SlaClock]
+    started: list[SlaClock]
+    overdue: Overdue
+
+
+def step_start(
+    ticket: TicketSnapshot, policy: CompiledPolicy | None, config: SlaConfig
+) -> list[SlaClock]:
+    """The clocks a new ticket starts under `policy` (none without one)."""
+    if policy is None:
+        return []
+    now = ticket.created_at
+    clocks = [
+        _new_clock(ticket, metric, policy, config, start=now, now=now)
+        for metric in STARTING_WITH_TICKET
+    ]
+    return [clock for clock in clocks if clock is not None]
+
+
+def step_reply(
+    clocks: list[SlaClock],
+    ticket: TicketSnapshot,
+    policy: CompiledPolicy | None,
+    config: SlaConfig,
+    *,
+    by_agent: bool,
+    at: datetime,
+) -> Step:
+    """A public reply on a ticket whose live clocks are `clocks`.
+
+    An agent's reply fulfils the first response, a waiting next reply and the updates (and
+    starts the next update periods); a requester's reply after an answer starts a next reply.
     """
+    if by_agent:
+        answered = [c for c in clocks if c.metric in ANSWERED_BY_REPLY]
+        overdue = _overdue(answered, config, at)
+        for clock in answered:
+            _finish(clock, config, at, State.FULFILLED)
+        started = []
+        if policy is not None and ticket.is_open:
+            periods = (
+                _new_clock(ticket, metric, policy, config, start=at, now=at)
+                for metric, rule in RULES.items()
+                if rule.repeats
+            )
+            started = [clock for clock in periods if clock is not None]
+        return Step(answered, started, overdue)
+    waiting = any(clock.metric in REPLY_METRICS for clock in clocks)
+    started = []
+    if policy is not None and ticket.first_responded_at is not None and not waiting:
+        clock = _new_clock(ticket, Metric.NEXT_REPLY, policy, config, start=at, now=at)
+        started = [clock] if clock is not None else []
+    return Step([], started, Overdue([], []))
+
+
+def step_status(
+    clocks: list[SlaClock],
+    reopened: list[SlaClock],
+    ticket: TicketSnapshot,
+    policy: CompiledPolicy | None,
+    config: SlaConfig,
+    *,
+    old: str,
+    at: datetime,
+) -> Step:
+    """A ticket's status changed from `old` to `ticket.status`: pause, resume, fulfil or stop.
+
+    `reopened`: the latest fulfilled clock of each metric that resumes on reopening (read only
+    when the ticket leaves solved).
+    """
+    new = ticket.status
+    if new in DONE_STATUSES:
+        overdue = _overdue(clocks, config, at)
+        for clock in clocks:
+            fulfilled = RULES[clock.metric].fulfilled_by_solve
+            _finish(clock, config, at, State.FULFILLED if fulfilled else State.STOPPED)
+        return Step(clocks, [], overdue)
+    if old == Status.SOLVED:
+        for clock in reopened:
+            # Paused since it was fulfilled: resuming counts the time solved as paused time.
+            clock.state, clock.paused_at = State.PAUSED, clock.fulfilled_at
+            clock.fulfilled_at = clock.resumed_at = None
+        clocks = clocks + reopened
+    overdue = Overdue([], [])
+    for clock in clocks:
+        pausing = policy.pause_statuses(clock.metric) if policy else RULES[clock.metric].pause
+        if new in pausing and clock.state == State.RUNNING:
+            overdue.add(_overdue([clock], config, at))
+            _pause(clock, config, at)
+        elif new not in pausing and clock.state == State.PAUSED:
+            _resume(clock, config, at)
+    return Step(clocks, [], overdue)
+
+
+def step_repolicy(
+    clocks: list[SlaClock],
+    seen: set[str],
+    ticket: TicketSnapshot,
+    policy: CompiledPolicy | None,
+    config: SlaConfig,
+    *,
+    at: datetime,
+) -> Step:
+    """`policy` (or none) now applies to an open ticket; `seen`: the metrics it ever had.
+
+    Business minutes already used are kept; the due time is counted anew against the target the
+    new policy (or priority) sets. A metric the new policy lacks stops; one it adds starts from
+    the ticket's creation (the sums of time in given statuses, from now).
+    """
+    overdue = _overdue(clocks, config, at)
+    for clock in clocks:
+        minutes = policy.targets.get(ticket.priority, {}).get(clock.metric) if policy else None
+        _use_time(clock, config, at)
+        if minutes is None:
+            _finish(clock, config, at, State.STOPPED)
+            continue
+        clock.policy_id, clock.priority, clock.target_minutes = policy.pk, ticket.priority, minutes
+        clock.calendar_id = config.calendar_id_for(policy, ticket.region)
+        _replan(clock, policy, ticket.status, config, at)
+    started = []
+    if policy is not None:
+        for metric in STARTING_WITH_TICKET:
+            if metric in seen or (
+                metric == Metric.FIRST_RESPONSE and ticket.first_responded_at is not None
+            ):
+                continue
+            start = ticket.created_at if RULES[metric].backdated else at
+            started.append(_new_clock(ticket, metric, policy, config, start=start, now=at))
+    return Step(clocks, [clock for clock in started if clock is not None], overdue)
+
+
+def _replan(
+    clock: SlaClock, policy: CompiledPolicy, status: str, config: SlaConfig, now: datetime
+) -> None:
+    """Count a live clock's due and warning instants anew from `now` (time used kept)."""
+    pausing = policy.pause_statuses(clock.metric)
+    if clock.state == State.RUNNING and status in pausing:
+        _pause(clock, config, now)
+    elif clock.state == State.PAUSED and status not in pausing:
+        _resume(clock, config, now)
+    elif clock.state == State.RUNNING:
+        _schedule(clock, config)
+
+
+def replan_clock(clock: SlaClock, status: str | None, config: SlaConfig, now: datetime) -> Overdue:
+    """Count a live clock anew under its calendar and policy as they are now (in memory).
+
+    What came due under the old plan is recorded first, at its instant; the time used up to
+    the last resume is kept, the stretch since then counted in the calendar as it is now. A
+    metric its policy no longer sets stops. `status`: the ticket's, to pause or resume the
+    clock as the policy's pauses now say (None: unknown, the clock keeps its state).
+    """
+    policy = config.policy(clock.policy_id)
+    overdue = _overdue([clock], config, now)
+    _use_time(clock, config, now)
+    if policy is None:  # its policy was switched off: the target stays, the calendar moves
+        if clock.state == State.RUNNING:
+            left = max(clock.target_minutes - clock.elapsed_minutes, 0)
+            clock.due_at = business_time.add_business_minutes(_calendar(config, clock), now, left)
+        return overdue
+    minutes = policy.targets.get(clock.priority, {}).get(clock.metric)
+    if minutes is None:
+        _finish(clock, config, now, State.STOPPED)
+        return overdue
+    clock.target_minutes = minutes
+    if policy.calendar_id is not None:
+        clock.calendar_id = policy.calendar_id
+    if status is None:
+        if clock.state == State.RUNNING:
+            _schedule(clock, config)
+    else:
+        _replan(clock, policy, status, config, now)
+    return overdue
+
+
+def _apply(step: Step, at: datetime) -> None:
+    """Save what a step did, then tell the listeners what came due before it."""
+    _save(step.changed)
+    SlaClock.objects.bulk_create(step.started)
+    step.overdue.record(at)
+
+
+# --- hooks called by the tickets app ---------------------------------------------------------
+
+
+def clocks_start(*, ticket: TicketSnapshot, facts: Facts) -> list[SlaClock]:
+    """The unsaved clocks of a ticket about to be inserted; empty when no policy applies.
+
+    Called with the ticket's final fields (after routing), so the intake statement inserts
+    them with it.
+    """
+    config = sla_config()
+    if not config.policies:
+        return []
+    return step_start(ticket, config.match(facts), config)
+
+
+def first_response_due(clocks: Iterable[SlaClock]) -> datetime | None:
+    """When the first response of a new ticket is due, from its clocks (None: no policy)."""
+    return next((c.due_at for c in clocks if c.metric == Metric.FIRST_RESPONSE), None)
+
+
+def clocks_on_reply(*, ticket: TicketSnapshot, by_agent: bool, at: datetime) -> None:
+    """Fulfil or start the reply clocks of a locked ticket for a new public reply."""
     config = sla_config()
     if not config.policies:
         return
     clocks = _live_clocks(ticket)
-    if by_agent:
-        answered = [c for c in clocks if c.metric in (*REPLY_METRICS, Metric.PERIODIC_UPDATE)]
-        overdue = _overdue(answered, at)
-        for clock in answered:
-            _finish(clock, config, at, State.FULFILLED)
-        _save(answered)
-        policy = _policy_of(clocks, ticket, config)
-        if policy is not None and ticket.is_open:
-            start = _new_clock(ticket, Metric.PERIODIC_UPDATE, policy, config, start=at, now=at)
-            if start is not None:
-                start.save()
-        overdue.record(at)
-        return
-    waiting = any(clock.metric in REPLY_METRICS for clock in clocks)
-    answered_before = ticket.first_responded_at is not None
-    policy = _policy_of(clocks, ticket, config) if answered_before and not waiting else None
-    if policy is not None:
-        clock = _new_clock(ticket, Metric.NEXT_REPLY, policy, config, start=at, now=at)
-        if clock is not None:
-            clock.save()
+    policy = _policy_of(clocks, ticket, config)
+    _apply(step_reply(clocks, ticket, policy, config, by_agent=by_agent, at=at), at)
 
 
 def clocks_on_status(*, ticket: TicketSnapshot, old: str, at: datetime) -> None:
@@ -298,87 +493,36 @@ def clocks_on_status(*, ticket: TicketSnapshot, old: str, at: datetime) -> None:
     config = sla_config()
     if not config.policies:
         return
-    new = ticket.status
     clocks = _live_clocks(ticket)
-    if new in DONE_STATUSES:
-        overdue = _overdue(clocks, at)
-        for clock in clocks:
-            state = State.FULFILLED if clock.metric == Metric.RESOLUTION else State.STOPPED
-            _finish(clock, config, at, state)
-        _save(clocks)
-        overdue.record(at)
-        return
-    if old == Status.SOLVED:
-        _reopen_resolution(ticket, config, at)
-    policy = _policy_of(clocks, ticket, config)
-    pausing = policy.pause_statuses if policy is not None else DEFAULT_PAUSE_STATUSES
-    pausing_clocks = [c for c in clocks if new in pausing and c.state == State.RUNNING]
-    overdue = _overdue(pausing_clocks, at)
-    for clock in clocks:
-        if clock in pausing_clocks:
-            _pause(clock, config, at)
-        elif new not in pausing and clock.state == State.PAUSED:
-            _resume(clock, config, at)
-    _save(clocks)
-    overdue.record(at)
+    reopened = _reopenable(ticket) if old == Status.SOLVED else []
+    policy = _policy_of(clocks + reopened, ticket, config)
+    _apply(step_status(clocks, reopened, ticket, policy, config, old=old, at=at), at)
 
 
-def _reopen_resolution(ticket: TicketSnapshot, config: SlaConfig, now: datetime) -> None:
-    clock = (
+def _reopenable(ticket: TicketSnapshot) -> list[SlaClock]:
+    """The latest fulfilled clock of each metric that resumes when the ticket is reopened."""
+    metrics = [metric for metric, rule in RULES.items() if rule.resumes_on_reopen]
+    latest: dict[str, SlaClock] = {}
+    for clock in (
         SlaClock.objects.select_for_update(of=("self",))
-        .filter(ticket_id=ticket.id, metric=Metric.RESOLUTION, state=State.FULFILLED)
+        .filter(ticket_id=ticket.id, metric__in=metrics, state=State.FULFILLED)
         .order_by("-pk")
-        .first()
-    )
-    if clock is None:
-        return
-    clock.paused_seconds += max((now - clock.fulfilled_at).total_seconds(), 0)
-    clock.fulfilled_at = None
-    clock.state, clock.resumed_at = State.RUNNING, now
-    _schedule(clock, config)
-    _save([clock])
+    ):
+        latest.setdefault(clock.metric, clock)
+    return list(latest.values())
 
 
 def clocks_repolicy(*, ticket: TicketSnapshot, facts: Facts, at: datetime | None = None) -> None:
-    """Re-select a locked ticket's policy after its fields changed; recompute its live clocks.
-
-    Business minutes already used are kept; the due time is counted anew against the target the
-    new policy (or priority) sets. A metric the new policy lacks stops; one it adds starts from
-    the ticket's creation.
-    """
+    """Re-select a locked ticket's policy after its fields changed; recompute its live clocks."""
     config = sla_config()
     if not config.policies or not ticket.is_open:
         return
     now = at or timezone.now()
     clocks = _live_clocks(ticket)
-    policy = config.match(facts)
-    overdue = _overdue(clocks, now)
-    for clock in clocks:
-        minutes = policy.targets.get(ticket.priority, {}).get(clock.metric) if policy else None
-        _use_time(clock, config, now)
-        if minutes is None:
-            _finish(clock, config, now, State.STOPPED)
-            continue
-        clock.policy_id, clock.priority, clock.target_minutes = policy.pk, ticket.priority, minutes
-        clock.calendar_id = config.calendar_id_for(policy, ticket.region)
-        clock.warn_percent = policy.warn_percent
-        if clock.state == State.RUNNING:
-            _schedule(clock, config)
-    _save(clocks)
-    overdue.record(now)
-    if policy is None:
-        return
     seen = set(
         SlaClock.objects.filter(ticket_id=ticket.id).values_list("metric", flat=True).distinct()
     )
-    for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
-        if metric in seen or (
-            metric == Metric.FIRST_RESPONSE and ticket.first_responded_at is not None
-        ):
-            continue
-        clock = _new_clock(ticket, metric, policy, config, start=ticket.created_at, now=now)
-        if clock is not None:
-            clock.save()
+    _apply(step_repolicy(clocks, seen, ticket, config.match(facts), config, at=now), now)
 
 
 # --- the sweep -------------------------------------------------------------------------------
@@ -410,8 +554,9 @@ def clocks_sweep(*, now: datetime, batch: int | None = None) -> tuple[int, int]:
     Claims clocks with SKIP LOCKED, so several workers sweep at once without recording anything
     twice; reads only the indexed warn/due columns, so the work follows what is due. Runs in
     the caller's transaction (the task's tenant context). One statement claims and marks a
-    batch: a tenant with nothing due costs that one statement. What was recorded goes out in
-    one `sla_recorded` signal per kind and batch.
+    batch: a tenant with nothing due costs that one statement; a clock with a further warning
+    gets it scheduled by a second. What was recorded goes out in one `sla_recorded` signal per
+    kind and batch.
     """
     batch = batch or settings.SLA_SWEEP_BATCH
     tenant_id = require_tenant_id()
@@ -422,17 +567,28 @@ def clocks_sweep(*, now: datetime, batch: int | None = None) -> tuple[int, int]:
             position = {column.name: n for n, column in enumerate(cursor.description)}
             rows = cursor.fetchall()
             due: dict[str, list[SlaClock]] = {"warned": [], "breached": []}
+            rescheduled = []
             for row in rows:
                 clock = SlaClock.from_db(
                     connection.alias,
                     _CLOCK_FIELDS,
                     [row[position[column]] for column in _CLOCK_COLUMNS],
                 )
-                warn, breach = row[position["warn"]], row[position["breach"]]
-                if warn:
-                    due["warned"].append(clock)
-                if breach:
+                if row[position["breach"]]:
                     due["breached"].append(clock)
+                if row[position["warn"]]:
+                    # As recorded by the statement; then the warnings after it, if any.
+                    due["warned"].append(copy.copy(clock))
+                    due["warned"][-1].warning = row[position["label"]]
+                    rescheduled.append(clock)
+            if rescheduled:
+                config = sla_config()
+                for clock in rescheduled:
+                    _schedule_warning(clock, config)
+                    due["warned"] += _warnings_due(clock, config, now)
+                SlaClock.objects.bulk_update(
+                    rescheduled, ["warn_at", "warning", "warned_at", "warnings_recorded"]
+                )
             for what in ("warned", "breached"):
                 _recorded(due[what], what, now)
         warned, breached = warned + len(due["warned"]), breached + len(due["breached"])
@@ -447,27 +603,32 @@ _CLOCK_COLUMNS = [field.column for field in SlaClock._meta.concrete_fields]
 def _sweep_sql() -> str:
     """Claim a batch of due clocks and mark each warning / breach at its own instant.
 
-    The recorded instant is the warning or due time itself, exact for reports.
+    The recorded instant is the warning or due time itself, exact for reports. A recorded
+    warning joins the clock's list and leaves it without a next one until Python (which knows
+    the policy's warnings) schedules it.
     """
     clocks = SlaClock._meta.db_table
     running = State.RUNNING
     return f"""
         WITH due AS (
-            SELECT id, (warned_at IS NULL AND warn_at <= %(now)s) AS warn,
+            SELECT id, warning AS label, (warn_at <= %(now)s) AS warn,
                    (breached_at IS NULL AND due_at <= %(now)s) AS breach
             FROM {clocks}
             WHERE tenant_id = %(tenant)s AND state = '{running}'
-              AND ((warned_at IS NULL AND warn_at <= %(now)s)
-                   OR (breached_at IS NULL AND due_at <= %(now)s))
+              AND (warn_at <= %(now)s OR (breached_at IS NULL AND due_at <= %(now)s))
             ORDER BY due_at
             LIMIT %(batch)s
             FOR UPDATE SKIP LOCKED
         )
         UPDATE {clocks} AS c
         SET warned_at = CASE WHEN due.warn THEN c.warn_at ELSE c.warned_at END,
+            warnings_recorded = CASE WHEN due.warn
+                THEN array_append(c.warnings_recorded, c.warning) ELSE c.warnings_recorded END,
+            warn_at = CASE WHEN due.warn THEN NULL ELSE c.warn_at END,
+            warning = CASE WHEN due.warn THEN '' ELSE c.warning END,
             breached_at = CASE WHEN due.breach THEN c.due_at ELSE c.breached_at END
         FROM due WHERE c.id = due.id
-        RETURNING c.*, due.warn, due.breach
+        RETURNING c.*, due.warn, due.breach, due.label
     """  # noqa: S608 (names from model metadata and enums; every value is a parameter)
 
 
@@ -531,8 +692,9 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
     Enterprise customers get the targets around the clock; everyone else in office hours
     (Monday to Friday 09:00-17:00 in `time_zone`, minus the country's public holidays). Next
     replies share the first-response target; critical tickets need an update every two hours.
+    Every target warns when three quarters of it are used.
     """
-    from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
+    from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, SlaWarning, WorkingHours
     from sla.selectors import sla_config_changed
 
     if SlaPolicy.objects.exists():
@@ -553,7 +715,7 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
     )  # fmt: skip
     enterprise = SlaPolicy.objects.create(
         name=str(_("Enterprise (24/7)")), position=10, calendar=around_the_clock,
-        conditions={"field": "customer_segment", "op": "is", "value": "enterprise"},
+        tier=Tier.ENTERPRISE,
     )  # fmt: skip
     standard = SlaPolicy.objects.create(name=str(_("Standard (business hours)")), position=20)
     SlaTarget.objects.bulk_create(
@@ -571,6 +733,12 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
         )
         for policy in (enterprise, standard)
         for priority, (response, resolution) in DEFAULT_TARGETS.items()
+    )
+    warned = (Metric.FIRST_RESPONSE, Metric.NEXT_REPLY, Metric.RESOLUTION, Metric.PERIODIC_UPDATE)
+    SlaWarning.objects.bulk_create(
+        SlaWarning(policy=policy, metric=metric, percent=75)
+        for policy in (enterprise, standard)
+        for metric in warned
     )
     sla_config_changed(tenant_id=require_tenant_id())  # the bulk inserts send no signals
     return True

@@ -1,4 +1,4 @@
-"""Celery entry points of the SLA engine: the periodic sweep."""
+"""Celery entry points of the SLA engine: the periodic sweep and re-planning clocks."""
 
 from __future__ import annotations
 
@@ -12,3 +12,21 @@ def sweep() -> None:
     from sla.services import clocks_sweep_all
 
     clocks_sweep_all(now=timezone.now())
+
+
+@shared_task(name="sla.replan", ignore_result=True)
+def replan(tenant_id: int, replan_id: int) -> None:
+    """Count the live clocks of an edited calendar or policy anew, batch by batch."""
+    from helpdesk.tenancy import tenant_context
+    from sla.replanning import replan_run
+
+    with tenant_context(tenant_id):
+        replan_run(replan_id=replan_id)
+
+
+@shared_task(name="sla.replans_resume", ignore_result=True)
+def replans_resume() -> None:
+    """Hand re-plans whose worker died to a worker again."""
+    from sla.replanning import replans_resume_all
+
+    replans_resume_all(now=timezone.now())

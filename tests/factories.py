@@ -10,7 +10,14 @@ from factory.django import DjangoModelFactory
 
 from helpdesk.models import Domain, Membership, Tenant, User
 from helpdesk.tenancy import Role, tenant_context
-from sla.models import BusinessCalendar, SlaPolicy, SlaTarget, WorkingHours
+from sla.models import (
+    BusinessCalendar,
+    SlaPauseRule,
+    SlaPolicy,
+    SlaTarget,
+    SlaWarning,
+    WorkingHours,
+)
 from tickets.models import (
     AgentProfile,
     Contact,
@@ -161,6 +168,24 @@ class SlaTargetFactory(TenantOwnedFactory):
     policy = factory.SubFactory(SlaPolicyFactory, tenant=factory.SelfAttribute("..tenant"))
     priority = Ticket.Priority.MEDIUM
     first_response_minutes = 60
+
+
+class SlaWarningFactory(TenantOwnedFactory):
+    class Meta:
+        model = SlaWarning
+
+    policy = factory.SubFactory(SlaPolicyFactory, tenant=factory.SelfAttribute("..tenant"))
+    metric = "first_response"
+    percent = 75
+
+
+class SlaPauseRuleFactory(TenantOwnedFactory):
+    class Meta:
+        model = SlaPauseRule
+
+    policy = factory.SubFactory(SlaPolicyFactory, tenant=factory.SelfAttribute("..tenant"))
+    metric = "resolution"
+    statuses = factory.LazyFunction(lambda: ["pending"])
 
 
 class RoutingRuleFactory(TenantOwnedFactory):

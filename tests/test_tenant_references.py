@@ -24,7 +24,17 @@ from integrations.models import (
     SocialIdentity,
     SocialThread,
 )
-from sla.models import BusinessCalendar, Holiday, SlaClock, SlaPolicy, SlaTarget, WorkingHours
+from sla.models import (
+    BusinessCalendar,
+    Holiday,
+    SlaClock,
+    SlaPauseRule,
+    SlaPolicy,
+    SlaReplan,
+    SlaTarget,
+    SlaWarning,
+    WorkingHours,
+)
 from tests.factories import TeamFactory, TenantFactory, TicketFactory, UserFactory
 from tickets.models import (
     Acknowledgement,
@@ -107,6 +117,9 @@ def one_of_everything(tenant: Tenant) -> dict[type[models.Model], models.Model]:
             WorkingHours.objects.create(calendar=calendar, weekday=0, start=time(9), end=time(17)),
             Holiday.objects.create(calendar=calendar, date=now.date(), name="Day off"),
             SlaTarget.objects.create(policy=policy, priority="normal", first_response_minutes=60),
+            SlaPauseRule.objects.create(policy=policy, metric="resolution", statuses=["pending"]),
+            SlaWarning.objects.create(policy=policy, metric="resolution", percent=50),
+            SlaReplan.objects.create(calendar=calendar, policy=policy, reason="Edited"),
             SlaClock.objects.create(
                 ticket=ticket,
                 metric="resolution",

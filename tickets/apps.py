@@ -15,7 +15,7 @@ class TicketsConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from helpdesk.models import Membership
-        from sla.signals import sla_recorded
+        from sla.signals import sla_recorded, sla_replanned
         from tickets import receivers
         from tickets.models import Category, Product, Team, TeamMember
         from tickets.routing import rules_depend_on_changed
@@ -43,8 +43,14 @@ class TicketsConfig(AppConfig):
             desk_directory_rows_changed, sender=TeamMember, dispatch_uid="directory-m2m-members"
         )
 
-        # The SLA engine's warnings and breaches go on the tickets' log, pages and mail.
+        # The SLA engine's warnings and breaches go on the tickets' log, pages and mail; so
+        # do clocks re-planned after a calendar or policy edit, which needs tickets' statuses.
         sla_recorded.connect(receivers.sla_recorded, dispatch_uid="tickets-sla-recorded")
+        sla_replanned.connect(receivers.sla_replanned, dispatch_uid="tickets-sla-replanned")
+        from sla import replanning
+        from tickets.selectors import ticket_statuses
+
+        replanning.ticket_statuses = ticket_statuses
 
         # Each process keeps a desk's response targets and priority matrix until they change.
         from tickets.models import PriorityMatrix, ResponseTarget

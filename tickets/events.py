@@ -28,7 +28,9 @@ Every event has the ticket, its kind, when (`created_at`), who (`actor`: an agen
 - spam: blocked (whether the requester was blocked)
 - mentioned: agent, agent_name, message (the note's id), mailed (whether the agent was mailed)
 - sla_warned, sla_breached: clock (id), metric, target_minutes, at (the warning or due
-  instant, ISO 8601)
+  instant, ISO 8601); a warning also warning (its label: "50%" of the target, "30m" before due)
+- sla_replanned: reason (the calendar or policy change, in words), clocks (a list of {clock,
+  metric, old, new}: due instants before and after, ISO 8601, null while paused)
 - routed: rule (id), trigger (create or update), changes ({field: [old, new]}), tags_added,
   tags_removed, stop, summary (in words); assign ({strategy, agent}) and assignee when the
   rule assigned
@@ -70,8 +72,9 @@ DATA_KEYS: dict[str, frozenset[str]] = {
     Kind.MERGED: frozenset({"into", "merged", "messages"}),
     Kind.SPAM: frozenset({"blocked"}),
     Kind.MENTIONED: frozenset({"agent", "agent_name", "message", "mailed"}),
-    Kind.SLA_WARNED: frozenset({"clock", "metric", "target_minutes", "at"}),
+    Kind.SLA_WARNED: frozenset({"clock", "metric", "target_minutes", "at", "warning"}),
     Kind.SLA_BREACHED: frozenset({"clock", "metric", "target_minutes", "at"}),
+    Kind.SLA_REPLANNED: frozenset({"reason", "clocks"}),
     Kind.ROUTED: frozenset(
         {"rule", "trigger", "changes", "tags_added", "tags_removed", "stop", "summary"}
         | {"assign", "assignee"}

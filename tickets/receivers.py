@@ -34,6 +34,7 @@ def sla_recorded(
             metric=clock.metric,
             target_minutes=clock.target_minutes,
             at=(clock.warned_at if what == "warned" else clock.breached_at).isoformat(),
+            **({"warning": clock.warning} if what == "warned" else {}),
         )
         for clock in clocks
     )
@@ -58,3 +59,57 @@ def sla_recorded(
     task_enqueue(
         "tickets.send_clock_notifications", tenant_id, [clock.pk for clock in clocks], what
     )
+
+
+def sla_replanned(
+    sender: type,
+    moves: list[tuple[SlaClock, datetime | None]],
+    reason: str,
+    at: datetime,
+    **kwargs: Any,
+) -> None:
+    """Clocks were re-planned after a calendar or policy edit: one event per ticket, and the
+    pages showing those tickets refresh their due times (after commit)."""
+    by_ticket: dict[int, list[tuple[SlaClock, datetime | None]]] = {}
+    for clock, old in moves:
+        by_ticket.setdefault(clock.ticket_id, []).append((clock, old))
+    tenant_id = moves[0][0].tenant_id
+    events.events_record(
+        events.event_build(
+            ticket=ticket_id,
+            tenant_id=tenant_id,
+            kind=TicketEvent.Kind.SLA_REPLANNED,
+            source="sla",
+            created_at=at,
+            reason=reason,
+            clocks=[
+                {
+                    "clock": clock.pk,
+                    "metric": clock.metric,
+                    "old": _iso(old),
+                    "new": _iso(clock.due_at),
+                }
+                for clock, old in clocks
+            ],
+        )
+        for ticket_id, clocks in by_ticket.items()
+    )
+    tickets = sorted(by_ticket)
+    live.publish_all_on_commit(
+        [
+            live.tenant_event(tenant_id, "sla.replanned", tickets=tickets),
+            *(
+                live.Event(
+                    tenant_id,
+                    "sla.replanned",
+                    (live.ticket_group(tenant_id, ticket_id),),
+                    {"ticket": ticket_id},
+                )
+                for ticket_id in tickets
+            ),
+        ]
+    )
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None

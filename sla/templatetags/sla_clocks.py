@@ -1,4 +1,4 @@
-"""Filters of SLA templates (`sla/_ticket_clocks.html`): durations in business time."""
+"""Filters of SLA templates (`sla/_ticket_clocks.html`): durations in business time, metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ from django import template
 from django.utils.translation import gettext as _
 
 register = template.Library()
+
+
+@register.filter
+def metric_label(value: str) -> str:
+    """An SLA metric's name in the reader's language ("first_response" -> "First response")."""
+    from sla.metrics import Metric
+
+    try:
+        return str(Metric(value).label)
+    except ValueError:
+        return value
 
 
 @register.filter

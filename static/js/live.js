@@ -33,7 +33,7 @@
   } : null;
   const CHANGES = {
     "ticket.created": 1, "ticket.changed": 1, "ticket.replied": 1,
-    "sla.warned": 1, "sla.breached": 1,
+    "sla.warned": 1, "sla.breached": 1, "sla.replanned": 1,
   };
   const OPEN = { new: 1, open: 1, pending: 1, on_hold: 1 };
   // Sorts in which a change can move a row that stays in the queue, and those by age (the

@@ -10,6 +10,7 @@ from tests.factories import (
     BusinessCalendarFactory,
     SlaPolicyFactory,
     SlaTargetFactory,
+    SlaWarningFactory,
     WorkingHoursFactory,
 )
 
@@ -29,7 +30,9 @@ def office_hours(acme):
 
 @pytest.fixture
 def standard_policy(acme, office_hours):
-    """Targets in business minutes: high 4 h / 4 h / 16 h, medium 8 h / 8 h / 40 h."""
+    """Targets in business minutes: high 4 h / 4 h / 16 h, medium 8 h / 8 h / 40 h; a warning
+    at three quarters of each; each metric pauses as usual (resolution while pending or on
+    hold, responses never)."""
     policy = SlaPolicyFactory(tenant=acme, name="Standard", position=10)
     SlaTargetFactory(
         tenant=acme, policy=policy, priority="high", first_response_minutes=240,
@@ -43,4 +46,6 @@ def standard_policy(acme, office_hours):
         tenant=acme, policy=policy, priority="critical", first_response_minutes=60,
         next_reply_minutes=60, resolution_minutes=480, periodic_update_minutes=120,
     )  # fmt: skip
+    for metric in ("first_response", "next_reply", "resolution", "periodic_update"):
+        SlaWarningFactory(tenant=acme, policy=policy, metric=metric, percent=75)
     return policy

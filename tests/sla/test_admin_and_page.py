@@ -38,8 +38,9 @@ def calendar_form(**fields: str) -> dict[str, str]:
 def policy_form(conditions: str, **fields: str) -> dict[str, str]:
     return {
         "name": "Standard", "position": "1", "is_active": "on", "conditions": conditions,
-        "calendar": "", "warn_percent": "75", "pause_statuses": "pending,on_hold", **fields,
+        "calendar": "", "tier": "", **fields,
         **inline("targets", [{"priority": "high", "first_response_minutes": "30"}]),
+        **inline("pause_rules", []), **inline("warnings", []),
     }  # fmt: skip
 
 

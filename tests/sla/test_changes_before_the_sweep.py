@@ -13,7 +13,7 @@ import time_machine
 
 from helpdesk.tenancy import tenant_context
 from sla.models import SlaClock
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, SlaPauseRuleFactory
 from tickets import automations, routing, services
 from tickets.models import Automation, RoutingRule, TicketEvent
 
@@ -94,10 +94,13 @@ def test_an_automation_that_raises_the_priority_retargets_the_sla_clock(acme, me
 
 
 def test_a_clock_put_on_hold_after_its_due_time_keeps_its_breach_at_that_time(
-    acme, acme_agent, high_ticket
+    acme, acme_agent, standard_policy, high_ticket
 ):
-    # Due at 13:00; put on hold at 13:00:03, before any sweep came by.
-    just_after = MONDAY_9 + 4 * HOUR + timedelta(seconds=3)
+    SlaPauseRuleFactory(
+        tenant=acme, policy=standard_policy, metric="first_response", statuses=["on_hold"]
+    )
+    # Due at 13:00; put on hold at 13:00:01, before any sweep came by.
+    just_after = MONDAY_9 + 4 * HOUR + timedelta(seconds=1)
     with time_machine.travel(just_after, tick=False), tenant_context(acme):
         services.ticket_status_change(ticket=high_ticket, status="on_hold", by=acme_agent)
     clock = first_response(acme, high_ticket)

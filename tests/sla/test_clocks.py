@@ -164,15 +164,29 @@ def test_a_second_requester_message_does_not_restart_the_next_reply_clock(
     assert clock(acme, ticket, "next_reply").started_at == MONDAY_9 + 2 * HOUR
 
 
-def test_solving_meets_resolution_and_reopening_resumes_it(
+def test_solving_meets_resolution_and_reopening_leaves_it_met(
     acme, acme_agent, requester, standard_policy
 ):
     ticket = open_ticket(acme, requester, MONDAY_9, priority="high")  # 16 business hours
     agent_reply(acme, ticket, acme_agent, MONDAY_9 + 2 * HOUR, status="solved")
-    solved = clock(acme, ticket, "resolution")
-    assert (solved.state, solved.elapsed_minutes) == ("fulfilled", 120)
     requester_reply(acme, ticket, MONDAY_9 + 24 * HOUR)  # Tuesday 09:00 Berlin
-    reopened = clock(acme, ticket, "resolution")
+    resolution = clock(acme, ticket, "resolution")
+    assert (resolution.state, resolution.elapsed_minutes) == ("fulfilled", 120)
+    assert resolution.fulfilled_at == MONDAY_9 + 2 * HOUR
+
+
+def test_reopening_resumes_the_full_resolution_without_the_time_solved(
+    acme, acme_agent, requester, standard_policy
+):
+    with tenant_context(acme):
+        target = standard_policy.targets.get(priority="high")
+        target.full_resolution_minutes = 960  # 16 business hours
+        target.save()
+    ticket = open_ticket(acme, requester, MONDAY_9, priority="high")
+    agent_reply(acme, ticket, acme_agent, MONDAY_9 + 2 * HOUR, status="solved")
+    assert clock(acme, ticket, "full_resolution").state == "fulfilled"
+    requester_reply(acme, ticket, MONDAY_9 + 24 * HOUR)  # Tuesday 09:00 Berlin
+    reopened = clock(acme, ticket, "full_resolution")
     assert (reopened.state, reopened.fulfilled_at) == ("running", None)
     # 14 h left from Tuesday 09:00: Tuesday's 8 h and 6 h on Wednesday, due 15:00 Berlin.
     assert reopened.due_at == datetime(2026, 11, 25, 14, tzinfo=UTC)

@@ -94,8 +94,19 @@ def test_a_clock_met_in_time_is_never_warned(acme, acme_agent, high_ticket):
 def test_a_paused_clock_does_not_breach(acme, acme_agent, high_ticket):
     with time_machine.travel(MONDAY_9 + HOUR, tick=False), tenant_context(acme):
         services.ticket_status_change(ticket=high_ticket, status="on_hold", by=acme_agent)
-    sweep(acme, MONDAY_9 + 30 * HOUR)
-    assert sla_events(acme, high_ticket) == []
+    sweep(acme, MONDAY_9 + 60 * HOUR)
+    with tenant_context(acme):
+        resolution = high_ticket.clocks.get(metric="resolution")
+    assert (resolution.state, resolution.breached_at) == ("paused", None)
+
+
+def test_the_first_response_runs_on_while_a_ticket_is_on_hold(acme, acme_agent, high_ticket):
+    with time_machine.travel(MONDAY_9 + HOUR, tick=False), tenant_context(acme):
+        services.ticket_status_change(ticket=high_ticket, status="on_hold", by=acme_agent)
+    sweep(acme, MONDAY_9 + 5 * HOUR)
+    with tenant_context(acme):
+        first = high_ticket.clocks.get(metric="first_response")
+    assert (first.state, first.breached_at) == ("running", MONDAY_9 + 4 * HOUR)
 
 
 def test_the_assignee_and_the_team_lead_are_mailed_about_a_breach(

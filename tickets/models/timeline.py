@@ -31,6 +31,7 @@ class TicketEvent(TenantOwned):
         SPAM = "spam", _("Marked as spam")
         MENTIONED = "mentioned", _("Agent mentioned")
         SLA_WARNED = "sla_warned", _("SLA warning")
+        SLA_REPLANNED = "sla_replanned", _("SLA due times changed")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         ROUTED = "routed", _("Routing rule applied")
 

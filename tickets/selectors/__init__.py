@@ -53,6 +53,7 @@ from tickets.selectors.tickets import (
     teammates,
     ticket_counts,
     ticket_events,
+    ticket_statuses,
     ticket_thread,
     visible_to,
 )
@@ -103,6 +104,7 @@ __all__ = [
     "ticket_events",
     "ticket_for_bounce",
     "ticket_for_mail",
+    "ticket_statuses",
     "ticket_thread",
     "tickets_filtered",
     "visible_to",
