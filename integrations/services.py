@@ -246,6 +246,17 @@ def api_status_change(*, ticket: Ticket, status: str, by: User | None) -> Ticket
         raise TicketConflict(" ".join(error.messages)) from error
 
 
+def api_priority_change(*, ticket: Ticket, priority: str, by: User | None) -> Ticket:
+    """Set a ticket's priority for an integration (its SLA clocks follow in the same
+    transaction); a closed ticket's refusal is a `TicketConflict`."""
+    try:
+        return ticket_services.ticket_update(
+            ticket=ticket, by=by, source=Channel.API, priority=priority
+        )
+    except ValidationError as error:
+        raise TicketConflict(" ".join(error.messages)) from error
+
+
 def idempotency_keys_purge(*, now: datetime) -> int:
     """Forget Idempotency-Keys older than the replay window; returns how many."""
     deleted, _by_model = ApiIdempotencyKey.objects.filter(

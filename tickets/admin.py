@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
-from tickets import priority
+from tickets import priority, services
 from tickets.automations import admin as automations_admin  # noqa: F401 (registers its pages)
 from tickets.macros import admin as macros_admin  # noqa: F401 (registers its pages)
 from tickets.models import (
@@ -50,6 +50,14 @@ class OrganizationAdmin(SimpleHistoryAdmin, TenantModelAdmin):
     list_display = ["name", "tier", "region", "industry", "is_vip"]
     list_filter = ["tier", "is_vip", "region"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Through the service: a new tier re-targets the open tickets' SLA clocks.
+        changed = {field: form.cleaned_data[field] for field in form.changed_data}
+        services.organization_update(organization=obj, by=request.user, source="admin", **changed)
+        obj.refresh_from_db()
 
 
 class ContactEmailInline(TenantInlineAdmin):

@@ -261,6 +261,14 @@ SCHEMAS: dict[str, Any] = {
             "author_email": {"type": "string", "format": "email"},
         },
     },
+    "PriorityChange": {
+        "type": "object",
+        "required": ["priority"],
+        "properties": {
+            "priority": {"enum": PRIORITIES},
+            "author_email": {"type": "string", "format": "email"},
+        },
+    },
 }
 
 
@@ -409,6 +417,20 @@ SPEC: dict[str, Any] = {
                 "responses": {
                     "200": _json(_ref("Ticket"), "The ticket after the change."),
                     "409": _error("This status may not follow the current one."),
+                    **BODY_ERRORS,
+                    **COMMON_ERRORS,
+                },
+            },
+        },
+        "/tickets/{number}/priority": {
+            "post": {
+                "operationId": "changePriority",
+                "summary": "Raise or lower a ticket's priority; its SLA targets follow at once",
+                "parameters": [NUMBER],
+                "requestBody": _body(_ref("PriorityChange")),
+                "responses": {
+                    "200": _json(_ref("Ticket"), "The ticket after the change."),
+                    "409": _error("The ticket can no longer be changed."),
                     **BODY_ERRORS,
                     **COMMON_ERRORS,
                 },

@@ -267,6 +267,20 @@ def status_input(data: dict[str, Any]) -> tuple[str, str]:
     return status, author_email
 
 
+def priority_input(data: dict[str, Any]) -> tuple[str, str]:
+    """(priority, author_email) of a priority change body; 422 naming each bad field."""
+    fields = Fields(data, {})
+    priority = fields.text("priority", required=True)
+    if priority and priority not in Priority.values:
+        fields.fail(
+            "priority",
+            _("Must be one of: %(choices)s.") % {"choices": ", ".join(Priority.values)},
+        )
+    author_email = fields.email("author_email")
+    fields.check()
+    return priority, author_email
+
+
 # --- the list's query parameters -----------------------------------------------------------
 
 LIST_PARAMETERS = {

@@ -158,6 +158,18 @@ def ticket_status(request: TenantRequest, number: int) -> HttpResponse:
     return JsonResponse(serializers.ticket_json(_ticket(number), desk=desk))
 
 
+@api_endpoint("POST")
+def ticket_priority(request: TenantRequest, number: int) -> HttpResponse:
+    """Raise or lower a ticket's priority (a CRM's or monitoring tool's call): its SLA clocks
+    take the new targets in the same transaction."""
+    ticket = _ticket(number)
+    priority, author_email = schemas.priority_input(read_json(request))
+    by = _acting_agent(request.api_token, author_email)
+    services.api_priority_change(ticket=ticket, priority=priority, by=by)
+    desk = serializers.Desk.of(request.tenant)
+    return JsonResponse(serializers.ticket_json(_ticket(number), desk=desk))
+
+
 @api_endpoint("GET", authenticated=False)
 def openapi_json(request: HttpRequest) -> HttpResponse:
     """The OpenAPI 3.1 description of this API; public, like any API reference."""

@@ -8,6 +8,7 @@ the public names; its modules are by area.
 
 from tickets.services.changes import (
     EDITABLE_FIELDS,
+    organization_update,
     team_member_add,
     ticket_assign,
     ticket_merge,
@@ -77,6 +78,7 @@ __all__ = [
     "mentioned_agents",
     "message_remote_images_allow",
     "normalize_phone",
+    "organization_update",
     "replies_since",
     "reply_notification_send",
     "sanitize_html",

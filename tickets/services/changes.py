@@ -16,6 +16,7 @@ from tickets.lifecycle import status_set, ticket_lock
 from tickets.models import (
     Contact,
     Message,
+    Organization,
     Team,
     TeamMember,
     Ticket,
@@ -263,3 +264,40 @@ def ticket_requester_set(*, ticket: Ticket, email: str, by: User | None, name: s
     )
     events.ticket_publish(ticket, before=before)
     return ticket
+
+
+@transaction.atomic
+def organization_update(
+    *, organization: Organization, by: User | None, source: str = "web", **fields: Any
+) -> Organization:
+    """Change a customer organisation; a new tier re-targets its open tickets' SLA clocks.
+
+    Whoever changes it (an admin, a CRM sync), in this one transaction: each open ticket of
+    its people takes the new tier, logs the change and has its clocks re-targeted, so a
+    customer who signs an enterprise contract is served as one from that moment.
+    """
+    locked = Organization.objects.select_for_update().get(pk=organization.pk)
+    old_tier = locked.tier
+    for field, value in fields.items():
+        setattr(locked, field, value)
+    locked.full_clean()
+    locked.save()
+    if locked.tier == old_tier:
+        return locked
+    open_tickets = Ticket.objects.filter(
+        requester__organization=locked, status__in=Ticket.OPEN_STATUSES
+    ).order_by("pk")
+    for ticket in open_tickets:
+        ticket = ticket_lock(ticket)
+        if ticket.customer_segment == locked.tier:
+            continue
+        before = events.placement(ticket)
+        old, ticket.customer_segment = ticket.customer_segment, locked.tier
+        ticket.save()
+        lifecycle.fields_changed(ticket)
+        events.event_record(
+            ticket=ticket, kind=TicketEvent.Kind.FIELDS, actor=by, source=source,
+            changes={"customer_segment": [old, locked.tier]},
+        )  # fmt: skip
+        events.ticket_publish(ticket, before=before)
+    return locked
