@@ -1253,6 +1253,98 @@ class Bench:
                     late[clock] = (at - due[clock]).total_seconds()
         return late
 
+    def replan(self) -> None:
+        """Re-planning N running clocks after a holiday is added to their calendar."""
+        from datetime import date
+        from datetime import time as clock_time
+
+        from django.db import connection
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from sla.models import BusinessCalendar, Holiday, SlaClock, WorkingHours
+        from sla.replanning import replan_request, replan_run
+        from tickets.models import Ticket
+
+        wanted = self.args.replan_clocks
+        tenant = Tenant.objects.get(slug="bench001")
+        with tenant_context(tenant):
+            calendar = BusinessCalendar.objects.create(name="Bench office", time_zone="UTC")
+            WorkingHours.objects.bulk_create(
+                WorkingHours(calendar=calendar, weekday=day, start=clock_time(9),
+                             end=clock_time(17))
+                for day in range(5)
+            )  # fmt: skip
+            live = SlaClock.objects.filter(state__in=("running", "paused"))
+            missing = wanted - live.count()
+            if missing > 0:
+                self._open_tickets_with_clocks(tenant.pk, -(-missing // 2))
+            ids = list(live.order_by("pk").values_list("pk", flat=True)[:wanted])
+            SlaClock.objects.filter(pk__in=ids).update(calendar=calendar)
+            open_tickets = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES).count()
+        statements = [0]
+
+        def count(execute, sql, params, many, context):
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        with tenant_context(tenant):
+            Holiday.objects.create(calendar=calendar, date=date(2026, 12, 24), name="Eve")
+            request = replan_request(calendar_id=calendar.pk, reason="Bench: a holiday added")
+            before = peak_rss_mib(os.getpid())
+            started = time.perf_counter()
+            with connection.execute_wrapper(count):
+                done = replan_run(replan_id=request.pk)
+            elapsed = time.perf_counter() - started
+            growth = peak_rss_mib(os.getpid()) - before
+        if done.done != len(ids) or done.failed:
+            raise RuntimeError(f"re-planned {done.done} of {len(ids)}, {done.failed} failed")
+        label = f"{len(ids):,} running clocks of {open_tickets:,} open tickets"
+        self.add(Figure(f"sla: re-plan after a calendar edit, {label}", elapsed, "s",
+                        target="< 60 s"))  # fmt: skip
+        self.add(Figure("sla: re-plan statements per 1,000 clocks",
+                        statements[0] / len(ids) * 1000, "statements"))  # fmt: skip
+        self.add(Figure("sla: re-plan peak RSS growth", growth, "MiB", target="flat"))
+
+    def _open_tickets_with_clocks(self, tenant_id: int, count: int) -> None:
+        """`count` more open tickets in a tenant (copies of one), each with two running clocks."""
+        from django.db import connection
+
+        from tickets.models import Ticket
+
+        columns = [f.column for f in Ticket._meta.concrete_fields
+                   if f.column not in ("id", "number") and not f.generated]  # fmt: skip
+        listed = ", ".join(columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_number FROM tickets_ticketcounter WHERE tenant_id = %s", [tenant_id]
+            )
+            base = cursor.fetchone()[0]
+            cursor.execute(
+                f"INSERT INTO tickets_ticket ({listed}, number)"  # noqa: S608 (model columns)
+                f" SELECT {listed}, %s + g FROM tickets_ticket t, generate_series(1, %s) g"
+                " WHERE t.id = (SELECT min(id) FROM tickets_ticket WHERE status = 'open')",
+                [base, count],
+            )
+            cursor.execute(
+                "UPDATE tickets_ticketcounter SET last_number = %s WHERE tenant_id = %s",
+                [base + count, tenant_id],
+            )
+            cursor.execute(
+                "INSERT INTO sla_slaclock (tenant_id, ticket_id, metric, state, policy_id,"
+                " priority, target_minutes, started_at, resumed_at, elapsed_minutes,"
+                " paused_seconds, due_at, warn_at, warning, warnings_recorded)"
+                " SELECT t.tenant_id, t.id, m.metric, 'running',"
+                " (SELECT id FROM sla_slapolicy WHERE position = 20), t.priority, m.target,"
+                " now(), now(), 0, 0, now() + (m.target + t.id %% 600) * interval '1 minute',"
+                " now() + (m.target * 0.75 + t.id %% 600) * interval '1 minute', '75%%', '{}'"
+                " FROM tickets_ticket t"
+                " CROSS JOIN (VALUES ('first_response', 480), ('resolution', 2400))"
+                " AS m(metric, target)"
+                " WHERE t.number > %s",
+                [base],
+            )
+
     def sla(self) -> None:
         """One sweep's time with N clocks due, and breach latency from a real worker + beat."""
         import tempfile
@@ -1539,7 +1631,12 @@ def main() -> int:
     parser.add_argument("--live-rate", type=float, default=20, help="changes a second (live)")
     parser.add_argument("--sla-due", type=int, default=1000, help="clocks due in one sweep")
     parser.add_argument(
-        "--only", nargs="*", default=["intake", "pages", "live", "sla", "mail", "acks"]
+        "--replan-clocks", type=int, default=100_000, help="running clocks re-planned (replan)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=["intake", "pages", "live", "sla", "replan", "mail", "acks"],
     )
     args = parser.parse_args()
     default_tenants, default_tickets = SIZES[args.size]

@@ -40,7 +40,7 @@ from helpdesk.tenancy import require_tenant_id, tenant_context
 from sla import signals
 from sla.models import SlaClock, SlaReplan
 from sla.selectors import SlaConfig, sla_config
-from sla.services import CLOCK_SAVED_FIELDS, Overdue, replan_clock
+from sla.services import Overdue, clocks_save, replan_clock
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +162,7 @@ def _replan_all(
         saved.append(clock)
         if clock.due_at != before:
             moved.append((clock, before))
-    if saved:
-        SlaClock.objects.bulk_update(saved, CLOCK_SAVED_FIELDS)
+    clocks_save(saved)
     overdue.record(now)
     return moved, failed
 

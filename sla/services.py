@@ -51,6 +51,7 @@ from helpdesk.models import Tenant
 from helpdesk.tenancy import require_tenant_id, tenant_context
 from rules.vocabulary import DONE_STATUSES, OPEN_STATUSES, Priority, Status, Tier
 from sla import business_time, signals
+from sla._clock_rows import clock_rows_update
 from sla.metrics import ANSWERED_BY_REPLY, RULES, STARTING_WITH_TICKET
 from sla.models import SlaClock
 from sla.selectors import CompiledPolicy, SlaConfig, sla_config
@@ -197,10 +198,9 @@ CLOCK_SAVED_FIELDS = [
 ]  # fmt: skip
 
 
-def _save(clocks: Iterable[SlaClock]) -> None:
-    clocks = list(clocks)
-    if clocks:
-        SlaClock.objects.bulk_update(clocks, CLOCK_SAVED_FIELDS)
+def clocks_save(clocks: Iterable[SlaClock], fields: Iterable[str] = CLOCK_SAVED_FIELDS) -> None:
+    """Write the planned fields of saved clocks, however many, in one statement."""
+    clock_rows_update(list(clocks), list(fields))
 
 
 def _policy_of(clocks: Iterable[SlaClock], ticket: TicketSnapshot, config: SlaConfig) -> Any:
@@ -453,7 +453,7 @@ def replan_clock(clock: SlaClock, status: str | None, config: SlaConfig, now: da
 
 def _apply(step: Step, at: datetime) -> None:
     """Save what a step did, then tell the listeners what came due before it."""
-    _save(step.changed)
+    clocks_save(step.changed)
     SlaClock.objects.bulk_create(step.started)
     step.overdue.record(at)
 
@@ -586,9 +586,7 @@ def clocks_sweep(*, now: datetime, batch: int | None = None) -> tuple[int, int]:
                 for clock in rescheduled:
                     _schedule_warning(clock, config)
                     due["warned"] += _warnings_due(clock, config, now)
-                SlaClock.objects.bulk_update(
-                    rescheduled, ["warn_at", "warning", "warned_at", "warnings_recorded"]
-                )
+                clocks_save(rescheduled, ["warn_at", "warning", "warned_at", "warnings_recorded"])
             for what in ("warned", "breached"):
                 _recorded(due[what], what, now)
         warned, breached = warned + len(due["warned"]), breached + len(due["breached"])

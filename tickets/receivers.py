@@ -68,8 +68,8 @@ def sla_replanned(
     at: datetime,
     **kwargs: Any,
 ) -> None:
-    """Clocks were re-planned after a calendar or policy edit: one event per ticket, and the
-    pages showing those tickets refresh their due times (after commit)."""
+    """Clocks were re-planned after a calendar or policy edit: one history entry per ticket,
+    and the staff's pages showing those tickets refresh their due times (after commit)."""
     by_ticket: dict[int, list[tuple[SlaClock, datetime | None]]] = {}
     for clock, old in moves:
         by_ticket.setdefault(clock.ticket_id, []).append((clock, old))
@@ -94,21 +94,9 @@ def sla_replanned(
         )
         for ticket_id, clocks in by_ticket.items()
     )
-    tickets = sorted(by_ticket)
-    live.publish_all_on_commit(
-        [
-            live.tenant_event(tenant_id, "sla.replanned", tickets=tickets),
-            *(
-                live.Event(
-                    tenant_id,
-                    "sla.replanned",
-                    (live.ticket_group(tenant_id, ticket_id),),
-                    {"ticket": ticket_id},
-                )
-                for ticket_id in tickets
-            ),
-        ]
-    )
+    # One event for the batch (a re-plan moves thousands of clocks): the staff's pages read
+    # the ticket ids from it; a ticket page whose ticket is among them refreshes its clocks.
+    live.publish_on_commit(live.tenant_event(tenant_id, "sla.replanned", tickets=sorted(by_ticket)))
 
 
 def _iso(instant: datetime | None) -> str | None:
