@@ -6,13 +6,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
-from rules.vocabulary import DONE_STATUSES, Status
+from rules.vocabulary import DONE_STATUSES, Priority, Status
+from sla import matrix
+from sla.forms import PolicyMatrixForm, SlaTargetForm
 from sla.models import (
     BusinessCalendar,
     Holiday,
@@ -89,7 +95,10 @@ class BusinessCalendarAdmin(ReplansRunningClocks, TenantModelAdmin):
 
 
 class SlaTargetInline(TenantInlineAdmin):
+    """Targets per priority in hours and minutes, as the policy matrix shows them."""
+
     model = SlaTarget
+    form = SlaTargetForm
     extra = 0
 
 
@@ -133,6 +142,40 @@ class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
             reason=_("Policy “%(name)s” changed") % {"name": policy},
             by=request.user,
         )
+
+    def get_urls(self) -> list[Any]:
+        grid = self.admin_site.admin_view(self.policy_matrix)
+        return [path("matrix/", grid, name="sla_slapolicy_matrix"), *super().get_urls()]
+
+    def policy_matrix(self, request: HttpRequest) -> HttpResponse:
+        """Targets as one grid of contract tier, priority and metric, saved all at once."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = PolicyMatrixForm(request.POST or None, rows=matrix.policy_matrix())
+        if request.method == "POST" and form.is_valid():
+            changed = matrix.policy_matrix_save(rows=form.edits(), by=request.user)
+            clocks = matrix.live_clocks_count(policies=changed)
+            if not changed:
+                self.message_user(request, _("Nothing changed."))
+            elif clocks:
+                message = ngettext(
+                    "Saved. %(count)s running clock is being re-planned.",
+                    "Saved. %(count)s running clocks are being re-planned.",
+                    clocks,
+                )
+                self.message_user(request, message % {"count": f"{clocks:,}"})
+            else:
+                self.message_user(request, _("Saved."))
+            return redirect("admin:sla_slapolicy_matrix")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Policy matrix"),
+            "form": form,
+            "sections": form.sections(),
+            "priorities": [Priority(priority).label for priority in matrix.PRIORITIES],
+        }
+        return TemplateResponse(request, "admin/sla/policy_matrix.html", context)
 
 
 @admin.register(SlaReplan)

@@ -39,7 +39,7 @@ def policy_form(conditions: str, **fields: str) -> dict[str, str]:
     return {
         "name": "Standard", "position": "1", "is_active": "on", "conditions": conditions,
         "calendar": "", "tier": "", **fields,
-        **inline("targets", [{"priority": "high", "first_response_minutes": "30"}]),
+        **inline("targets", [{"priority": "high", "first_response_minutes": "30m"}]),
         **inline("pause_rules", []), **inline("warnings", []),
     }  # fmt: skip
 

@@ -1,0 +1,191 @@
+"""Form fields of the SLA set-up: targets are typed and shown in hours and minutes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sla.matrix import PRIORITIES, MatrixRow, RowEdit
+from sla.metrics import RULES, Metric
+from sla.models import BusinessCalendar, SlaTarget
+
+# "4h", "1h 30m", "1h30m", "45m", "0m" or "1:30"; ASCII digits only, and few enough of them
+# that any accepted duration fits the target columns (a 32-bit integer of minutes).
+_UNITS = re.compile(r"(?:(?P<hours>[0-9]{1,6})\s*h)?\s*(?:(?P<minutes>[0-9]{1,7})\s*m)?")
+_CLOCK = re.compile(r"(?P<hours>[0-9]{1,6}):(?P<minutes>[0-5][0-9])")
+
+
+def duration_text(minutes: int | None) -> str:
+    """Minutes as an admin reads them: "4h", "1h 30m", "45m", "0m" ("" for no target)."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours}h {rest}m"
+    return f"{hours}h" if hours else f"{rest}m"
+
+
+def duration_minutes(text: str) -> int | None:
+    """The minutes of "4h", "1h 30m", "45m" or "1:30" (any case and spacing); None if neither."""
+    text = text.strip().lower()
+    found = _CLOCK.fullmatch(text) or _UNITS.fullmatch(text)
+    if not text or found is None:
+        return None
+    return int(found["hours"] or 0) * 60 + int(found["minutes"] or 0)
+
+
+class BusinessDurationField(forms.Field):
+    """Business minutes typed and shown as hours and minutes; empty means no target."""
+
+    default_error_messages = {"invalid": _("Write hours and minutes, e.g. 4h, 1h 30m or 45m.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 7, "placeholder": "—"}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        # Stored minutes are shown as hours; what the admin typed is shown back as typed.
+        return duration_text(value) if value is None or isinstance(value, int) else value
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, int):
+            return value
+        minutes = duration_minutes(str(value))
+        if minutes is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return minutes
+
+
+def target_field(metric: str) -> BusinessDurationField:
+    """The cell of one metric's target: its label and the metric's help text."""
+    return BusinessDurationField(label=Metric(metric).label, help_text=RULES[metric].help)
+
+
+TARGET_COLUMNS = [f"{metric}_minutes" for metric in Metric]
+
+
+class SlaTargetForm(forms.ModelForm):
+    """A policy's targets for one priority, in hours and minutes (the matrix edits the same)."""
+
+    first_response_minutes = target_field(Metric.FIRST_RESPONSE)
+    next_reply_minutes = target_field(Metric.NEXT_REPLY)
+    periodic_update_minutes = target_field(Metric.PERIODIC_UPDATE)
+    pausable_update_minutes = target_field(Metric.PAUSABLE_UPDATE)
+    resolution_minutes = target_field(Metric.RESOLUTION)
+    full_resolution_minutes = target_field(Metric.FULL_RESOLUTION)
+    requester_wait_minutes = target_field(Metric.REQUESTER_WAIT)
+    agent_work_minutes = target_field(Metric.AGENT_WORK)
+
+    class Meta:
+        model = SlaTarget
+        fields = ["priority", *TARGET_COLUMNS]
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One cell of the matrix form: its input, and the value it had when the page was shown."""
+
+    field: forms.BoundField
+    shown: str
+
+    @property
+    def shown_name(self) -> str:
+        return self.field.html_initial_name
+
+
+class PolicyMatrixForm(forms.Form):
+    """The whole policy matrix as one form: per row `<row>-calendar`, per cell
+    `<row>-<priority>-<metric>`.
+
+    Each input carries the value it was shown with, and only what the admin changed is
+    written: an edit made meanwhile in the policy admin to another cell survives the save.
+    """
+
+    def __init__(self, *args: Any, rows: list[MatrixRow], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        calendars = BusinessCalendar.objects.all()
+        for row in rows:
+            self.fields[f"{row.key}-calendar"] = forms.ModelChoiceField(
+                label=_("calendar"),
+                queryset=calendars,
+                required=False,
+                empty_label=_("The ticket's region's calendar, else the desk's default"),
+                initial=row.calendar,
+                show_hidden_initial=True,
+            )
+            for (priority, metric), minutes in row.cells.items():
+                cell = target_field(metric)
+                # The metric's help is shown once, on its line of the grid.
+                cell.initial, cell.show_hidden_initial, cell.help_text = minutes, True, ""
+                self.fields[f"{row.key}-{priority}-{metric}"] = cell
+
+    def _cell(self, name: str) -> MatrixCell:
+        bound = self[name]
+        if self.is_bound:  # shown again after an error: keep the value of the first showing
+            shown = self.data.get(bound.html_initial_name, "")
+        else:
+            shown = bound.field.prepare_value(bound.initial)
+            shown = "" if shown is None else str(getattr(shown, "pk", shown))
+        return MatrixCell(field=bound, shown=shown)
+
+    def sections(self) -> list[dict[str, Any]]:
+        """Per row: the row, its calendar cell, and per metric its label, help and cells."""
+        return [
+            {
+                "row": row,
+                "calendar": self._cell(f"{row.key}-calendar"),
+                "metrics": [
+                    {
+                        "label": Metric(metric).label,
+                        "help": RULES[metric].help,
+                        "cells": [
+                            self._cell(f"{row.key}-{priority}-{metric}") for priority in PRIORITIES
+                        ],
+                    }
+                    for metric in Metric
+                ],
+            }
+            for row in self.rows
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for row in self.rows:
+            calendar = f"{row.key}-calendar"
+            filled = any(
+                data.get(f"{row.key}-{priority}-{metric}") is not None
+                for priority in PRIORITIES
+                for metric in Metric
+            )
+            if row.policy is None and data.get(calendar) is not None and not filled:
+                self.add_error(
+                    calendar,
+                    _("Fill in at least one target: a calendar alone creates no policy."),
+                )
+        return data
+
+    def edits(self) -> list[RowEdit]:
+        """What the admin changed, row by row (from a valid form)."""
+        changed = set(self.changed_data)
+        return [
+            RowEdit(
+                key=row.key,
+                cells={
+                    (priority, metric): self.cleaned_data[name]
+                    for priority in PRIORITIES
+                    for metric in Metric
+                    if (name := f"{row.key}-{priority}-{metric}") in changed
+                },
+                calendar_changed=f"{row.key}-calendar" in changed,
+                calendar=self.cleaned_data[f"{row.key}-calendar"],
+            )
+            for row in self.rows
+        ]
