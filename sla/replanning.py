@@ -85,15 +85,19 @@ def _clocks(calendar_id: int | None, policy_id: int | None) -> Any:
     return clocks.filter(policy_id=policy_id)
 
 
-def replan_run(*, replan_id: int, now: Callable[[], datetime] = timezone.now) -> SlaReplan | None:
+def replan_run(
+    *, tenant_id: int, replan_id: int, now: Callable[[], datetime] = timezone.now
+) -> SlaReplan | None:
     """Work through a re-plan batch by batch until it is done (or superseded); None if gone.
 
-    Safe to run twice at once or again after a crash: each batch locks the re-plan row, reads
-    on from the last clock done, and commits its clocks with its progress.
+    Each batch is a transaction of its own in the tenant (locking the re-plan row, reading on
+    from the last clock done, committing its clocks with its progress), so a worker killed
+    mid-way loses at most the batch it was in, and two runs at once never re-plan a clock
+    twice.
     """
-    _attempt(replan_id)
+    _attempt(tenant_id, replan_id)
     while True:
-        with transaction.atomic():
+        with tenant_context(tenant_id):
             replan = SlaReplan.objects.select_for_update(of=("self",)).filter(pk=replan_id).first()
             if replan is None or replan.state in (State.DONE, State.SUPERSEDED, State.FAILED):
                 return replan
@@ -102,9 +106,9 @@ def replan_run(*, replan_id: int, now: Callable[[], datetime] = timezone.now) ->
             return replan
 
 
-def _attempt(replan_id: int) -> None:
+def _attempt(tenant_id: int, replan_id: int) -> None:
     """Count a start in its own transaction: a re-plan that keeps failing is given up."""
-    with transaction.atomic():
+    with tenant_context(tenant_id):
         replan = SlaReplan.objects.select_for_update().filter(pk=replan_id).first()
         if replan is None or replan.state not in (State.QUEUED, State.RUNNING):
             return

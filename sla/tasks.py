@@ -17,11 +17,9 @@ def sweep() -> None:
 @shared_task(name="sla.replan", ignore_result=True)
 def replan(tenant_id: int, replan_id: int) -> None:
     """Count the live clocks of an edited calendar or policy anew, batch by batch."""
-    from helpdesk.tenancy import tenant_context
     from sla.replanning import replan_run
 
-    with tenant_context(tenant_id):
-        replan_run(replan_id=replan_id)
+    replan_run(tenant_id=tenant_id, replan_id=replan_id)  # a transaction per batch
 
 
 @shared_task(name="sla.replans_resume", ignore_result=True)

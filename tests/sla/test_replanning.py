@@ -34,9 +34,10 @@ def clock(acme, ticket, metric):
 
 def replan(acme, at, **subject):
     """Ask for a re-plan at `at` and run it as the worker would."""
-    with time_machine.travel(at, tick=False), tenant_context(acme):
-        request = replan_request(reason="Edited", **subject)
-        return replan_run(replan_id=request.pk)
+    with time_machine.travel(at, tick=False):
+        with tenant_context(acme):
+            request = replan_request(reason="Edited", **subject)
+        return replan_run(tenant_id=acme.pk, replan_id=request.pk)
 
 
 def test_a_holiday_added_to_the_calendar_moves_the_running_resolution(
@@ -128,10 +129,10 @@ def test_a_re_plan_whose_worker_died_goes_on_after_the_last_batch_it_committed(
     with time_machine.travel(MONDAY_9 + HOUR, tick=False), tenant_context(acme):
         request = replan_request(reason="Edited", calendar_id=office_hours.pk)
         with pytest.raises(SystemExit):
-            replan_run(replan_id=request.pk, now=dies_in_the_second_batch)
+            replan_run(tenant_id=acme.pk, replan_id=request.pk, now=dies_in_the_second_batch)
         half = SlaReplan.objects.get()
         assert (half.state, half.done, half.total) == ("running", 2, 10)
-        finished = replan_run(replan_id=request.pk)
+        finished = replan_run(tenant_id=acme.pk, replan_id=request.pk)
         replanned = TicketEvent.objects.filter(kind="sla_replanned")
         assert (finished.state, finished.done) == ("done", 10)
         assert sorted(replanned.values_list("ticket", flat=True)) == sorted(t.pk for t in tickets)
