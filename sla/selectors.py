@@ -128,7 +128,7 @@ def _compile(tenant_id: int) -> SlaConfig:
     calendars = {}
     regions = {}
     for calendar in BusinessCalendar.objects.prefetch_related("working_hours", "holidays"):
-        calendars[calendar.pk] = _pure_calendar(calendar)
+        calendars[calendar.pk] = pure_calendar(calendar)
         if calendar.region:
             regions[calendar.region.casefold()] = calendar.pk
         if calendar.is_default:
@@ -175,7 +175,9 @@ def compiled_policy(policy: SlaPolicy) -> CompiledPolicy:
     )
 
 
-def _pure_calendar(calendar: BusinessCalendar) -> Calendar:
+def pure_calendar(calendar: BusinessCalendar) -> Calendar:
+    """`calendar` (loaded with its working hours and holidays) as business-time arithmetic reads
+    it: its hours, its own and public holidays of the years around now, its coverage."""
     year = timezone.now().year
     days: set[date] = {holiday.date for holiday in calendar.holidays.all()}
     if calendar.holiday_country:
