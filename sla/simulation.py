@@ -46,15 +46,15 @@ class Change:
     """One change of a ticket that moves its clocks, as its event log recorded it.
 
     `kind`: "reply" (a public reply; `by_agent` says whose), "status" (to `status`) or
-    "fields" (`priority` and/or `region`, empty when unchanged).
+    "fields" (`priority` and/or `region`, None when unchanged).
     """
 
     at: datetime
     kind: str
     by_agent: bool = False
     status: str = ""
-    priority: str = ""
-    region: str = ""
+    priority: str | None = None
+    region: str | None = None
 
     @classmethod
     def reply(cls, at: datetime, *, by_agent: bool) -> Change:
@@ -65,7 +65,9 @@ class Change:
         return cls(at, "status", status=status)
 
     @classmethod
-    def fields(cls, at: datetime, *, priority: str = "", region: str = "") -> Change:
+    def fields(
+        cls, at: datetime, *, priority: str | None = None, region: str | None = None
+    ) -> Change:
         return cls(at, "fields", priority=priority, region=region)
 
 
@@ -134,8 +136,8 @@ def ticket_replay(
         else:
             ticket = dataclasses.replace(
                 ticket,
-                priority=change.priority or ticket.priority,
-                region=change.region or ticket.region,
+                priority=ticket.priority if change.priority is None else change.priority,
+                region=ticket.region if change.region is None else change.region,
             )
             if not ticket.is_open:  # as on the desk: a closed ticket's clocks stay as they were
                 continue

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from helpdesk.tenancy import tenant_context
+from reports.models import SlaReplay
+from sla.models import SlaPolicy
 from tests.conftest import client_for
 from tests.factories import ContactFactory, OrganizationFactory, TeamFactory, UserFactory
 from tickets import services
@@ -51,7 +55,15 @@ def acme_data(acme, globex):
             owner=UserFactory(), name=f"{MARKER} view", is_shared=True, filters={}
         )
         macro = Macro.objects.create(name=f"{MARKER} macro", body=MARKER)
-    return [organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, view.pk, macro.pk]
+        policy = SlaPolicy.objects.create(name=f"{MARKER} policy", is_active=False)
+        replay = SlaReplay.objects.create(
+            policy=policy, period_start=timezone.now() - timedelta(days=90),
+            period_end=timezone.now(),
+        )  # fmt: skip
+    return [
+        organization.pk, contact.pk, team.pk, ticket.pk, ticket.number, view.pk, macro.pk,
+        replay.pk,
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("who", ["globex_agent", "globex_admin"])

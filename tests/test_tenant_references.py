@@ -7,7 +7,7 @@ tried through raw SQL, as the application's role, inside one desk's context.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
 from django.apps import apps
@@ -24,6 +24,7 @@ from integrations.models import (
     SocialIdentity,
     SocialThread,
 )
+from reports.models import SlaReplay, SlaReplayTicket
 from sla.models import (
     BusinessCalendar,
     Holiday,
@@ -82,6 +83,8 @@ def rows_to_point_at(tenant: Tenant) -> dict[type[models.Model], models.Model]:
     team = TeamFactory(tenant=tenant)
     with tenant_context(tenant):
         calendar = BusinessCalendar.objects.create(name="Office")
+        policy = SlaPolicy.objects.create(name="Gold", calendar=calendar)
+        now = timezone.now()
         rows = [
             ticket,
             ticket.requester,
@@ -90,7 +93,13 @@ def rows_to_point_at(tenant: Tenant) -> dict[type[models.Model], models.Model]:
             Organization.objects.create(name="Initech"),
             Message.objects.create(ticket=ticket, body_text="Hi", message_id=f"<{tenant.slug}@x>"),
             Automation.objects.create(name="Escalate", conditions={}, actions={}),
-            SlaPolicy.objects.create(name="Gold", calendar=calendar),
+            policy,
+            SlaReplay.objects.create(
+                policy=policy,
+                calendar=calendar,
+                period_start=now - timedelta(days=1),
+                period_end=now,
+            ),
             SocialChannel.objects.create(name="Forum", slug="forum"),
             ApiToken.objects.create(name="CRM", prefix=tenant.slug, secret_hash=tenant.slug),
             Category.objects.create(name="Billing"),
@@ -134,6 +143,9 @@ def one_of_everything(tenant: Tenant) -> dict[type[models.Model], models.Model]:
                 token=desk[ApiToken], key="k", request_hash="h", ticket=ticket
             ),
             InboundEmail.objects.create(source="imap", message_id=f"<{tenant.slug}@y>"),
+            SlaReplayTicket.objects.create(
+                replay=desk[SlaReplay], ticket=ticket, metric="first_response", direction="worse"
+            ),
         ]
     return desk | {type(row): row for row in rows}
 
