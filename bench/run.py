@@ -1441,6 +1441,201 @@ class Bench:
 
     # --- mail and acknowledgements ----------------------------------------------------------
 
+    def replay(self) -> None:
+        """A what-if SLA replay of a draft policy over last quarter's closed tickets."""
+        from django.db import connection
+
+        from helpdesk.models import Tenant
+        from helpdesk.tenancy import tenant_context
+        from reports.models import SlaReplay
+
+        count = self.args.replay_tickets
+        tenant = Tenant.objects.filter(slug="replaybench").first()
+        if tenant is None:
+            started = time.perf_counter()
+            tenant = self._replay_seed(count)
+            print(f"  seeded {count:,} tickets in {time.perf_counter() - started:.0f} s")
+        with tenant_context(tenant), connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM tickets_ticketevent")
+            events = cursor.fetchone()[0]
+
+        def run(share: float) -> dict[str, Any]:
+            """A replay over `share` of the quarter, in a fresh process of its own."""
+            out = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "replay_memory.py"), "replaybench",
+                 str(share)],
+                cwd=ROOT, env=self.env, capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            measured = json.loads(out.strip().splitlines()[-1])
+            if measured["state"] != SlaReplay.State.DONE:
+                raise RuntimeError(f"the replay ended {measured['state']}")
+            return measured
+
+        small, whole = run(0.2), run(1.0)
+        results = whole["results"]
+        print(f"  {whole['tickets']:,} tickets, {events:,} events; applied {results['applied']:,};"
+              f" would have breached {results.get('worse', 0):,},"
+              f" would not have {results.get('better', 0):,}")  # fmt: skip
+        self.add(
+            Figure(
+                f"replay: draft policy over {whole['tickets']:,} tickets of last quarter",
+                whole["seconds"],
+                "s",
+                baseline=small["seconds"],
+                baseline_name=f"a fifth of the quarter ({small['tickets']:,} tickets)",
+                target="< 60 s for 100,000 tickets",
+            )
+        )
+        self.add(
+            Figure(
+                f"replay: peak memory above the idle process, {whole['tickets']:,} tickets",
+                whole["peak"] - whole["idle"],
+                "MiB",
+                baseline=small["peak"] - small["idle"],
+                baseline_name=f"the same for {small['tickets']:,} tickets",
+                target="flat: x1 of a fifth's",
+            )
+        )
+
+    def _replay_seed(self, count: int) -> Any:
+        """A Berlin desk with `count` closed tickets of last quarter, their timelines and clocks.
+
+        Each ticket: created, answered by an agent after 0-10 hours (new -> open), every third
+        one a requester's follow-up answered three hours later, every fifth one pending for a
+        day, solved 6-56 hours after the answer and closed four days later. Its real first
+        response and resolution clocks under the standard policies (a first response breached
+        when answered after its target in wall minutes: close enough for a benchmark). The
+        draft ("Gold draft", inactive) halves the first-response targets.
+        """
+        from django.db import connection
+        from django.utils import timezone
+
+        from helpdesk import services as platform
+        from helpdesk.models import User
+        from helpdesk.tenancy import tenant_context
+        from reports.selectors import last_quarter
+        from sla.models import SlaPolicy, SlaTarget
+        from sla.services import DEFAULT_TARGETS, sla_defaults_create
+
+        tenant = platform.tenant_create(slug="replaybench", name="Replay Bench", ticket_prefix="RB")
+        tenant.time_zone = "Europe/Berlin"
+        tenant.save()
+        agent = User.objects.create(email="agent@replaybench.bench", full_name="Agent")
+        start, end = last_quarter(now=timezone.now(), time_zone=tenant.time_zone)
+        with tenant_context(tenant), connection.cursor() as cursor:
+            sla_defaults_create(time_zone=tenant.time_zone, holiday_country="DE")
+            draft = SlaPolicy.objects.create(name="Gold draft", position=99, is_active=False)
+            SlaTarget.objects.bulk_create(
+                SlaTarget(policy=draft, priority=priority, first_response_minutes=response // 2,
+                          next_reply_minutes=response // 2, resolution_minutes=resolution)
+                for priority, (response, resolution) in DEFAULT_TARGETS.items()
+            )  # fmt: skip
+            cursor.execute(
+                "INSERT INTO tickets_organization"
+                " (tenant_id, name, tier, region, industry, contract_value, is_vip)"
+                " SELECT %s, 'Customer ' || g, (ARRAY['enterprise','premium','standard'])[g],"
+                " '', '', 0, false FROM generate_series(1, 3) g",
+                [tenant.pk],
+            )
+            cursor.execute(
+                "INSERT INTO tickets_contact (tenant_id, name, email, phone, phone_normalized,"
+                " organization_id, language, time_zone, created_at, is_blocked)"
+                " SELECT %s, 'Requester ' || g, 'requester' || g || '@customer.bench', '', '',"
+                " o.ids[1 + g %% 3], 'en', '', now(), false FROM generate_series(1, 300) g,"
+                " (SELECT array_agg(id ORDER BY id) AS ids FROM tickets_organization) o",
+                [tenant.pk],
+            )
+            # Offsets in minutes by ticket number: the agent's answer, the solve after it.
+            answer = "((t.number * 7919) %% 600)"
+            solve = f"({answer} + 360 + (t.number * 31) %% 3000)"
+            cursor.execute(
+                "INSERT INTO tickets_ticket (tenant_id, number, subject, description,"
+                " requester_id, channel, status, priority, team_id, assignee_id, created_at,"
+                " updated_at, first_responded_at, solved_at, closed_at, department, region,"
+                " customer_segment, language, tags, is_spam, is_vip, impact, urgency,"
+                " status_changed_at)"
+                " SELECT %(tenant)s, g, 'Replay ticket ' || g, '', c.ids[1 + g %% 300], 'email',"
+                " 'closed', (ARRAY['low','medium','medium','high','critical'])[1 + g * 17 %% 5],"
+                " NULL, %(agent)s, x.created, x.created, NULL, NULL, NULL, '', '',"
+                " (ARRAY['enterprise','premium','standard'])[1 + g %% 3], 'en', '{}', false,"
+                " false, '', '', x.created"
+                " FROM generate_series(1, %(count)s) g"
+                " CROSS JOIN LATERAL (SELECT %(start)s::timestamptz"
+                "   + (g - 1) * (%(end)s::timestamptz - %(start)s::timestamptz) / %(count)s"
+                "   AS created) x,"
+                " (SELECT array_agg(id ORDER BY id) AS ids FROM tickets_contact) c",
+                {"tenant": tenant.pk, "agent": agent.pk, "count": count, "start": start,
+                 "end": end},
+            )  # fmt: skip
+            cursor.execute(
+                "UPDATE tickets_ticket t SET"  # noqa: S608 (constants of this function)
+                f" first_responded_at = created_at + {answer} * interval '1 minute',"
+                f" solved_at = created_at + {solve} * interval '1 minute',"
+                f" closed_at = created_at + ({solve} + 5760) * interval '1 minute'",
+                [],  # parameters, so the %% above are read as %
+            )
+            cursor.execute(
+                "INSERT INTO tickets_ticketcounter (tenant_id, last_number) VALUES (%s, %s)",
+                [tenant.pk, count],
+            )
+            events = [
+                ("'created'", "NULL", "t.requester_id", "'{}'", "0", "true"),
+                ("'replied'", "t.assignee_id", "NULL", "'{}'", answer, "true"),
+                ("'status'", "t.assignee_id", "NULL",
+                 """'{"old": "new", "new": "open"}'""", answer, "true"),
+                ("'replied'", "NULL", "t.requester_id", "'{}'", f"{answer} + 120",
+                 "t.number %% 3 = 0"),
+                ("'replied'", "t.assignee_id", "NULL", "'{}'", f"{answer} + 300",
+                 "t.number %% 3 = 0"),
+                ("'status'", "t.assignee_id", "NULL",
+                 """'{"old": "open", "new": "pending"}'""", f"{answer} + 310",
+                 "t.number %% 5 = 0"),
+                ("'status'", "NULL", "NULL",
+                 """'{"old": "pending", "new": "open"}'""", f"{answer} + 1750",
+                 "t.number %% 5 = 0"),
+                ("'status'", "t.assignee_id", "NULL",
+                 """'{"old": "open", "new": "solved"}'""", solve, "true"),
+                ("'status'", "NULL", "NULL",
+                 """'{"old": "solved", "new": "closed"}'""", f"{solve} + 5760", "true"),
+            ]  # fmt: skip
+            for kind, actor, contact, data, minutes, where in events:
+                cursor.execute(
+                    "INSERT INTO tickets_ticketevent (tenant_id, ticket_id, kind, actor_id,"  # noqa: S608
+                    " actor_contact_id, source, data, created_at)"
+                    f" SELECT t.tenant_id, t.id, {kind}, {actor}, {contact}, 'email', {data},"
+                    f" t.created_at + ({minutes}) * interval '1 minute'"
+                    f" FROM tickets_ticket t WHERE {where}",
+                    [],
+                )
+            targets = {
+                metric: " ".join(
+                    f"WHEN '{priority}' THEN {pair[n]}"
+                    for priority, pair in DEFAULT_TARGETS.items()
+                )
+                for n, metric in enumerate(("first_response", "resolution"))
+            }
+            cursor.execute(
+                "INSERT INTO sla_slaclock (tenant_id, ticket_id, metric, state, policy_id,"  # noqa: S608
+                " calendar_id, priority, target_minutes, started_at, elapsed_minutes,"
+                " paused_seconds, warning, warnings_recorded, fulfilled_at, breached_at)"
+                " SELECT t.tenant_id, t.id, m.metric, 'fulfilled', p.id, NULL, t.priority,"
+                " x.target, t.created_at, 0, 0, '', '{}', x.done,"
+                " CASE WHEN x.done > t.created_at + x.target * interval '1 minute'"
+                "   THEN t.created_at + x.target * interval '1 minute' END"
+                " FROM tickets_ticket t"
+                " CROSS JOIN (VALUES ('first_response'), ('resolution')) m(metric)"
+                " CROSS JOIN LATERAL (SELECT CASE m.metric WHEN 'first_response'"
+                f"   THEN CASE t.priority {targets['first_response']} END"
+                f"   ELSE CASE t.priority {targets['resolution']} END END AS target,"
+                " CASE m.metric WHEN 'first_response' THEN t.first_responded_at"
+                "   ELSE t.solved_at END AS done) x"
+                " CROSS JOIN LATERAL (SELECT id FROM sla_slapolicy WHERE is_active AND"
+                "   (tier = t.customer_segment OR tier = '') ORDER BY position LIMIT 1) p",
+                [],
+            )
+            cursor.execute("ANALYZE")
+        return tenant
+
     def mail(self) -> None:
         """Peak memory of a process receiving one 40 MiB mail, against the mail's size."""
         import tempfile
@@ -1634,9 +1829,12 @@ def main() -> int:
         "--replan-clocks", type=int, default=100_000, help="running clocks re-planned (replan)"
     )
     parser.add_argument(
+        "--replay-tickets", type=int, default=100_000, help="last quarter's tickets (replay)"
+    )
+    parser.add_argument(
         "--only",
         nargs="*",
-        default=["intake", "pages", "live", "sla", "replan", "mail", "acks"],
+        default=["intake", "pages", "live", "sla", "replan", "mail", "acks", "replay"],
     )
     args = parser.parse_args()
     default_tenants, default_tickets = SIZES[args.size]
