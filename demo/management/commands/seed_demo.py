@@ -41,6 +41,7 @@ DESKS: dict[str, dict[str, Any]] = {
         "prefix": "ACME",
         "time_zone": "Europe/Berlin",
         "holiday_country": "DE",
+        "history": True,  # last quarter lived through, and a draft policy replayed over it
         "language": "en",
         "brand_color": "#1f4e8c",
         "teams": [
@@ -485,6 +486,8 @@ class Command(BaseCommand):
                         macro=Macro(name=name, body=body, set_status=status), owner=None
                     )
             self._mail(tenant, slug, desk["customers"][0])
+            if desk.get("history"):
+                self._last_quarter(tenant, list(contacts.values()), people, desk["staff"])
             # Views a manager shared with the desk: the workspace shows them to every agent.
             manager = next(
                 (people[email] for email, _n, role, _t in desk["staff"] if role == Role.MANAGER),
@@ -536,6 +539,68 @@ class Command(BaseCommand):
             )
             failed.raw.save("message.eml", ContentFile(message.as_bytes()), save=False)
             failed.save()
+
+    @staticmethod
+    def _last_quarter(
+        tenant: Tenant, contacts: list[Any], people: dict[str, User], staff: list[Any]
+    ) -> None:
+        """Last quarter lived through the real services at its own times (so the tickets carry
+        their events and SLA clocks as the desk recorded them), and a draft policy with tighter
+        targets replayed over it: the manager's SLA what-if page opens on the comparison."""
+        import random
+        from datetime import timedelta
+
+        import time_machine
+        from django.utils import timezone
+
+        from reports.selectors import last_quarter
+        from reports.services import replay_request
+        from sla.models import SlaPolicy, SlaTarget
+
+        if Ticket.objects.filter(subject__startswith=HISTORY_MARK).exists():
+            return
+        start, end = last_quarter(now=timezone.now(), time_zone=tenant.time_zone)
+        agents = [people[email] for email, _name, role, _teams in staff if role == Role.AGENT]
+        manager = next(people[email] for email, _n, role, _t in staff if role == Role.MANAGER)
+        chance = random.Random(16)  # noqa: S311 (the same demo history on every machine)
+        day, hour = start, timedelta(hours=1)
+        number = 0
+        while day < end - timedelta(days=1):
+            day += timedelta(days=1)
+            if day.weekday() >= 5 or chance.random() < 0.3:
+                continue
+            number += 1
+            opened = day.replace(hour=chance.choice((8, 9, 10, 11, 13, 14, 15)))
+            agent = chance.choice(agents)
+            with time_machine.travel(opened, tick=False):
+                ticket = ticket_services.ticket_open(
+                    requester=chance.choice(contacts),
+                    subject=f"{HISTORY_MARK}{chance.choice(HISTORY_SUBJECTS)} #{number}",
+                    description="A ticket of last quarter (demo history).",
+                    channel=chance.choice(("email", "portal", "phone")),
+                    priority=chance.choice(("high", "medium", "medium", "low")),
+                    assignee=agent,
+                )
+            answered = opened + hour * chance.choice((0.5, 1, 1.5, 2, 3, 5, 9, 26))
+            with time_machine.travel(answered, tick=False):
+                ticket_services.ticket_reply_add(
+                    ticket=ticket, text="We are on it.", channel="portal", author_user=agent,
+                    status="pending",
+                )  # fmt: skip
+            solved = answered + hour * chance.choice((4, 20, 30, 50))
+            with time_machine.travel(solved, tick=False):
+                ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
+        draft = SlaPolicy.objects.create(
+            name="Standard 2027 (draft)", position=99, is_active=False,
+        )  # fmt: skip
+        for priority, response, resolution in (
+            ("critical", 30, 240), ("high", 60, 480), ("medium", 120, 960), ("low", 480, 2400),
+        ):  # fmt: skip
+            SlaTarget.objects.create(
+                policy=draft, priority=priority, first_response_minutes=response,
+                resolution_minutes=resolution,
+            )  # fmt: skip
+        replay_request(policy=draft, start=start, end=end, by=manager)
 
     @staticmethod
     def _premium_policy() -> None:
@@ -595,6 +660,17 @@ class Command(BaseCommand):
                 author_contact=requester,
             )  # fmt: skip
             ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
+
+
+HISTORY_MARK = "[Q] "
+HISTORY_SUBJECTS = (
+    "Invoice shows the wrong VAT",
+    "VPN drops every hour",
+    "Password reset mail not received",
+    "Export to CSV times out",
+    "Add a user to our account",
+    "Dashboard loads slowly",
+)
 
 
 def _demo_mail(sender: str, to: str, subject: str, message_id: str, text: str) -> EmailMessage:
