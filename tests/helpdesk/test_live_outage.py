@@ -20,13 +20,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def open_page(tenant, user):
-    """A page's socket that has told the server where it stands, as live.js does on open."""
+    """A page's socket that has told the server where it stands, as live.js does on open, and
+    whose server has taken it in."""
     communicator = socket(
         f"{tenant.slug}.localhost", await asyncio.to_thread(client_for, tenant, user)
     )
     assert await connected(communicator)
     since = await asyncio.to_thread(live.current_seq, tenant.pk)
     await communicator.send_json_to({"type": "catch_up", "since": since})
+    # A socket handles its page's messages one after another: the pong says the catch-up
+    # read Redis before the test stops it. Otherwise it may read a Redis already gone, and
+    # the page is rightly told to resync, whatever the outage was about.
+    await communicator.send_json_to({"type": "ping"})
+    assert await communicator.receive_json_from(timeout=5) == {"type": "pong"}
     return communicator
 
 
