@@ -591,7 +591,7 @@ class Command(BaseCommand):
             with time_machine.travel(solved, tick=False):
                 ticket_services.ticket_status_change(ticket=ticket, status="solved", by=agent)
         draft = SlaPolicy.objects.create(
-            name="Standard 2027 (draft)", position=99, is_active=False,
+            name="Standard 2027", position=99, is_active=False,
         )  # fmt: skip
         for priority, response, resolution in (
             ("critical", 30, 240), ("high", 60, 480), ("medium", 120, 960), ("low", 480, 2400),
