@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
 from rules.vocabulary import DONE_STATUSES, Priority, Status
@@ -61,16 +61,24 @@ class HolidayInline(TenantInlineAdmin):
 
 
 class ReplansRunningClocks:
-    """An edit that changes when running clocks fall due re-plans them (after it commits)."""
+    """An edit that changes when running clocks fall due re-plans them (after it commits).
 
-    def replan(self, request: HttpRequest, **subject: int) -> None:
-        raise NotImplementedError
+    `replan_subject`: the re-plan's keyword naming the edited row; `replan_reason`: how the
+    tickets' history names the change.
+    """
+
+    replan_subject: str
+    replan_reason: Any
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
         if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
-            replan = self.replan(request, form.instance)
-            if replan.total:
+            replan = replan_request(
+                reason=self.replan_reason % {"name": form.instance},
+                by=request.user,
+                **{self.replan_subject: form.instance.pk},
+            )
+            if replan is not None:
                 self.message_user(  # type: ignore[attr-defined]
                     request,
                     _(
@@ -85,13 +93,7 @@ class ReplansRunningClocks:
 class BusinessCalendarAdmin(ReplansRunningClocks, TenantModelAdmin):
     list_display = ["name", "region", "time_zone", "coverage", "holiday_country"]
     inlines = [WorkingHoursInline, HolidayInline]
-
-    def replan(self, request: HttpRequest, calendar: BusinessCalendar) -> SlaReplan:
-        return replan_request(
-            calendar_id=calendar.pk,
-            reason=_("Calendar “%(name)s” changed") % {"name": calendar},
-            by=request.user,
-        )
+    replan_subject, replan_reason = "calendar_id", gettext_lazy("Calendar “%(name)s” changed")
 
 
 class SlaTargetInline(TenantInlineAdmin):
@@ -135,13 +137,7 @@ class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
     list_editable = ["position", "is_active"]
     list_select_related = ["calendar"]
     inlines = [SlaTargetInline, SlaPauseRuleInline, SlaWarningInline]
-
-    def replan(self, request: HttpRequest, policy: SlaPolicy) -> SlaReplan:
-        return replan_request(
-            policy_id=policy.pk,
-            reason=_("Policy “%(name)s” changed") % {"name": policy},
-            by=request.user,
-        )
+    replan_subject, replan_reason = "policy_id", gettext_lazy("Policy “%(name)s” changed")
 
     def get_urls(self) -> list[Any]:
         grid = self.admin_site.admin_view(self.policy_matrix)
@@ -153,8 +149,7 @@ class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
             raise PermissionDenied
         form = PolicyMatrixForm(request.POST or None, rows=matrix.policy_matrix())
         if request.method == "POST" and form.is_valid():
-            changed = matrix.policy_matrix_save(rows=form.edits(), by=request.user)
-            clocks = matrix.live_clocks_count(policies=changed)
+            changed, clocks = matrix.policy_matrix_save(rows=form.edits(), by=request.user)
             if not changed:
                 self.message_user(request, _("Nothing changed."))
             elif clocks:
@@ -194,7 +189,3 @@ class SlaReplanAdmin(TenantModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description=_("progress"))
-    def progress(self, replan: SlaReplan) -> str:
-        return replan.progress

@@ -74,18 +74,14 @@ TARGET_COLUMNS = [f"{metric}_minutes" for metric in Metric]
 class SlaTargetForm(forms.ModelForm):
     """A policy's targets for one priority, in hours and minutes (the matrix edits the same)."""
 
-    first_response_minutes = target_field(Metric.FIRST_RESPONSE)
-    next_reply_minutes = target_field(Metric.NEXT_REPLY)
-    periodic_update_minutes = target_field(Metric.PERIODIC_UPDATE)
-    pausable_update_minutes = target_field(Metric.PAUSABLE_UPDATE)
-    resolution_minutes = target_field(Metric.RESOLUTION)
-    full_resolution_minutes = target_field(Metric.FULL_RESOLUTION)
-    requester_wait_minutes = target_field(Metric.REQUESTER_WAIT)
-    agent_work_minutes = target_field(Metric.AGENT_WORK)
-
     class Meta:
         model = SlaTarget
         fields = ["priority", *TARGET_COLUMNS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for metric in Metric:
+            self.fields[f"{metric}_minutes"] = target_field(metric)
 
 
 @dataclass(frozen=True)

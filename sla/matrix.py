@@ -19,7 +19,7 @@ from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from rules.vocabulary import Priority, Tier
 from sla.metrics import Metric
-from sla.models import BusinessCalendar, SlaClock, SlaPolicy, SlaTarget
+from sla.models import BusinessCalendar, SlaPolicy, SlaTarget
 from sla.replanning import replan_request
 from sla.selectors import sla_config_changed
 
@@ -37,7 +37,6 @@ NEW_POLICY_NAMES = {
     Tier.STANDARD: gettext_lazy("Standard customers"),
     OTHERS: gettext_lazy("All other customers"),
 }
-LIVE = (SlaClock.State.RUNNING, SlaClock.State.PAUSED)
 
 Cells = dict[tuple[str, str], int | None]  # (priority, metric) -> business minutes, None: none
 
@@ -124,15 +123,13 @@ def policy_matrix() -> list[MatrixRow]:
     return rows
 
 
-def live_clocks_count(*, policies: list[SlaPolicy]) -> int:
-    """How many running or paused clocks these policies govern (the ones a re-plan counts)."""
-    return SlaClock.objects.filter(policy__in=policies, state__in=LIVE).count()
-
-
 @transaction.atomic
-def policy_matrix_save(*, rows: list[RowEdit], by: User | None) -> list[SlaPolicy]:
+def policy_matrix_save(*, rows: list[RowEdit], by: User | None) -> tuple[list[SlaPolicy], int]:
     """Write the changed cells and calendars of the matrix, creating a row's policy when its
-    row is filled in; the changed policies' live clocks are re-planned after the commit."""
+    row is filled in; the changed policies' live clocks are re-planned after the commit.
+
+    Returns the changed policies and how many live clocks they are re-planning.
+    """
     # Locked: two admins saving the matrix at once must not both create the premium policy.
     locked = SlaPolicy.objects.select_for_update().prefetch_related("targets")
     policies = list(locked.order_by("position", "pk"))
@@ -145,14 +142,15 @@ def policy_matrix_save(*, rows: list[RowEdit], by: User | None) -> list[SlaPolic
             policy = _policy_create(policies, edit.key)
         if _row_save(policy, edit):
             changed.append(policy)
-    for policy in changed:
-        if SlaClock.objects.filter(policy=policy, state__in=LIVE).exists():
-            replan_request(
-                policy_id=policy.pk,
-                reason=_("Policy matrix: “%(name)s” changed") % {"name": policy},
-                by=by,
-            )  # its task runs after this commits
-    return changed
+    replans = [
+        replan_request(
+            policy_id=policy.pk,
+            reason=_("Policy matrix: “%(name)s” changed") % {"name": policy},
+            by=by,
+        )  # its task runs after this commits
+        for policy in changed
+    ]
+    return changed, sum(replan.total for replan in replans if replan is not None)
 
 
 def _policy_create(policies: list[SlaPolicy], key: str) -> SlaPolicy:

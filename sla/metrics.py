@@ -109,3 +109,4 @@ RULES: dict[str, MetricRule] = {
 # Metrics whose clocks start with the ticket, in the order a ticket page lists them.
 STARTING_WITH_TICKET = tuple(metric for metric, rule in RULES.items() if rule.starts_with_ticket)
 ANSWERED_BY_REPLY = tuple(metric for metric, rule in RULES.items() if rule.fulfilled_by_reply)
+RESUMED_ON_REOPEN = tuple(metric for metric, rule in RULES.items() if rule.resumes_on_reopen)

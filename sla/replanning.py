@@ -61,8 +61,12 @@ def replan_request(
     calendar_id: int | None = None,
     policy_id: int | None = None,
     by: User | None = None,
-) -> SlaReplan:
-    """Ask for the live clocks of a calendar or a policy to be counted anew after this commit."""
+) -> SlaReplan | None:
+    """Ask for the live clocks of a calendar or a policy to be counted anew after this commit.
+
+    None when it governs no live clock: there is nothing to re-plan (an older re-plan of it
+    still unfinished is superseded all the same).
+    """
     if (calendar_id is None) == (policy_id is None):
         raise ValueError("name either a calendar or a policy")
     subject = Q(calendar_id=calendar_id) if calendar_id else Q(policy_id=policy_id)
@@ -70,9 +74,12 @@ def replan_request(
         SlaReplan.objects.filter(subject, state__in=(State.QUEUED, State.RUNNING)).update(
             state=State.SUPERSEDED, finished_at=timezone.now()
         )
+        total = _clocks(calendar_id, policy_id).count()
+        if not total:
+            return None
         replan = SlaReplan.objects.create(
             calendar_id=calendar_id, policy_id=policy_id, reason=reason[:200], requested_by=by,
-            total=_clocks(calendar_id, policy_id).count(),
+            total=total,
         )  # fmt: skip
     transaction.on_commit(lambda: task_enqueue("sla.replan", replan.tenant_id, replan.pk))
     return replan

@@ -52,7 +52,7 @@ from helpdesk.tenancy import require_tenant_id, tenant_context
 from rules.vocabulary import DONE_STATUSES, OPEN_STATUSES, Priority, Status, Tier
 from sla import business_time, signals
 from sla._clock_rows import clock_rows_update
-from sla.metrics import ANSWERED_BY_REPLY, RULES, STARTING_WITH_TICKET
+from sla.metrics import ANSWERED_BY_REPLY, RESUMED_ON_REOPEN, RULES, STARTING_WITH_TICKET
 from sla.models import SlaClock
 from sla.selectors import CompiledPolicy, SlaConfig, sla_config
 
@@ -500,15 +500,20 @@ def clocks_on_status(*, ticket: TicketSnapshot, old: str, at: datetime) -> None:
 
 
 def _reopenable(ticket: TicketSnapshot) -> list[SlaClock]:
-    """The latest fulfilled clock of each metric that resumes when the ticket is reopened."""
-    metrics = [metric for metric, rule in RULES.items() if rule.resumes_on_reopen]
-    latest: dict[str, SlaClock] = {}
-    for clock in (
+    return clocks_to_reopen(
         SlaClock.objects.select_for_update(of=("self",))
-        .filter(ticket_id=ticket.id, metric__in=metrics, state=State.FULFILLED)
-        .order_by("-pk")
-    ):
-        latest.setdefault(clock.metric, clock)
+        .filter(ticket_id=ticket.id, metric__in=RESUMED_ON_REOPEN, state=State.FULFILLED)
+        .order_by("pk")
+    )
+
+
+def clocks_to_reopen(clocks: Iterable[SlaClock]) -> list[SlaClock]:
+    """Of a ticket's clocks (oldest first), the latest fulfilled clock of each metric that
+    runs again when the ticket is reopened."""
+    latest: dict[str, SlaClock] = {}
+    for clock in clocks:
+        if clock.metric in RESUMED_ON_REOPEN and clock.state == State.FULFILLED:
+            latest[clock.metric] = clock
     return list(latest.values())
 
 

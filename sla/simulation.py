@@ -22,14 +22,19 @@ from django.utils.translation import gettext_lazy as _
 from rules.vocabulary import Status
 from sla import business_time
 from sla.business_time import BusinessCalendar as Calendar
-from sla.metrics import RULES
 from sla.models import SlaClock
 from sla.selectors import CompiledPolicy, SlaConfig
-from sla.services import TicketSnapshot, step_reply, step_repolicy, step_start, step_status
+from sla.services import (
+    TicketSnapshot,
+    clocks_to_reopen,
+    step_reply,
+    step_repolicy,
+    step_start,
+    step_status,
+)
 
 State = SlaClock.State
 LIVE = (State.RUNNING, State.PAUSED)
-REOPENING = tuple(metric for metric, rule in RULES.items() if rule.resumes_on_reopen)
 
 
 class Outcome(TextChoices):
@@ -131,7 +136,7 @@ def ticket_replay(
                 continue
             old = ticket.status
             ticket = dataclasses.replace(ticket, status=change.status)
-            reopened = _reopenable(clocks) if old == Status.SOLVED else []
+            reopened = clocks_to_reopen(clocks) if old == Status.SOLVED else []
             step = step_status(live, reopened, ticket, policy, config, old=old, at=change.at)
         else:
             ticket = dataclasses.replace(
@@ -145,15 +150,6 @@ def ticket_replay(
         clocks += step.started
         seen.update(clock.metric for clock in step.started)
     return [_outcome(clock, config, end) for clock in clocks]
-
-
-def _reopenable(clocks: list[SlaClock]) -> list[SlaClock]:
-    """The latest fulfilled clock of each metric that resumes when the ticket is reopened."""
-    latest: dict[str, SlaClock] = {}
-    for clock in reversed(clocks):
-        if clock.metric in REOPENING and clock.state == State.FULFILLED:
-            latest.setdefault(clock.metric, clock)
-    return list(latest.values())
 
 
 def _outcome(clock: SlaClock, config: SlaConfig, end: datetime) -> ClockOutcome:
