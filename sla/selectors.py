@@ -316,24 +316,23 @@ def tickets_in_sla_state(state: str) -> Q:
     return Q(Exists(running)) & ~Q(breached) & ~Q(warned)
 
 
-def tickets_at_risk() -> Q:
-    """A filter of tickets with a running clock that is breached or warned."""
-    return tickets_in_sla_state("breached") | tickets_in_sla_state("warning")
+def clocks_at_risk(tickets: QuerySet[Any]) -> QuerySet[SlaClock]:
+    """Each of `tickets`' earliest running clock that gave a warning or breached, the most
+    overdue (or soonest due) first: the "Breaching soon" queue and its count.
 
-
-def clocks_soonest_due(tickets: QuerySet[Any]) -> QuerySet[SlaClock]:
-    """Each of `tickets`' earliest running clock, soonest due (or most overdue) first.
-
-    Read from the clocks' own index in due order, so a "breaching soon" list costs what is
-    due, not the number of open tickets; ordered by (due_at, id), a key to page by.
+    One clock per ticket (of two due at one instant, the older), so counting the clocks counts
+    the tickets. A ticket enters when the sweep records a warning or breach, which it
+    publishes, so a page's list and count change with an event, never by the clock alone.
+    Read from the clocks' own index in due order, ordered by (due_at, id), a key to page by.
     """
-    earlier = SlaClock.objects.filter(
-        ticket=OuterRef("ticket"), state=SlaClock.State.RUNNING, due_at__lt=OuterRef("due_at")
+    at_risk = Q(state=SlaClock.State.RUNNING, due_at__isnull=False) & (
+        Q(warned_at__isnull=False) | Q(breached_at__isnull=False)
+    )
+    earlier = SlaClock.objects.filter(at_risk, ticket=OuterRef("ticket")).filter(
+        Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), id__lt=OuterRef("id"))
     )
     return (
-        SlaClock.objects.filter(
-            state=SlaClock.State.RUNNING, due_at__isnull=False, ticket__in=tickets.values("pk")
-        )
+        SlaClock.objects.filter(at_risk, ticket__in=tickets.values("pk"))
         .filter(~Exists(earlier))
         .order_by("due_at", "id")
     )
