@@ -317,6 +317,15 @@
     ticketRegions.forEach(function (refresh) { refresh(ALL); });
   }
 
+  // A clock in a region reached the end (or start) of business hours (ticking.js): the
+  // region is read afresh, since only the server knows how its business time counts on.
+  body.addEventListener("clocks-stale", function (event) {
+    const region = event.target.closest && event.target.closest("[data-live-ticket]");
+    const index = Array.prototype.indexOf.call(
+      document.querySelectorAll("[data-live-ticket]"), region);
+    if (index >= 0) ticketRegions[index](ALL);
+  });
+
   function refreshEverything() {
     refreshRows(ALL);
     refreshCounts(ALL);
