@@ -374,7 +374,7 @@
     socket = new WebSocket(scheme + location.host + url);
     socket.onopen = function () {
       delay = 500;
-      say("");
+      say(body.dataset.liveOnline || "Live");  // in words, not only a colour
       if (watched !== null) send({ type: "ticket.watch", ticket: watched });
       if (queue !== null) send(queue);
       // Whatever happened since the page was rendered or the last event it heard.
