@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django import template
@@ -12,6 +13,7 @@ from django.template.defaultfilters import date
 from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
@@ -51,7 +53,13 @@ def duration_hm(value: timedelta | None) -> str:
 
 
 def time_words() -> dict[str, str]:
-    """The formats of a time left or overdue, in the active language."""
+    """The formats of a time left or overdue, in the active language (not to be changed)."""
+    return _time_words(get_language())
+
+
+@lru_cache(maxsize=8)
+def _time_words(language: str) -> dict[str, str]:
+    # Once per language: a queue page words fifty rows with them.
     return {
         "days": _("%(days)d d %(hours)d h"),
         "hm": _("%(hours)d h %(minutes)02d min"),
