@@ -16,6 +16,8 @@
 // server lost its own connection to Redis for a while is caught up, or told to resync, the
 // same way, without asking. A ticket page says which ticket it shows, a queue page which
 // queue, so the socket hears them; agents also see who else is viewing or typing on a ticket.
+// Times left tick without events (ticking.js); when business hours open or close, a clock
+// says `clocks-stale` and its region is read afresh.
 (function () {
   "use strict";
   const body = document.body;

@@ -33,6 +33,19 @@ def urgent_ticket(tenant, team) -> Ticket:
         )
 
 
+def office_hours_ticket(tenant, team) -> Ticket:
+    """A critical ticket of a standard customer: its clock counts in Berlin's office hours."""
+    with tenant_context(tenant):
+        sla_services.sla_defaults_create(time_zone="Europe/Berlin")
+        return services.ticket_open(
+            requester=ContactFactory(tenant=tenant),
+            subject="Printer jammed",
+            channel="api",
+            priority="critical",
+            team=team,
+        )
+
+
 # Seconds left of a value as the server rendered it (its due time rounds to a whole minute, so
 # a test moves the page's clock to a chosen time left, half a minute from a change of wording).
 LEFT_AT_RENDER = """(time) => time.dataset.left !== undefined
@@ -102,3 +115,21 @@ async def test_a_german_ticket_page_counts_down_in_german(acme, acme_team, acme_
     await expect(left).to_have_text("noch 14 Min. Geschäftszeit")
     await clock.to(-1.5)
     await expect(left).to_have_text("1 Min. Geschäftszeit überfällig")
+
+
+async def test_a_ticket_page_reads_its_clocks_afresh_when_business_hours_open_or_close(
+    acme, acme_team, acme_agent, open_as
+):
+    ticket = await database_sync_to_async(office_hours_ticket)(acme, acme_team)
+    page = await open_as(acme, acme_agent)
+    await page.clock.install()
+    await open_live(page, f"/workspace/tickets/{ticket.number}/")
+    left = page.locator("#sla-region time[data-tick=business]").first
+    until_change = await left.evaluate(
+        """(time) => Date.parse(time.dataset.changes)
+          - Date.parse(document.querySelector("script[data-words]").dataset.now)"""
+    )
+    async with page.expect_request(
+        lambda request: request.headers.get("hx-target") == "sla-region"
+    ):
+        await page.clock.fast_forward(int(until_change) + 60_000)
