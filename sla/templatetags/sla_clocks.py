@@ -38,11 +38,7 @@ def duration_hm(value: timedelta | None) -> str:
     """A span of business time as hours and minutes, e.g. "3 h 05 min"."""
     if value is None:
         return ""
-    minutes = int(value.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)d min") % {"minutes": minutes}
+    return span_words(value.total_seconds(), days=False)
 
 
 # --- time left, counting down on the page (static/js/ticking.js) ----------------------------
