@@ -222,6 +222,24 @@ def business_hours_inside(*, at: datetime, region: str = "") -> bool | None:
 # --- clocks --------------------------------------------------------------------------------
 
 
+# How far ahead a page is told when business time next starts or stops counting: a clock
+# shown longer than this without a change is read afresh then.
+TICKING_HORIZON = timedelta(days=8)
+
+
+@dataclass(frozen=True)
+class Ticking:
+    """How a running clock's business time left counts down on an open page, without a server
+    event: `left_seconds` at `at` (negative: overdue), counting while `counting` (inside
+    business hours) until `changes_at`, when business time starts or stops counting (None:
+    not within TICKING_HORIZON); the page then asks for the clock afresh."""
+
+    at: datetime
+    left_seconds: float
+    counting: bool
+    changes_at: datetime | None
+
+
 @dataclass(frozen=True)
 class ClockState:
     """A clock as an agent reads it: its state and the business time left (negative: overdue)."""
@@ -230,6 +248,7 @@ class ClockState:
     remaining_minutes: float | None
     is_warned: bool
     is_breached: bool
+    ticking: Ticking | None = None
 
     @property
     def label(self) -> str:
@@ -254,6 +273,33 @@ def clock_remaining_minutes(clock: SlaClock, now: datetime, config: SlaConfig) -
     return -business_time.business_minutes_between(calendar, clock.due_at, now)
 
 
+def _business_seconds(calendar: Calendar, start: datetime, end: datetime) -> float:
+    """Business time within [start, end) in seconds, to the microsecond (not whole minutes)."""
+    periods = business_time.open_periods(calendar, start, end)
+    return sum((closes - opens).total_seconds() for opens, closes in periods)
+
+
+def clock_ticking(clock: SlaClock, now: datetime, config: SlaConfig) -> Ticking | None:
+    """How a running clock counts down on a page rendered at `now` (None: it does not run)."""
+    if clock.state != SlaClock.State.RUNNING or clock.due_at is None:
+        return None
+    calendar = config.calendar(clock.calendar_id)
+    if now <= clock.due_at:
+        left = _business_seconds(calendar, now, clock.due_at)
+    else:
+        left = -_business_seconds(calendar, clock.due_at, now)
+    horizon = now + TICKING_HORIZON
+    period = next(business_time.open_periods(calendar, now, horizon), None)
+    if period is None:
+        return Ticking(at=now, left_seconds=left, counting=False, changes_at=None)
+    opens, closes = period
+    if opens > now:
+        return Ticking(at=now, left_seconds=left, counting=False, changes_at=opens)
+    return Ticking(
+        at=now, left_seconds=left, counting=True, changes_at=closes if closes < horizon else None
+    )
+
+
 def ticket_clocks(*, ticket_id: int, now: datetime | None = None) -> list[ClockState]:
     """A ticket's clocks, the live ones first, each with its state and remaining business time."""
     now = now or timezone.now()
@@ -268,6 +314,7 @@ def ticket_clocks(*, ticket_id: int, now: datetime | None = None) -> list[ClockS
             remaining_minutes=clock_remaining_minutes(clock, now, config),
             is_warned=clock.warned_at is not None,
             is_breached=clock.breached_at is not None,
+            ticking=clock_ticking(clock, now, config),
         )
         for clock in clocks
     ]
@@ -316,24 +363,23 @@ def tickets_in_sla_state(state: str) -> Q:
     return Q(Exists(running)) & ~Q(breached) & ~Q(warned)
 
 
-def tickets_at_risk() -> Q:
-    """A filter of tickets with a running clock that is breached or warned."""
-    return tickets_in_sla_state("breached") | tickets_in_sla_state("warning")
+def clocks_at_risk(tickets: QuerySet[Any]) -> QuerySet[SlaClock]:
+    """Each of `tickets`' earliest running clock that gave a warning or breached, the most
+    overdue (or soonest due) first: the "Breaching soon" queue and its count.
 
-
-def clocks_soonest_due(tickets: QuerySet[Any]) -> QuerySet[SlaClock]:
-    """Each of `tickets`' earliest running clock, soonest due (or most overdue) first.
-
-    Read from the clocks' own index in due order, so a "breaching soon" list costs what is
-    due, not the number of open tickets; ordered by (due_at, id), a key to page by.
+    One clock per ticket (of two due at one instant, the older), so counting the clocks counts
+    the tickets. A ticket enters when the sweep records a warning or breach, which it
+    publishes, so a page's list and count change with an event, never by the clock alone.
+    Read from the clocks' own index in due order, ordered by (due_at, id), a key to page by.
     """
-    earlier = SlaClock.objects.filter(
-        ticket=OuterRef("ticket"), state=SlaClock.State.RUNNING, due_at__lt=OuterRef("due_at")
+    at_risk = Q(state=SlaClock.State.RUNNING, due_at__isnull=False) & (
+        Q(warned_at__isnull=False) | Q(breached_at__isnull=False)
+    )
+    earlier = SlaClock.objects.filter(at_risk, ticket=OuterRef("ticket")).filter(
+        Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), id__lt=OuterRef("id"))
     )
     return (
-        SlaClock.objects.filter(
-            state=SlaClock.State.RUNNING, due_at__isnull=False, ticket__in=tickets.values("pk")
-        )
+        SlaClock.objects.filter(at_risk, ticket__in=tickets.values("pk"))
         .filter(~Exists(earlier))
         .order_by("due_at", "id")
     )

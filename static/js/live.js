@@ -16,6 +16,8 @@
 // server lost its own connection to Redis for a while is caught up, or told to resync, the
 // same way, without asking. A ticket page says which ticket it shows, a queue page which
 // queue, so the socket hears them; agents also see who else is viewing or typing on a ticket.
+// Times left tick without events (ticking.js); when business hours open or close, a clock
+// says `clocks-stale` and its region is read afresh.
 (function () {
   "use strict";
   const body = document.body;
@@ -317,6 +319,15 @@
     ticketRegions.forEach(function (refresh) { refresh(ALL); });
   }
 
+  // A clock in a region reached the end (or start) of business hours (ticking.js): the
+  // region is read afresh, since only the server knows how its business time counts on.
+  body.addEventListener("clocks-stale", function (event) {
+    const region = event.target.closest && event.target.closest("[data-live-ticket]");
+    const index = Array.prototype.indexOf.call(
+      document.querySelectorAll("[data-live-ticket]"), region);
+    if (index >= 0) ticketRegions[index](ALL);
+  });
+
   function refreshEverything() {
     refreshRows(ALL);
     refreshCounts(ALL);
@@ -365,7 +376,7 @@
     socket = new WebSocket(scheme + location.host + url);
     socket.onopen = function () {
       delay = 500;
-      say("");
+      say(body.dataset.liveOnline || "Live");  // in words, not only a colour
       if (watched !== null) send({ type: "ticket.watch", ticket: watched });
       if (queue !== null) send(queue);
       // Whatever happened since the page was rendered or the last event it heard.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from pytest_django.asserts import assertContains, assertNotContains
@@ -133,8 +134,15 @@ def test_another_desks_tickets_come_back_as_gone(acme, globex, globex_agent_clie
 def test_breaching_soon_rows_come_back_placed_by_their_next_due_time(
     acme, acme_sla, acme_agent_client
 ):
+    import time_machine
+    from django.utils import timezone
+
+    from sla import services as sla_services
+
     relaxed = open_ticket(acme, "Relaxed", priority="low")
     urgent = open_ticket(acme, "Urgent", priority="critical")
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False), tenant_context(acme):
+        sla_services.clocks_sweep(now=timezone.now())  # both past due: both listed
     response = acme_agent_client.get(
         f"/workspace/queues/breaching/?rows={relaxed.pk},{urgent.pk}", headers=ROWS
     )

@@ -301,8 +301,15 @@ def acme_sla(acme):
 
 
 def test_breaching_soon_lists_the_ticket_due_first_on_top(acme, acme_sla, acme_agent_client):
+    import time_machine
+    from django.utils import timezone
+
+    from sla import services as sla_services
+
     relaxed = open_ticket(acme, "Relaxed", priority="low")
     urgent = open_ticket(acme, "Urgent", priority="critical")
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False), tenant_context(acme):
+        sla_services.clocks_sweep(now=timezone.now())  # both past due: both listed
     page = acme_agent_client.get("/workspace/queues/breaching/")
     assert rows(page) == [urgent.reference, relaxed.reference]
 

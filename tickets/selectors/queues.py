@@ -9,7 +9,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
@@ -22,6 +22,9 @@ from tickets.models import (
     Ticket,
 )
 from tickets.selectors.tickets import my_team_ids, tickets_listed
+
+if TYPE_CHECKING:
+    from sla.models import SlaClock
 
 # What a queue row shows (`tickets/_queue_rows.html`) and what its cursor needs: a page of 50
 # rows builds 300 model instances, and all their columns cost more than the query itself.
@@ -290,16 +293,27 @@ def saved_views(*, agent: User) -> QuerySet[SavedView]:
 BREACHING_SORT: tuple[tuple[str, bool], ...] = (("due_at", False), ("id", False))
 
 
+def breaching_clocks(tickets: QuerySet[Ticket]) -> QuerySet[SlaClock]:
+    """The "Breaching soon" queue of `tickets`: each one that gave an SLA warning or breached,
+    at its earliest such running clock, the most overdue first. Its list and its count."""
+    return sla_selectors.clocks_at_risk(tickets)
+
+
+def breaching_count(tickets: QuerySet[Ticket]) -> int:
+    """How many of `tickets` the "Breaching soon" queue lists, counted up to COUNT_CAP + 1."""
+    return breaching_clocks(tickets).order_by()[: COUNT_CAP + 1].count()
+
+
 def breaching_page(
     tickets: QuerySet[Ticket], *, after: str = "", size: int = PAGE_SIZE
 ) -> QueuePage:
-    """Open tickets with a running SLA clock, the one due soonest (or most overdue) first.
+    """A page of the "Breaching soon" queue of `tickets` (see `breaching_clocks`).
 
     Read from the clocks' own index in due order: each ticket is listed at its earliest
-    running clock, so paging never shows a ticket twice, and the cost does not grow with the
+    clock at risk, so paging never shows a ticket twice, and the cost does not grow with the
     number of open tickets.
     """
-    clocks = sla_selectors.clocks_soonest_due(tickets)
+    clocks = breaching_clocks(tickets)
     if after and (values := _cursor_decode(after, BREACHING_SORT)) is not None:
         clocks = clocks.filter(_after(BREACHING_SORT, values))
     rows = list(
@@ -309,11 +323,8 @@ def breaching_page(
     )
     more = len(rows) > size
     rows = rows[:size]
-    listed, seen = [], set()
+    listed = []
     for clock in rows:
-        if clock.ticket_id in seen:  # two clocks due at the very same instant
-            continue
-        seen.add(clock.ticket_id)
         clock.ticket.next_due = clock.due_at
         clock.ticket.queue_key = place_key([clock.due_at, clock.pk], BREACHING_SORT)
         listed.append(clock.ticket)
@@ -322,7 +333,6 @@ def breaching_page(
 
 def breaching_rows_by_id(tickets: QuerySet[Ticket], *, ids: Collection[int]) -> dict[int, Ticket]:
     """The rows of the tickets `ids` that are breaching soon among `tickets`, by id, each with
-    its `queue_key` (the place of its earliest running clock)."""
-    # Twice as many clocks as tickets: two clocks of one ticket may fall due at one instant.
-    page = breaching_page(tickets.filter(pk__in=list(ids)), size=2 * len(ids))
+    its `queue_key` (the place of its earliest clock at risk)."""
+    page = breaching_page(tickets.filter(pk__in=list(ids)), size=len(ids))
     return {ticket.pk: ticket for ticket in page.tickets}

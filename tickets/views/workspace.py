@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.tenancy import Role, TenantRequest, has_role, role_required
 from helpdesk.text import is_number
-from sla import selectors as sla_selectors
 from tickets import assignment, bulk, forms, selectors, services
 from tickets.models import SavedView, Team, Ticket
 from tickets.views.common import (
@@ -283,10 +282,8 @@ def queue_counts(request: TenantRequest) -> HttpResponse:
         return selectors.queue_count(tickets.filter(visible))
 
     counts = {key: count(key) for key in ("inbox", "mine", "unassigned", "pending")}
-    counts["breaching"] = selectors.queue_count(
-        selectors.queue_tickets_base(key="all_open", agent=agent).filter(
-            visible, sla_selectors.tickets_at_risk()
-        )
+    counts["breaching"] = selectors.breaching_count(
+        selectors.queue_tickets_base(key="all_open", agent=agent).filter(visible)
     )
     teams = {
         entry.pk: count("team", directory.team(entry.pk, hidden=hidden))
