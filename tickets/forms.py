@@ -17,6 +17,7 @@ from helpdesk.form_renderer import QUICK_RENDERER
 from helpdesk.tenancy import STAFF_ROLES
 from helpdesk.text import is_number
 from tickets import selectors
+from tickets.category_field import CategoryChoiceField
 from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
 from tickets.services import TEXT_MAX_CHARS, IncomingFile
 
@@ -62,11 +63,6 @@ class AttachmentsField(forms.FileField):
             content_type=file.content_type or "application/octet-stream",
             content=file,
         )
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Category) -> str:
-        return str(obj)
 
 
 class PortalTicketForm(forms.Form):
