@@ -277,13 +277,22 @@ class QueueFilterForm(DirectoryChoicesMixin, forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.MultipleChoiceField(
-        label=_("Status"), choices=Ticket.Status.choices, required=False
+        label=_("Status"),
+        choices=Ticket.Status.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # ticked by clicking: no modifier keys
     )
     priority = forms.MultipleChoiceField(
-        label=_("Priority"), choices=Ticket.Priority.choices, required=False
+        label=_("Priority"),
+        choices=Ticket.Priority.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # ticked by clicking: no modifier keys
     )
     channel = forms.MultipleChoiceField(
-        label=_("Channel"), choices=Ticket.Channel.choices, required=False
+        label=_("Channel"),
+        choices=Ticket.Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # ticked by clicking: no modifier keys
     )
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=None, required=False, empty_label=_("Any team")
