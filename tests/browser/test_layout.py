@@ -201,6 +201,14 @@ async def test_no_workspace_page_scrolls_sideways_on_a_phone(acme, acme_team, ac
         assert not await page.evaluate(SCROLLS_SIDEWAYS), path
 
 
+async def test_no_managers_page_scrolls_sideways_on_a_phone(acme, acme_manager, open_as):
+    page = await open_as(acme, acme_manager)
+    await page.set_viewport_size(PHONE)
+    for path in ("/reports/", "/reports/sla-replay/", "/workspace/macros/"):
+        await page.goto(path)
+        assert not await page.evaluate(SCROLLS_SIDEWAYS), path
+
+
 async def test_no_portal_page_scrolls_sideways_on_a_phone(acme, acme_customer, open_as):
     ticket = await database_sync_to_async(customers_ticket)(acme, acme_customer)
     page = await open_as(acme, acme_customer)
