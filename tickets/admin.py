@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
 from tickets import priority, services
 from tickets.automations import admin as automations_admin  # noqa: F401 (registers its pages)
+from tickets.category_field import CategoryChoiceField
 from tickets.macros import admin as macros_admin  # noqa: F401 (registers its pages)
 from tickets.models import (
     AgentProfile,
@@ -83,6 +84,7 @@ class CategoryAdmin(TenantModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":
             kwargs["queryset"] = Category.objects.select_related("parent__parent")
+            kwargs["form_class"] = CategoryChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

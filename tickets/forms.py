@@ -17,6 +17,7 @@ from helpdesk.form_renderer import QUICK_RENDERER
 from helpdesk.tenancy import STAFF_ROLES
 from helpdesk.text import is_number
 from tickets import selectors
+from tickets.category_field import CategoryChoiceField
 from tickets.models import AgentProfile, Category, Macro, Organization, Product, Team, Ticket
 from tickets.services import TEXT_MAX_CHARS, IncomingFile
 
@@ -62,11 +63,6 @@ class AttachmentsField(forms.FileField):
             content_type=file.content_type or "application/octet-stream",
             content=file,
         )
-
-
-class CategoryChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Category) -> str:
-        return str(obj)
 
 
 class PortalTicketForm(forms.Form):
@@ -281,13 +277,22 @@ class QueueFilterForm(DirectoryChoicesMixin, forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     status = forms.MultipleChoiceField(
-        label=_("Status"), choices=Ticket.Status.choices, required=False
+        label=_("Status"),
+        choices=Ticket.Status.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # ticked by clicking: no modifier keys
     )
     priority = forms.MultipleChoiceField(
-        label=_("Priority"), choices=Ticket.Priority.choices, required=False
+        label=_("Priority"),
+        choices=Ticket.Priority.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # ticked by clicking: no modifier keys
     )
     channel = forms.MultipleChoiceField(
-        label=_("Channel"), choices=Ticket.Channel.choices, required=False
+        label=_("Channel"),
+        choices=Ticket.Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,  # ticked by clicking: no modifier keys
     )
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=None, required=False, empty_label=_("Any team")

@@ -65,6 +65,20 @@
     });
   }
 
+  // --- the filters' checklists: one open at a time, closed by a click elsewhere or Escape --
+  const checklists = Array.from(document.querySelectorAll(".multi details"));
+  function closeChecklists(except) {
+    checklists.forEach(function (list) {
+      if (list.open && !list.contains(except)) list.open = false;
+    });
+  }
+  if (checklists.length) {
+    document.addEventListener("click", function (event) { closeChecklists(event.target); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") closeChecklists(null);
+    });
+  }
+
   // --- keyboard shortcuts -----------------------------------------------------------------
   function typingInField(target) {
     return target.closest("input, textarea, select, [contenteditable=true]") !== null;

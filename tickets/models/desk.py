@@ -185,6 +185,10 @@ class Category(TenantOwned):
             node = node.parent
         return nodes[::-1]
 
+    def tree_key(self) -> tuple[str, ...]:
+        """Where this category sorts in its tree: after its parent, among its siblings by name."""
+        return tuple(node.name.casefold() for node in self.path())
+
 
 class Product(TenantOwned):
     """A product line customers can name when they ask for help."""

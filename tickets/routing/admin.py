@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from helpdesk.admin import TenantModelAdmin
 from rules import FIELDS, RuleError, operators_for
 from tickets import routing
+from tickets.category_field import CategoryChoiceField
 from tickets.models import Category, Contact, Organization, Product, RoutingRule, Ticket
 
 CONDITIONS_EXAMPLE = """{"all": [
@@ -198,7 +199,7 @@ class RulesTestForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("priority"), choices=Ticket.Priority.choices, initial="medium"
     )
-    category = forms.ModelChoiceField(label=_("category"), queryset=None, required=False)
+    category = CategoryChoiceField(label=_("category"), queryset=None, required=False)
     product = forms.ModelChoiceField(label=_("product line"), queryset=None, required=False)
     language = forms.CharField(label=_("language"), required=False, max_length=10)
     region = forms.CharField(label=_("region"), required=False, max_length=40)

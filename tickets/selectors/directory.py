@@ -88,6 +88,7 @@ def _desk_directory_load() -> DeskDirectory:
     for category in categories:  # the tree in memory: each label's path costs no query
         if category.parent_id in by_pk:
             category.parent = by_pk[category.parent_id]
+    categories.sort(key=Category.tree_key)
     agents = platform_selectors.tenant_users(roles=STAFF_ROLES).only("pk", "full_name", "email")
     return DeskDirectory(
         teams=_desk_teams_load(),
