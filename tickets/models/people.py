@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,14 +12,13 @@ from helpdesk.models import TIME_ZONE_HELP, validate_time_zone
 from helpdesk.tenancy import TenantOwned
 from rules.vocabulary import Tier
 
-# Names and addresses are searched word by word as written (no language's stemming): the
-# workspace search asks these expressions, so the indexes below serve it, desk first.
-ORGANIZATION_SEARCH = SearchVector("name", config="simple")
-CONTACT_SEARCH = SearchVector("name", "email", config="simple")
-
 
 class Organization(TenantOwned):
-    """A customer company whose people file tickets; its tier later selects the SLA."""
+    """A customer company whose people file tickets; its tier later selects the SLA.
+
+    Searchable by the words of its name through the `search_vector` column, which the
+    database keeps (migration 0019) and no model field shows.
+    """
 
     Tier = Tier
     name = models.CharField(_("name"), max_length=160)
@@ -42,14 +39,17 @@ class Organization(TenantOwned):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "name"], name="organization_name_unique"),
         ]
-        indexes = [GinIndex(models.F("tenant"), ORGANIZATION_SEARCH, name="organization_search")]
 
     def __str__(self) -> str:
         return self.name
 
 
 class Contact(TenantOwned):
-    """A requester: someone who asks for help, with or without a portal login."""
+    """A requester: someone who asks for help, with or without a portal login.
+
+    Searchable by the words of its name and address through the `search_vector` column,
+    which the database keeps (migration 0019) and no model field shows.
+    """
 
     name = models.CharField(_("name"), max_length=150)
     email = models.EmailField(_("email address"), blank=True)
@@ -106,7 +106,6 @@ class Contact(TenantOwned):
                 name="contact_user_unique",
             ),
         ]
-        indexes = [GinIndex(models.F("tenant"), CONTACT_SEARCH, name="contact_search")]
 
     def __str__(self) -> str:
         return self.name or self.email

@@ -7,10 +7,14 @@ from tickets.search.selectors import (
     TicketHit,
     contact_by_email,
     contact_hits,
+    name_match,
+    name_query,
     organization_hits,
     search_results,
     ticket_hits,
     ticket_hits_sql,
+    ticket_query,
+    ticket_query_sql,
 )
 
 __all__ = [
@@ -20,8 +24,12 @@ __all__ = [
     "TicketHit",
     "contact_by_email",
     "contact_hits",
+    "name_match",
+    "name_query",
     "organization_hits",
     "search_results",
     "ticket_hits",
     "ticket_hits_sql",
+    "ticket_query",
+    "ticket_query_sql",
 ]

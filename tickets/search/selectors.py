@@ -1,9 +1,14 @@
 """The agents' search: tickets by subject and message text in their language, people, companies.
 
-Tickets and messages carry a `search_vector` column that the database keeps from their text
-and language (migration 0019: each row stemmed by its own language's rules); contacts and
-organisations are indexed word by word as written (`CONTACT_SEARCH`, `ORGANIZATION_SEARCH`).
-Every index starts with the desk, so a search reads one desk's entries only.
+Tickets, messages, contacts and organisations carry a `search_vector` column that the
+database keeps from their text (migration 0019): tickets and messages stemmed by their own
+language's rules, names and addresses word by word as written. Every index starts with the
+desk, so a search reads one desk's entries only.
+
+Row-level security lets an index serve only "leakproof" conditions (ones that cannot reveal
+a row of another desk through an error): PostgreSQL ships `@@` (ts_match_vq) without that
+mark, and only a superuser may set it, which `python -m helpdesk.embedded ensure-role` does.
+Without it every search still finds the same rows, reading the whole desk to do so.
 
 A query is read as a web search (`"exact phrase"`, `-without`, `or`) and its last word as a
 prefix (`rechn` finds "Rechnung"), in every language configuration at once: a German ticket's
@@ -16,15 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery
 from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from helpdesk.models import User
 from helpdesk.tenancy import require_tenant_id
 from tickets.models import Contact, ContactEmail, Organization, Ticket
-from tickets.models.people import CONTACT_SEARCH, ORGANIZATION_SEARCH
 
 # Language code -> PostgreSQL text search configuration, as the database's
 # helpdesk_search_config() maps them (migration 0019); any other language is "simple".
@@ -83,36 +88,55 @@ class SearchResults:
         return not (self.tickets or self.contacts or self.organizations)
 
 
-def ticket_query_sql(text: str) -> tuple[str, dict[str, str]]:
-    """The tsquery of `text` in every language configuration, as SQL and its parameters.
-
-    Immutable functions of constants: PostgreSQL folds it into one constant when it plans,
-    so the GIN indexes serve `search_vector @@` it.
-    """
+def ticket_query_sql(text: str) -> tuple[str, list[str]]:
+    """The statement that reads `text` in every language configuration, and its parameters:
+    one row per distinct reading, as tsquery text (none when no reading has a word left)."""
     text = text[:QUERY_MAX_LENGTH]
     last = LAST_WORD.search(text)
     if last and text.count('"') % 2 == 0 and last.group(1).lower() != "or":
-        params = {"q_head": text[: last.start(1)], "q_last": f"'{last.group(1)}':*"}
-        reading = "(websearch_to_tsquery('{0}', %(q_head)s) && to_tsquery('{0}', %(q_last)s))"
+        params = [text[: last.start(1)], f"'{last.group(1)}':*"]
+        reading = "(websearch_to_tsquery('{0}', %s) && to_tsquery('{0}', %s))"
     else:
-        params = {"q_head": text}
-        reading = "websearch_to_tsquery('{0}', %(q_head)s)"
-    return "(" + " || ".join(reading.format(config) for config in QUERY_CONFIGS) + ")", params
+        params = [text]
+        reading = "websearch_to_tsquery('{0}', %s)"
+    readings = ", ".join(f"({reading.format(config)})" for config in QUERY_CONFIGS)
+    sql = (
+        f"SELECT DISTINCT q::text FROM (VALUES {readings}) r(q)"  # noqa: S608 - constants
+        " WHERE numnode(q) > 0 ORDER BY 1"
+    )
+    return sql, params * len(QUERY_CONFIGS)
+
+
+def ticket_query(text: str) -> str:
+    """The tsquery of `text` read in every language configuration, as tsquery text ("" when
+    no reading has a word left: only stop words or signs).
+
+    Each configuration reads the query once, here; most read a word the same way, and the
+    distinct readings are joined by OR. The statement that then finds the tickets gets one
+    constant of a few terms, which its GIN indexes serve and its planner can estimate
+    (sixteen copies of a term, one a configuration, made it read the whole desk instead).
+    """
+    sql, params = ticket_query_sql(text)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        distinct = [row[0] for row in cursor.fetchall()]
+    return " | ".join(f"( {reading} )" for reading in distinct)
 
 
 def ticket_hits_sql(
-    *, text: str, hidden_teams: list[int], agent_id: int, limit: int = TICKET_LIMIT
+    *, query: str, hidden_teams: list[int], agent_id: int, limit: int = TICKET_LIMIT
 ) -> tuple[str, dict[str, object]]:
-    """The one statement of a ticket search and its parameters: rows of (ticket id, rank,
-    subject highlighted, kind of the best-matching message, its text highlighted).
+    """The statement of a ticket search for `query` (from `ticket_query`) and its parameters:
+    rows of (ticket id, rank, subject highlighted, kind of the best-matching message, its
+    text highlighted).
 
     The best message is one that matches the whole query if any does (else the closest: the
     words may be split between subject and message); only the page's tickets get headlines,
     as ts_headline reads the whole text again.
     """
-    tsquery, params = ticket_query_sql(text)
+    tsquery = "%(query)s::tsquery"
     params = {
-        **params,
+        "query": query,
         "tenant": require_tenant_id(),
         "limit": limit,
         "subject_options": _SUBJECT_OPTIONS,
@@ -121,20 +145,23 @@ def ticket_hits_sql(
     visible = ""
     if hidden_teams:
         visible = (
-            "WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE tenant_id = %(tenant)s"
+            "WHERE ticket_id IN (SELECT id FROM tickets_ticket WHERE tenant_id = %(tenant)s::bigint"
             " AND (team_id IS NULL OR team_id <> ALL(%(hidden)s) OR assignee_id = %(agent)s))"
         )
         params.update(hidden=hidden_teams, agent=agent_id)
     subject = _ESCAPED.format("t.subject")
     body = _ESCAPED.format(f"left(m.body_text, {BODY_SNIPPET_SOURCE})")
-    # Both halves of `hits` read a desk-first GIN index; their union is ranked per ticket.
+    # Both halves of `hits` read a desk-first GIN index (the desk as bigint, the type the
+    # index's btree_gin column compares); their union is ranked per ticket.
     sql = (
         "WITH ranked AS (SELECT ticket_id, max(rank) AS rank FROM ("  # noqa: S608 - constants
         f" SELECT t.id AS ticket_id, ts_rank(t.search_vector, {tsquery}) AS rank"
-        f" FROM tickets_ticket t WHERE t.tenant_id = %(tenant)s AND t.search_vector @@ {tsquery}"
+        " FROM tickets_ticket t WHERE t.tenant_id = %(tenant)s::bigint"
+        f" AND t.search_vector @@ {tsquery}"
         " UNION ALL"
         f" SELECT m.ticket_id, ts_rank(m.search_vector, {tsquery})"
-        f" FROM tickets_message m WHERE m.tenant_id = %(tenant)s AND m.search_vector @@ {tsquery}"
+        " FROM tickets_message m WHERE m.tenant_id = %(tenant)s::bigint"
+        f" AND m.search_vector @@ {tsquery}"
         f" ) hits {visible} GROUP BY ticket_id ORDER BY 2 DESC, 1 DESC LIMIT %(limit)s)"
         " SELECT r.ticket_id, r.rank,"
         f" ts_headline(helpdesk_search_config(t.language), {subject}, {tsquery},"
@@ -143,7 +170,7 @@ def ticket_hits_sql(
         " LEFT JOIN LATERAL (SELECT m.kind,"
         f" ts_headline(helpdesk_search_config(m.language), {body}, {tsquery}, %(body_options)s)"
         " AS snippet FROM tickets_message m"
-        " WHERE m.ticket_id = r.ticket_id AND m.tenant_id = %(tenant)s"
+        " WHERE m.ticket_id = r.ticket_id AND m.tenant_id = %(tenant)s::bigint"
         f" ORDER BY m.search_vector @@ {tsquery} DESC, ts_rank(m.search_vector, {tsquery}) DESC,"
         " m.id LIMIT 1) best ON true"
         " ORDER BY r.rank DESC, r.ticket_id DESC"
@@ -159,10 +186,13 @@ def ticket_hits(
     A ticket's rank is that of its best match: its subject weighs most, then its opening
     text (both in the ticket's own vector), then any message's text. Tickets of
     `hidden_teams` (private teams the agent is not in) are left out unless assigned to them.
-    Two queries, however many tickets are found.
+    Three queries, however many tickets are found.
     """
+    query = ticket_query(text)
+    if not query:
+        return []
     sql, params = ticket_hits_sql(
-        text=text, hidden_teams=hidden_teams, agent_id=agent.pk, limit=limit
+        query=query, hidden_teams=hidden_teams, agent_id=agent.pk, limit=limit
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -194,23 +224,28 @@ def _safe_headline(headline: str) -> SafeString:
     return mark_safe(headline)  # noqa: S308 - escaped by PostgreSQL, see _ESCAPED
 
 
-def name_query(text: str) -> SearchQuery | None:
-    """Every word of `text` as a prefix of a word of a name or address; None if no word."""
+def name_query(text: str) -> str:
+    """Every word of `text` as the beginning of a word of a name or address, as a "simple"
+    tsquery's text ("" if no word is left)."""
     terms = NAME_TERM.findall(text[:QUERY_MAX_LENGTH])
-    if not terms:
-        return None
-    raw = " & ".join(f"'{term}':*" for term in terms)
-    return SearchQuery(raw, config="simple", search_type="raw")
+    return " & ".join(f"'{term}':*" for term in terms)
+
+
+def name_match(model: type[Contact | Organization], query: str) -> RawSQL:
+    """The condition that a contact's or organisation's words match `query` (`name_query`)."""
+    column = f"{model._meta.db_table}.search_vector"
+    return RawSQL(  # noqa: S611 - the column name comes from the model, the query is a parameter
+        f"{column} @@ to_tsquery('simple', %s)", [query], output_field=BooleanField()
+    )
 
 
 def contact_hits(*, text: str, limit: int = PEOPLE_LIMIT) -> list[Contact]:
-    """The desk's contacts whose name or email address starts with the words of `text`."""
+    """The desk's contacts whose name or email address has words starting with those of `text`."""
     query = name_query(text)
-    if query is None:
+    if not query:
         return []
     return list(
-        Contact.objects.annotate(search=CONTACT_SEARCH)
-        .filter(search=query)
+        Contact.objects.filter(name_match(Contact, query))
         .select_related("organization")
         .order_by("name", "pk")[:limit]
     )
@@ -219,12 +254,10 @@ def contact_hits(*, text: str, limit: int = PEOPLE_LIMIT) -> list[Contact]:
 def organization_hits(*, text: str, limit: int = PEOPLE_LIMIT) -> list[Organization]:
     """The desk's customer organisations whose name has words starting with those of `text`."""
     query = name_query(text)
-    if query is None:
+    if not query:
         return []
     return list(
-        Organization.objects.annotate(search=ORGANIZATION_SEARCH)
-        .filter(search=query)
-        .order_by("name", "pk")[:limit]
+        Organization.objects.filter(name_match(Organization, query)).order_by("name", "pk")[:limit]
     )
 
 
