@@ -34,6 +34,14 @@ sys.path.insert(0, str(ROOT))
 from bench_rules import bench_rule  # noqa: E402  (beside this script)
 
 SIZES = {"small": (20, 50_000), "full": (100, 1_000_000)}
+# What agents type into the search (bench_seed's vocabulary): a few words of a problem, a
+# word's beginning, an error code, a product, words of a subject and of a later message.
+SEARCH_QUERIES = (
+    "printer error", "password reset", "refund duplicate", "vpn", "outlook crash", "invoic",
+    "webhook certificate", "E1234", "Acme Pay", "swollen battery laptop", "calendar sync",
+    "licence key installer", "training session", "two-factor", "delivery note customs",
+    "screenshot", "escalate blocked", "premium seats", "dashboard slow", "receipt VAT",
+)  # fmt: skip
 COUNTS_EVERY = 10.0  # seconds: live.js refreshes the navigation's counts at most this often
 LIVE_TAIL = 3.0  # seconds after the last change until the web process's CPU is read
 LIVE_SETTLE = 5.0  # seconds more the pages may take to show the last changes
@@ -758,6 +766,91 @@ class Bench:
                 higher_is_better=True,
             )
         )
+
+    # --- search -----------------------------------------------------------------------------
+
+    def search_floor(self, slug: str, email: str, queries: list[str], repeat: int) -> list[float]:
+        """The search page's own statements run bare through a cursor, in-process: the ranked
+        tickets with their highlighted subject and message (one statement), the contacts and
+        the organisations, each query in turn. No HTTP, middleware, view or template."""
+        from django.db import connection
+
+        from helpdesk.models import Tenant, User
+        from helpdesk.tenancy import tenant_context
+        from tickets import search
+        from tickets.models import Contact, Organization
+
+        tenant, agent = Tenant.objects.get(slug=slug), User.objects.get(email=email)
+        samples = []
+        with tenant_context(tenant):
+            statements = []
+            for text in queries:
+                people = search.name_query(text)
+                contacts = (
+                    Contact.objects.filter(search.name_match(Contact, people))
+                    .select_related("organization")
+                    .order_by("name", "pk")[:10]
+                )
+                organizations = Organization.objects.filter(
+                    search.name_match(Organization, people)
+                ).order_by("name", "pk")[:10]
+                statements.append(
+                    [
+                        search.ticket_query_sql(text),
+                        search.ticket_hits_sql(
+                            query=search.ticket_query(text), hidden_teams=[], agent_id=agent.pk
+                        ),
+                        contacts.query.sql_with_params(),
+                        organizations.query.sql_with_params(),
+                    ]
+                )
+            for n in range(repeat):
+                started = time.perf_counter()
+                for sql, params in statements[n % len(statements)]:
+                    with connection.cursor() as cursor:
+                        cursor.execute(sql, params)
+                        cursor.fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+        connection.close()
+        return samples
+
+    def search(self) -> None:
+        """The agents' search page through the real server over a set of everyday queries,
+        against its bare SQL (issue 17)."""
+        from urllib.parse import quote
+
+        slug, agent = self.largest_desk()
+        cookie = self.login_cookie(slug, agent)
+        queries = list(SEARCH_QUERIES)
+        repeat = max(self.args.requests, len(queries) * 10)
+        floor = self.search_floor(slug, agent, queries, repeat)
+        per_query: dict[str, list[float]] = {}
+        latencies: list[float] = []
+        port = free_port()
+        headers = {"Host": f"{slug}.localhost", "Cookie": cookie}
+        with server(uvicorn(port), self.env, port):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            # The first round warms connections and caches; one keep-alive connection, as a
+            # browser tab.
+            for n in range(len(queries) + repeat):
+                text = queries[n % len(queries)]
+                started = time.perf_counter()
+                conn.request("GET", f"/workspace/search/?q={quote(text)}", headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"search {text!r} answered {response.status}")
+                if n >= len(queries):
+                    taken = (time.perf_counter() - started) * 1000
+                    latencies.append(taken)
+                    per_query.setdefault(text, []).append(taken)
+            conn.close()
+        slowest = max(per_query, key=lambda text: percentile(per_query[text], 0.95))
+        print(f"  slowest query: {slowest!r}, p95 {percentile(per_query[slowest], 0.95):.1f} ms")
+        self.add_percentiles(
+            f"search page {{}}, {len(queries)} queries ({slug})", latencies, floor,
+            "floor {}", {"p50": "", "p95": "p95 < 100 ms and ≤ 2x floor"},
+        )  # fmt: skip
 
     # --- live updates -----------------------------------------------------------------------
 
@@ -1834,7 +1927,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         nargs="*",
-        default=["intake", "pages", "live", "sla", "replan", "mail", "acks", "replay"],
+        default=["intake", "pages", "search", "live", "sla", "replan", "mail", "acks", "replay"],
     )
     args = parser.parse_args()
     default_tenants, default_tickets = SIZES[args.size]

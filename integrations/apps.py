@@ -10,3 +10,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations.email import webhooks  # noqa: F401  (connects anymail's inbound signal)
+        from integrations.social.selectors import contact_social_identities
+        from tickets.selectors import identity_source_add
+
+        identity_source_add(contact_social_identities)  # handles on the contact profile

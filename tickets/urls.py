@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import macros, portal, ticket, workspace
+from tickets.views import contacts, macros, portal, search, ticket, workspace
 
 app_name = "tickets"
 urlpatterns = [
@@ -19,6 +19,8 @@ urlpatterns = [
     path("workspace/teammates/", workspace.teammates, name="teammates"),
     path("workspace/bulk/", workspace.tickets_bulk, name="tickets_bulk"),
     path("workspace/availability/", workspace.agent_availability, name="agent_availability"),
+    path("workspace/search/", search.search, name="search"),
+    path("workspace/contacts/<int:contact_id>/", contacts.contact_detail, name="contact_detail"),
     path("workspace/tickets/<int:number>/", ticket.ticket_detail, name="ticket_detail"),
     path("workspace/tickets/<int:number>/compose/", ticket.ticket_compose, name="ticket_compose"),
     path("workspace/tickets/<int:number>/status/", ticket.ticket_status, name="ticket_status"),

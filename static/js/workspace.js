@@ -120,6 +120,10 @@
         const search = filters.querySelector("input[name=q]");
         if (search) search.focus();
         event.preventDefault();
+      } else {
+        // Pages without a queue filter: "/" goes to the header's search box.
+        const box = document.getElementById("header-search");
+        if (box) { box.focus(); event.preventDefault(); }
       }
     } else if (key === "r") { chooseKind("public"); event.preventDefault(); }
     else if (key === "n") { chooseKind("note"); event.preventDefault(); }

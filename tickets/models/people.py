@@ -14,7 +14,11 @@ from rules.vocabulary import Tier
 
 
 class Organization(TenantOwned):
-    """A customer company whose people file tickets; its tier later selects the SLA."""
+    """A customer company whose people file tickets; its tier later selects the SLA.
+
+    Searchable by the words of its name through the `search_vector` column, which the
+    database keeps (migration 0019) and no model field shows.
+    """
 
     Tier = Tier
     name = models.CharField(_("name"), max_length=160)
@@ -41,7 +45,11 @@ class Organization(TenantOwned):
 
 
 class Contact(TenantOwned):
-    """A requester: someone who asks for help, with or without a portal login."""
+    """A requester: someone who asks for help, with or without a portal login.
+
+    Searchable by the words of its name and address through the `search_vector` column,
+    which the database keeps (migration 0019) and no model field shows.
+    """
 
     name = models.CharField(_("name"), max_length=150)
     email = models.EmailField(_("email address"), blank=True)

@@ -35,7 +35,11 @@ OPEN_TICKET = models.Q(status__in=["new", "open", "pending", "on_hold"])
 
 
 class Ticket(TenantOwned):
-    """One request for help, from any channel, numbered per tenant (ACME-1042)."""
+    """One request for help, from any channel, numbered per tenant (ACME-1042).
+
+    Its subject is searchable in its language through the `search_vector` column, which the
+    database keeps from `subject` and `language` (migration 0019) and no model field shows.
+    """
 
     Status = Status
     Priority = Priority
@@ -261,6 +265,10 @@ class Message(TenantOwned):
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
     channel = models.CharField(max_length=10, choices=Ticket.Channel)
+    # The ticket's language when the message was written: its words are stemmed for search by
+    # that language's rules (the `search_vector` column, kept by the database from this and
+    # `body_text`: migration 0019; read by tickets/search/selectors.py only).
+    language = models.CharField(_("language"), max_length=10, blank=True, default="", db_default="")
     body_text = models.TextField(_("text as received"), blank=True)
     body_html_raw = models.TextField(_("HTML as received"), blank=True)
     body_html = models.TextField(_("HTML shown"), blank=True)

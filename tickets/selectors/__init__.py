@@ -15,6 +15,12 @@ from tickets.selectors.channels import (
     ticket_for_bounce,
     ticket_for_mail,
 )
+from tickets.selectors.contacts import (
+    Identity,
+    contact_identities,
+    contact_tickets,
+    identity_source_add,
+)
 from tickets.selectors.directory import (
     DeskDirectory,
     TeamEntry,
@@ -68,6 +74,7 @@ __all__ = [
     "SORTS",
     "TICKET_REFERENCE",
     "DeskDirectory",
+    "Identity",
     "QueuePage",
     "TeamEntry",
     "active_category",
@@ -82,10 +89,13 @@ __all__ = [
     "breaching_rows_by_id",
     "category_subtree",
     "contact_for_user",
+    "contact_identities",
+    "contact_tickets",
     "desk_directory",
     "desk_directory_changed",
     "desk_directory_rows_changed",
     "hidden_team_ids",
+    "identity_source_add",
     "message_ticket",
     "my_team_ids",
     "opening_message",

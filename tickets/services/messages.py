@@ -158,6 +158,7 @@ def message_build(
         author_user=author_user,
         author_contact=author_contact,
         channel=channel,
+        language=ticket.language,  # its words are stemmed for search in the ticket's language
         body_text=text,
         body_html_raw=html,
         body_html=sanitize_html(html) if html else text_to_html(text),

@@ -35,6 +35,53 @@ CHANNEL_MIX = (
 PRIORITY_MIX = ["low"] * 25 + ["medium"] * 45 + ["high"] * 22 + ["critical"] * 8
 # The largest desk has at least this many agents: the live benchmark opens a page for each.
 LIVE_AGENTS = 100
+# What tickets are about, so a search finds some and not all: a subject, the sentences its
+# messages are made of and the products they name cycle through these by ticket and message
+# number (a word of one sentence is in a few percent of the messages; an error code in few).
+SUBJECTS = (
+    "Printer shows an error", "Password reset does not arrive", "Invoice amount is wrong",
+    "Refund for a duplicate charge", "VPN connection drops", "Outlook crashes on start",
+    "Laptop battery swollen", "Cannot log in to the portal", "Shipment arrived damaged",
+    "Contract renewal question", "GDPR data export request", "Slow dashboard loading",
+    "Two-factor code rejected", "Upgrade to the premium plan", "Webhook deliveries failing",
+    "Monitor flickers after docking", "Cancel my subscription", "Missing delivery note",
+    "API returns server errors", "Calendar sync stopped", "Licence key not accepted",
+    "Wrong VAT on the receipt", "Mobile app freezes", "Request for a training session",
+)  # fmt: skip
+SENTENCES = (
+    "The printer in the office shows the error again after the update.",
+    "I requested a password reset twice but no email arrived.",
+    "The invoice lists a seat we cancelled last month.",
+    "We were charged twice and would like a refund of the duplicate payment.",
+    "The VPN tunnel disconnects every few minutes when I work from home.",
+    "Outlook closes itself right after the splash screen.",
+    "The battery of my laptop is swollen and the case does not close.",
+    "Logging in to the customer portal fails with an unknown account message.",
+    "The parcel was crushed and the screen inside is cracked.",
+    "Our contract ends next quarter and we want to discuss renewal terms.",
+    "Please send an export of all personal data you hold about our users.",
+    "The reporting dashboard takes over a minute to load since Tuesday.",
+    "The authenticator code is rejected although the phone clock is correct.",
+    "We would like to upgrade twenty seats to the premium plan.",
+    "Our endpoint receives no webhook calls since the certificate change.",
+    "The external monitor flickers whenever the laptop is docked.",
+    "Please cancel the subscription at the end of the billing period.",
+    "The delivery note was missing from the shipment, customs is asking for it.",
+    "Every call to the orders endpoint answers with status five hundred.",
+    "Shared calendars stopped syncing to phones yesterday.",
+    "The licence key from the order confirmation is not accepted by the installer.",
+    "The receipt shows the wrong VAT rate for our country.",
+    "The mobile app freezes on the login screen after the latest release.",
+    "Could you arrange a training session for our new support staff?",
+    "Thanks, that fixed it for now; I will report back if it happens again.",
+    "We restarted the device and cleared the cache, without success.",
+    "Attached is a screenshot of the message we see.",
+    "Could you escalate this? Our team is blocked until it works.",
+)  # fmt: skip
+PRODUCTS = (
+    "Acme Cloud", "Acme Desk", "Acme Mobile", "Acme Pay", "Acme Print", "Acme Sync",
+    "Acme Mail", "Acme Shop", "Acme Analytics", "Acme Connect", "Acme Backup", "Acme Voice",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -94,6 +141,15 @@ class Command(BaseCommand):
             self._seed_desk(desk, password)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+            # The rows went into the GIN indexes' pending lists, which every search reads
+            # through until autovacuum merges them (a manual ANALYZE does not): merge now.
+            for index in (
+                "ticket_search",
+                "message_search",
+                "contact_search",
+                "organization_search",
+            ):
+                cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Seeded {tenants} tenants, {tickets} tickets in {elapsed:.1f} s "
@@ -167,8 +223,11 @@ class Command(BaseCommand):
             " customer_segment, language, tags, is_spam, is_vip, impact, urgency,"
             " status_changed_at)"
             " SELECT %(tenant)s, g,"
-            " 'Benchmark ticket ' || g || ' about invoice ' || (g * 7919 %% 100000),"
-            " 'The customer describes the problem in a few sentences.', c.ids[1 + (g * 31) %% c.n],"
+            f" ({_sql_array(list(SUBJECTS))})[1 + (g * 7) %% {len(SUBJECTS)}]"
+            f" || ' (' || ({_sql_array(list(PRODUCTS))})[1 + (g * 11) %% {len(PRODUCTS)}]"
+            " || ', order ' || (g * 7919 %% 100000) || ')',"
+            f" ({_sql_array(list(SENTENCES))})[1 + (g * 7) %% {len(SUBJECTS)}],"
+            " c.ids[1 + (g * 31) %% c.n],"
             f" ({_sql_array(CHANNEL_MIX)})[1 + (g * 13) %% {len(CHANNEL_MIX)}],"
             " s.status,"
             f" ({_sql_array(PRIORITY_MIX)})[1 + (g * 17) %% {len(PRIORITY_MIX)}],"
@@ -194,6 +253,7 @@ class Command(BaseCommand):
             "INSERT INTO tickets_ticketcounter (tenant_id, last_number) VALUES (%s, %s)",
             [tenant_id, desk.tickets],
         )
+        sentences = _sql_array(list(SENTENCES))
         # 3-5 messages a ticket: the requester's opening message, then agent and requester
         # in turn, every fourth agent turn an internal note.
         cursor.execute(
@@ -206,8 +266,14 @@ class Command(BaseCommand):
             " CASE WHEN m %% 2 = 0 THEN 'agent' ELSE 'contact' END,"
             " CASE WHEN m %% 2 = 0 THEN coalesce(t.assignee_id, %s) END,"
             " CASE WHEN m %% 2 = 1 THEN t.requester_id END,"
-            " t.channel, 'Message ' || m || ' of ticket ' || t.number || '. The printer shows"
-            " error 0x41 again after the update; we restarted it twice.', '',"
+            # The opening message is the ticket's description; the others are drawn from
+            # the sentences, with a product and an error code of their own.
+            " t.channel, CASE WHEN m = 1 THEN t.description ELSE"
+            f" ({sentences})[1 + (t.number * 5 + m * 3) %% {len(SENTENCES)}]"
+            f" || ' ' || ({sentences})[1 + (t.number + m * 7) %% {len(SENTENCES)}]"
+            f" || ' It concerns ' || ({_sql_array(list(PRODUCTS))})"
+            f"[1 + (t.number + m) %% {len(PRODUCTS)}]"
+            " || ', error E' || ((t.number * 31 + m) %% 5000) || '.' END, '',"
             " '<p>Message ' || m || ' of ticket ' || t.number || '.</p>', '', '', '',"
             " t.created_at + (m - 1) * interval '3 hours',"
             " CASE WHEN m %% 2 = 0 THEN t.created_at + (m - 1) * interval '3 hours' END"
