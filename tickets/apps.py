@@ -17,12 +17,12 @@ class TicketsConfig(AppConfig):
         from helpdesk.models import Membership
         from sla.signals import sla_recorded, sla_replanned
         from tickets import receivers
-        from tickets.models import Category, Product, Team, TeamMember
+        from tickets.models import Category, DeskSettings, Product, Team, TeamMember
         from tickets.routing import rules_depend_on_changed
         from tickets.selectors import desk_directory_rows_changed
 
         # Compiled routing rules hold these ids and names; a change must reach every process.
-        for model in (Team, Category, Membership):
+        for model in (Team, Category, Membership, DeskSettings):
             post_save.connect(
                 rules_depend_on_changed, sender=model, dispatch_uid=f"routing-{model}"
             )
