@@ -46,6 +46,10 @@ class TicketsConfig(AppConfig):
         # The SLA engine's warnings and breaches go on the tickets' log, pages and mail; so
         # do clocks re-planned after a calendar or policy edit, which needs tickets' statuses.
         sla_recorded.connect(receivers.sla_recorded, dispatch_uid="tickets-sla-recorded")
+        # A desk an operator opens starts with its fallback team.
+        from helpdesk.signals import tenant_opened
+
+        tenant_opened.connect(receivers.tenant_opened, dispatch_uid="tickets-tenant-opened")
         sla_replanned.connect(receivers.sla_replanned, dispatch_uid="tickets-sla-replanned")
         from sla import replanning
         from tickets.selectors import ticket_statuses
