@@ -60,6 +60,13 @@ class TeamAdmin(TenantModelAdmin):
             return redirect("admin:tickets_team_change", object_id)
         return super().delete_view(request, object_id, extra_context)
 
+    def delete_model(self, request: HttpRequest, obj: Team) -> None:
+        services.team_delete(team=obj, by=request.user)  # its open tickets: to the fallback
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for team in queryset:
+            services.team_delete(team=team, by=request.user)
+
 
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin, TenantModelAdmin):

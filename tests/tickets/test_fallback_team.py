@@ -196,3 +196,19 @@ def test_another_desks_settings_are_not_found(acme, frontline, globex_admin_clie
         settings_pk = DeskSettings.objects.get().pk
     response = globex_admin_client.get(f"/admin/tickets/desksettings/{settings_pk}/change/")
     assert response.status_code in (302, 404)
+
+
+def test_deleting_a_team_moves_its_open_tickets_to_the_fallback_team(
+    acme, frontline, acme_admin_client
+):
+    billing = TeamFactory(tenant=acme, name="Billing")
+    requester = ContactFactory(tenant=acme)
+    with tenant_context(acme):
+        ticket = services.ticket_open(
+            requester=requester, subject="Invoice", channel="email", team=billing
+        )
+    response = acme_admin_client.post(f"/admin/tickets/team/{billing.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    with tenant_context(acme):
+        assert not Team.objects.filter(pk=billing.pk).exists()
+        assert Ticket.objects.get(pk=ticket.pk).team_id == frontline.pk
