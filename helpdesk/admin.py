@@ -85,12 +85,48 @@ class DomainInline(admin.TabularInline):
     extra = 0
 
 
+class TenantOpenForm(forms.ModelForm):
+    """A new desk, and who administers it: they are invited by mail to choose a password."""
+
+    admin_email = forms.EmailField(
+        label=_("first admin's email address"),
+        help_text=_("They get an invitation to choose a password and set the desk up."),
+    )
+    admin_name = forms.CharField(label=_("first admin's name"), max_length=150, required=False)
+
+    class Meta:
+        model = Tenant
+        fields = [
+            "slug", "name", "ticket_prefix", "time_zone", "language", "brand_color", "logo_url",
+            "support_email", "is_active",
+        ]  # fmt: skip
+
+
 @admin.register(Tenant)
 class TenantAdmin(SimpleHistoryAdmin, PlatformModelAdmin):
     list_display = ["name", "slug", "ticket_prefix", "time_zone", "language", "is_active"]
     list_filter = ["is_active", "language"]
     search_fields = ["name", "slug"]
     inlines = [DomainInline]
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = TenantOpenForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new desk is opened, not only recorded: set up by the apps, its admin invited.
+        data = form.cleaned_data
+        tenant = services.tenant_open(
+            admin_email=data["admin_email"],
+            admin_name=data["admin_name"],
+            **{name: data[name] for name in TenantOpenForm.Meta.fields},
+        )
+        obj.pk, obj.created_at = tenant.pk, tenant.created_at
+        obj._state.adding = False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A desk is closed (is_active off), never deleted from here: its data is kept for

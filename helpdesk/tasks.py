@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from smtplib import SMTPException
 from typing import Any
 
 from celery import current_app, shared_task
 from django.db import transaction
 
 from helpdesk import background, health
+from helpdesk.tenancy import tenant_context
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,20 @@ logger = logging.getLogger(__name__)
 def heartbeat() -> None:
     """Record that beat fired and a worker ran a task just now."""
     health.heartbeat_record()
+
+
+@shared_task(
+    name="helpdesk.send_admin_invitation",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    max_retries=8,
+)
+def send_admin_invitation(tenant_id: int, user_id: int) -> None:
+    """Mail a new desk's first admin their invitation (retried while mail fails)."""
+    from helpdesk.services import admin_invitation_send  # here: services queue this task
+
+    with tenant_context(tenant_id):
+        admin_invitation_send(user_id=user_id)
 
 
 def task_send(name: str, *args: Any) -> None:

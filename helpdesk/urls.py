@@ -20,6 +20,11 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path(
+        "accounts/welcome/<uidb64>/<token>/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+    path(
         "accounts/reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",

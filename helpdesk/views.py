@@ -6,17 +6,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from helpdesk import health
 from helpdesk.forms import TenantAuthenticationForm, TenantPasswordResetForm
 from helpdesk.models import Tenant
-from helpdesk.tenancy import Role, TenantRequest, current_tenant_id
+from helpdesk.tenancy import Role, TenantRequest
+from helpdesk.tokens import desk_tokens
 
 
 @require_GET
@@ -47,17 +48,6 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-class DeskTokenGenerator(PasswordResetTokenGenerator):
-    """Password-reset tokens valid only on the desk that issued them: the active desk is part
-    of what the token signs, so a link from one desk is refused on another's host."""
-
-    def _make_hash_value(self, user: Any, timestamp: int) -> str:
-        return f"{super()._make_hash_value(user, timestamp)}|desk:{current_tenant_id()}"
-
-
-desk_tokens = DeskTokenGenerator()
-
-
 class PasswordResetView(auth_views.PasswordResetView):
     """Mails a reset link that points back at this desk's own address (its configured
     public host, never the request's Host header), valid on this desk only."""
@@ -84,6 +74,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Sets the new password from a link this desk issued."""
 
     token_generator = desk_tokens
+
+
+class InvitationAcceptView(PasswordResetConfirmView):
+    """A new desk's first admin chooses a password from the invitation and is logged in."""
+
+    template_name = "registration/invitation_accept.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("admin:index")
 
 
 @require_GET

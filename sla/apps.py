@@ -30,3 +30,9 @@ class SlaConfig(AppConfig):
             post_delete.connect(
                 sla_config_rows_changed, sender=model, dispatch_uid=f"sla-del-{model}"
             )
+
+        # A desk an operator opens starts with office hours and the standard policies.
+        from helpdesk.signals import tenant_opened
+        from sla import receivers
+
+        tenant_opened.connect(receivers.tenant_opened, dispatch_uid="sla-tenant-opened")

@@ -745,3 +745,54 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
     )
     sla_config_changed(tenant_id=require_tenant_id())  # the bulk inserts send no signals
     return True
+
+
+BUSINESS_DAY = 8 * HOUR  # a business day of the office calendar
+# Premium customers' row of the policy matrix, in business minutes per priority: first response
+# (next replies the same), resolution, requester wait, agent work.
+PREMIUM_TARGETS = {
+    Priority.CRITICAL: (30, 1 * BUSINESS_DAY, 6 * HOUR, 4 * HOUR),
+    Priority.HIGH: (2 * HOUR, 2 * BUSINESS_DAY, 1 * BUSINESS_DAY, 6 * HOUR),
+    Priority.MEDIUM: (4 * HOUR, 4 * BUSINESS_DAY, 2 * BUSINESS_DAY, 1 * BUSINESS_DAY),
+    Priority.LOW: (1 * BUSINESS_DAY, 8 * BUSINESS_DAY, 4 * BUSINESS_DAY, 2 * BUSINESS_DAY),
+}
+
+
+@transaction.atomic
+def sla_premium_policy_create() -> bool:
+    """Give the desk premium customers' row of the policy matrix; False if it has one already.
+
+    Faster answers in office hours, every kind of metric, resolution paused only while
+    waiting on the customer, and warnings at half the target and a quarter of an hour
+    before it falls due.
+    """
+    from sla.models import SlaPauseRule, SlaPolicy, SlaTarget, SlaWarning
+
+    if SlaPolicy.objects.filter(tier=Tier.PREMIUM).exists():
+        return False
+    standard = SlaPolicy.objects.filter(tier="", conditions={}).first()
+    premium = SlaPolicy.objects.create(
+        name=str(_("Premium (business hours)")), tier=Tier.PREMIUM,
+        position=max((standard.position if standard else 20) - 5, 0),
+    )  # fmt: skip
+    for priority, (response, resolution, wait, work) in PREMIUM_TARGETS.items():
+        SlaTarget.objects.create(
+            policy=premium, priority=priority, first_response_minutes=response,
+            next_reply_minutes=response, resolution_minutes=resolution,
+            full_resolution_minutes=resolution * 2, requester_wait_minutes=wait,
+            agent_work_minutes=work,
+            pausable_update_minutes=4 * HOUR if priority == Priority.CRITICAL else None,
+        )  # fmt: skip
+    SlaPauseRule.objects.create(policy=premium, metric=Metric.RESOLUTION, statuses=["pending"])
+    warned = (Metric.FIRST_RESPONSE, Metric.NEXT_REPLY, Metric.RESOLUTION, Metric.REQUESTER_WAIT)
+    for metric in warned:
+        SlaWarning.objects.create(policy=premium, metric=metric, percent=50)
+        SlaWarning.objects.create(policy=premium, metric=metric, minutes_before=15)
+    return True
+
+
+def sla_starter_create(*, time_zone: str) -> None:
+    """A new desk's service levels: office hours in its time zone and the standard, premium
+    and enterprise policies (a desk that has policies keeps them)."""
+    sla_defaults_create(time_zone=time_zone)
+    sla_premium_policy_create()

@@ -6,8 +6,9 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -22,6 +23,7 @@ from tickets.models import (
     Category,
     Contact,
     ContactEmail,
+    DeskSettings,
     Organization,
     PriorityMatrix,
     Product,
@@ -44,6 +46,27 @@ class TeamAdmin(TenantModelAdmin):
     list_filter = ["assignment_strategy"]
     search_fields = ["name", "department"]
     inlines = [TeamMemberInline]
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # The database refuses it anyway (PROTECT); this says why, and what to do instead.
+        if object_id.isdigit() and DeskSettings.objects.filter(fallback_team_id=object_id).exists():
+            self.message_user(
+                request,
+                _(
+                    "This team is the desk's fallback team: new tickets no rule routes land "
+                    "in it. Choose another fallback team in the desk settings first."
+                ),
+                messages.ERROR,
+            )
+            return redirect("admin:tickets_team_change", object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request: HttpRequest, obj: Team) -> None:
+        services.team_delete(team=obj, by=request.user)  # its open tickets: to the fallback
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for team in queryset:
+            services.team_delete(team=team, by=request.user)
 
 
 @admin.register(Organization)

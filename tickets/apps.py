@@ -17,12 +17,12 @@ class TicketsConfig(AppConfig):
         from helpdesk.models import Membership
         from sla.signals import sla_recorded, sla_replanned
         from tickets import receivers
-        from tickets.models import Category, Product, Team, TeamMember
+        from tickets.models import Category, DeskSettings, Product, Team, TeamMember
         from tickets.routing import rules_depend_on_changed
         from tickets.selectors import desk_directory_rows_changed
 
         # Compiled routing rules hold these ids and names; a change must reach every process.
-        for model in (Team, Category, Membership):
+        for model in (Team, Category, Membership, DeskSettings):
             post_save.connect(
                 rules_depend_on_changed, sender=model, dispatch_uid=f"routing-{model}"
             )
@@ -46,6 +46,10 @@ class TicketsConfig(AppConfig):
         # The SLA engine's warnings and breaches go on the tickets' log, pages and mail; so
         # do clocks re-planned after a calendar or policy edit, which needs tickets' statuses.
         sla_recorded.connect(receivers.sla_recorded, dispatch_uid="tickets-sla-recorded")
+        # A desk an operator opens starts with its fallback team.
+        from helpdesk.signals import tenant_opened
+
+        tenant_opened.connect(receivers.tenant_opened, dispatch_uid="tickets-tenant-opened")
         sla_replanned.connect(receivers.sla_replanned, dispatch_uid="tickets-sla-replanned")
         from sla import replanning
         from tickets.selectors import ticket_statuses

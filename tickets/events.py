@@ -77,7 +77,7 @@ DATA_KEYS: dict[str, frozenset[str]] = {
     Kind.SLA_REPLANNED: frozenset({"reason", "clocks"}),
     Kind.ROUTED: frozenset(
         {"rule", "trigger", "changes", "tags_added", "tags_removed", "stop", "summary"}
-        | {"assign", "assignee"}
+        | {"assign", "assignee", "fallback"}
     ),
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 from helpdesk import live
 from helpdesk.tasks import task_enqueue
 from sla.models import SlaClock
-from tickets import events
+from tickets import events, routing
 from tickets.models import TicketEvent
 
 KINDS = {"warned": TicketEvent.Kind.SLA_WARNED, "breached": TicketEvent.Kind.SLA_BREACHED}
@@ -101,3 +101,8 @@ def sla_replanned(
 
 def _iso(instant: datetime | None) -> str | None:
     return instant.isoformat() if instant is not None else None
+
+
+def tenant_opened(sender: type, tenant: Any, **kwargs: Any) -> None:
+    """A desk was opened: give it its settings, whose fallback team catches unrouted tickets."""
+    routing.desk_settings_create()

@@ -3,6 +3,7 @@
 from tickets.models.desk import (
     AgentProfile,
     Category,
+    DeskSettings,
     Product,
     SavedView,
     Team,
@@ -46,6 +47,7 @@ __all__ = [
     "Category",
     "Contact",
     "ContactEmail",
+    "DeskSettings",
     "Macro",
     "Message",
     "Organization",

@@ -58,6 +58,27 @@ class Team(TenantOwned):
         return self.name
 
 
+class DeskSettings(TenantOwned):
+    """The desk's own choices about its tickets; one row per desk, created with the desk."""
+
+    fallback_team = models.ForeignKey(
+        Team,
+        verbose_name=_("fallback team"),
+        # Deleting the team would leave the desk's unrouted tickets on nobody: refused.
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("New tickets that no routing rule sends to a team land in this team."),
+    )
+
+    class Meta:
+        verbose_name = _("desk settings")
+        verbose_name_plural = _("desk settings")
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="one_desk_settings")]
+
+    def __str__(self) -> str:
+        return str(_("Desk settings (fallback team: %(team)s)") % {"team": self.fallback_team})
+
+
 class TeamMember(TenantOwned):
     """An agent's place in a team; a lead hears about the team's trouble first."""
 

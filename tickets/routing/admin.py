@@ -18,7 +18,15 @@ from helpdesk.admin import TenantModelAdmin
 from rules import FIELDS, RuleError, operators_for
 from tickets import routing
 from tickets.category_field import CategoryChoiceField
-from tickets.models import Category, Contact, Organization, Product, RoutingRule, Ticket
+from tickets.models import (
+    Category,
+    Contact,
+    DeskSettings,
+    Organization,
+    Product,
+    RoutingRule,
+    Ticket,
+)
 
 CONDITIONS_EXAMPLE = """{"all": [
   {"field": "subject", "op": "contains", "value": "invoice"},
@@ -116,6 +124,25 @@ class RoutingRuleForm(forms.ModelForm):
                 field = "conditions" if where.startswith("conditions") else "actions"
                 self.add_error(field, f"{where}: {problem}")
         return data
+
+
+@admin.register(DeskSettings)
+class DeskSettingsAdmin(TenantModelAdmin):
+    """The desk's one settings row: which team catches what no routing rule routes."""
+
+    list_display = ["__str__", "fallback_team"]
+    fields = ["fallback_team"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request) and not DeskSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # without settings, new tickets would land on no team
+
+    def save_model(self, request: HttpRequest, obj: DeskSettings, form: Any, change: bool) -> None:
+        saved = routing.desk_settings_save(fallback_team=obj.fallback_team)
+        obj.pk, obj.tenant_id = saved.pk, saved.tenant_id
+        obj._state.adding = False
 
 
 @admin.register(RoutingRule)

@@ -24,7 +24,7 @@ from rules import (
     validate_conditions,
 )
 from rules.conditions import CATEGORY_IDS
-from tickets.models import Category, RoutingRule, Team, Ticket
+from tickets.models import Category, DeskSettings, RoutingRule, Team, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class RuleSet:
     category_paths: Mapping[int, Sequence[tuple[int, str]]] = field(default_factory=dict)
     known: KnownIds = field(default_factory=lambda: KnownIds((), (), ()))
     teams: Mapping[int, tuple[Any, ...]] = field(default_factory=dict)  # each team's row
+    fallback_team_id: int | None = None  # where what no rule sends to a team lands
 
     def team(self, pk: int | None) -> Team | None:
         """A fresh instance of the desk's team `pk` as of this rule set (no query)."""
@@ -90,6 +91,7 @@ def _rule_set_load() -> RuleSet:
         category_paths=category_paths(Category.objects.only("pk", "name", "parent_id")),
         known=known,
         teams={values[0]: values for values in Team.objects.values_list(*TEAM_FIELDS)},
+        fallback_team_id=DeskSettings.objects.values_list("fallback_team_id", flat=True).first(),
     )
 
 

@@ -20,17 +20,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
 from rules import (
+    Changes,
     RuleError,
     RuleSetPlan,
     plan_rule_set,
 )
 from tickets import assignment, events, lifecycle
-from tickets.models import RoutingRule, Ticket, TicketEvent
+from tickets.models import DeskSettings, RoutingRule, Team, Ticket, TicketEvent
 from tickets.routing.selectors import (
     RuleSet,
     facts_of,
@@ -53,6 +55,7 @@ class Outcome:
     assigned_by: int | None = None  # the rule whose assignment was applied
     fields: list[str] = field(default_factory=list)
     status_before: str = ""
+    fallback: bool = False  # no rule chose a team: the desk's fallback team was given
 
 
 def _apply(ticket: Ticket, plan: RuleSetPlan, rules: RuleSet, trigger: str) -> Outcome:
@@ -101,16 +104,30 @@ def _apply(ticket: Ticket, plan: RuleSetPlan, rules: RuleSet, trigger: str) -> O
 def ticket_route_new(*, ticket: Ticket, text: str) -> Outcome | None:
     """Run the on-create rules on an unsaved ticket and apply their plan to it in memory.
 
-    None when no rule fired. The ticket's insert then carries the routed values, and
+    A ticket that no rule (nor its caller) gives a team gets the desk's fallback team. None
+    when nothing changed. The ticket's insert then carries the routed values, and
     `routed_events` gives the events to insert with it.
     """
     rules = rule_set()
-    if not rules.on_create:
-        return None
-    plan = plan_rule_set(rules.on_create, facts_of(ticket, rules, text=text), rules.category_paths)
-    if not plan.fired:
-        return None
-    return _apply(ticket, plan, rules, "create")
+    outcome = None
+    if rules.on_create:
+        facts = facts_of(ticket, rules, text=text)
+        plan = plan_rule_set(rules.on_create, facts, rules.category_paths)
+        if plan.fired:
+            outcome = _apply(ticket, plan, rules, "create")
+    if ticket.team_id is None and (fallback := rules.team(rules.fallback_team_id)) is not None:
+        ticket.team = fallback  # with its strategy, which assignment reads next: no query
+        if outcome is None:
+            empty = RuleSetPlan(fired=(), changes=Changes(), facts_after={})
+            outcome = Outcome(ticket=ticket, plan=empty, trigger="create", rules=rules)
+        outcome.fallback = True
+        outcome.fields.append("team")
+    return outcome
+
+
+def fallback_summary(team_name: str) -> str:
+    """Why a ticket is in the fallback team, in words: 'No rule matched: fallback team …'."""
+    return _("No rule matched: fallback team %(team)s") % {"team": team_name}
 
 
 def routed_events(*, outcome: Outcome | None) -> list[TicketEvent]:
@@ -144,6 +161,19 @@ def routed_events(*, outcome: Outcome | None) -> list[TicketEvent]:
         logged.append(
             events.event_build(
                 ticket=ticket, kind=TicketEvent.Kind.ROUTED, source=fired.rule.name, **data
+            )
+        )
+    if outcome.fallback:
+        team = ticket.team
+        logged.append(
+            events.event_build(
+                ticket=ticket,
+                kind=TicketEvent.Kind.ROUTED,
+                source=str(_("fallback team")),
+                trigger=outcome.trigger,
+                changes={"team": [None, team.pk]},
+                fallback=True,
+                summary=fallback_summary(team.name),
             )
         )
     return logged
@@ -239,6 +269,30 @@ def routing_rule_delete(*, rule: RoutingRule) -> None:
     routing_rules_changed(tenant_id=tenant_id)
 
 
+@transaction.atomic
+def desk_settings_save(*, fallback_team: Team) -> DeskSettings:
+    """Make `fallback_team` the team that catches the desk's tickets no rule routes."""
+    if not Team.objects.filter(pk=fallback_team.pk).exists():
+        raise ValidationError({"fallback_team": _("Choose a team of this help desk.")})
+    desk_settings, _created = DeskSettings.objects.update_or_create(
+        defaults={"fallback_team": fallback_team}
+    )
+    routing_rules_changed(tenant_id=desk_settings.tenant_id)
+    return desk_settings
+
+
+@transaction.atomic
+def desk_settings_create() -> DeskSettings:
+    """A new desk's settings: its fallback team is "Support", made for it if need be."""
+    existing = DeskSettings.objects.select_related("fallback_team").first()
+    if existing is not None:
+        return existing
+    team, _created = Team.objects.get_or_create(
+        name=str(_("Support")), defaults={"description": str(_("Tickets no rule routes."))}
+    )
+    return desk_settings_save(fallback_team=team)
+
+
 @dataclass(frozen=True)
 class RuleTrial:
     """One rule as the tester shows it: whether it fired, why, and what it would change."""
@@ -308,4 +362,9 @@ def rule_set_try(*, ticket: Ticket, text: str, inside: bool | None, trigger: str
         )
         if rule.pk == stopped_after:
             stopped = True
-    return {"facts": facts, "trials": trials, "plan": plan}
+    fallback = ""
+    team_after = plan.changes.fields.get("team", (None, ticket.team_id))[1]
+    if trigger == "create" and team_after is None:
+        team = rules.team(rules.fallback_team_id)
+        fallback = fallback_summary(team.name) if team is not None else ""
+    return {"facts": facts, "trials": trials, "plan": plan, "fallback": fallback}

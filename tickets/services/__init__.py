@@ -9,6 +9,7 @@ the public names; its modules are by area.
 from tickets.services.changes import (
     EDITABLE_FIELDS,
     organization_update,
+    team_delete,
     team_member_add,
     ticket_assign,
     ticket_merge,
@@ -84,6 +85,7 @@ __all__ = [
     "sanitize_html",
     "saved_view_create",
     "saved_view_delete",
+    "team_delete",
     "team_member_add",
     "text_to_html",
     "ticket_assign",

@@ -14,7 +14,9 @@ from helpdesk.models import User
 from tickets import assignment, events, lifecycle, routing
 from tickets.lifecycle import status_set, ticket_lock
 from tickets.models import (
+    OPEN_TICKET,
     Contact,
+    DeskSettings,
     Message,
     Organization,
     Team,
@@ -226,6 +228,21 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "pk"):
         return str(value)
     return value
+
+
+@transaction.atomic
+def team_delete(*, team: Team, by: User | None) -> None:
+    """Remove a team; its unfinished tickets move to the desk's fallback team, never to nobody."""
+    desk = DeskSettings.objects.first()
+    if desk is not None and desk.fallback_team_id == team.pk:
+        raise ValidationError(
+            _("The desk's fallback team cannot be removed: choose another fallback team first.")
+        )
+    if desk is not None:
+        moving = Ticket.objects.filter(OPEN_TICKET, team=team).order_by("pk")
+        for ticket in moving:
+            ticket_update(ticket=ticket, by=by, source="team removed", team=desk.fallback_team)
+    team.delete()
 
 
 @transaction.atomic

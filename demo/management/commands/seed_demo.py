@@ -604,37 +604,8 @@ class Command(BaseCommand):
 
     @staticmethod
     def _premium_policy() -> None:
-        """Premium customers' row of the policy matrix: faster answers in office hours, every
-        kind of metric, resolution paused only while waiting on the customer, and warnings
-        at half the target and a quarter of an hour before it falls due."""
-        from sla.models import SlaPauseRule, SlaPolicy, SlaTarget, SlaWarning
-
-        if SlaPolicy.objects.filter(tier=Organization.Tier.PREMIUM).exists():
-            return
-        standard = SlaPolicy.objects.filter(tier="", conditions={}).first()
-        premium = SlaPolicy.objects.create(
-            name="Premium (business hours)", tier=Organization.Tier.PREMIUM,
-            position=max((standard.position if standard else 20) - 5, 0),
-        )  # fmt: skip
-        hour, day = 60, 8 * 60  # a business day of the office calendar
-        targets = {  # first response, resolution, requester wait, agent work (business minutes)
-            "critical": (30, 1 * day, 6 * hour, 4 * hour),
-            "high": (2 * hour, 2 * day, 1 * day, 6 * hour),
-            "medium": (4 * hour, 4 * day, 2 * day, 1 * day),
-            "low": (1 * day, 8 * day, 4 * day, 2 * day),
-        }
-        for priority, (response, resolution, wait, work) in targets.items():
-            SlaTarget.objects.create(
-                policy=premium, priority=priority, first_response_minutes=response,
-                next_reply_minutes=response, resolution_minutes=resolution,
-                full_resolution_minutes=resolution * 2, requester_wait_minutes=wait,
-                agent_work_minutes=work,
-                pausable_update_minutes=4 * hour if priority == "critical" else None,
-            )  # fmt: skip
-        SlaPauseRule.objects.create(policy=premium, metric="resolution", statuses=["pending"])
-        for metric in ("first_response", "next_reply", "resolution", "requester_wait"):
-            SlaWarning.objects.create(policy=premium, metric=metric, percent=50)
-            SlaWarning.objects.create(policy=premium, metric=metric, minutes_before=15)
+        """Premium customers' row of the policy matrix, from the table new desks get too."""
+        sla_services.sla_premium_policy_create()
 
     @staticmethod
     def _play(ticket: Ticket, story: str, agent: User | None, requester: Any) -> None:
