@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
+from rules import RuleError, validate_conditions
+from rules.builder import RuleBuilderFormMixin, RuleConditionsField
 from rules.vocabulary import DONE_STATUSES, Priority, Status
 from sla import matrix
 from sla.forms import PolicyMatrixForm, SlaTargetForm
@@ -131,8 +133,34 @@ class SlaWarningInline(TenantInlineAdmin):
     extra = 0
 
 
+class SlaPolicyForm(RuleBuilderFormMixin, forms.ModelForm):
+    """A policy whose conditions are picked from lists (or written as JSON), checked per row."""
+
+    conditions = RuleConditionsField(
+        label=SlaPolicy._meta.get_field("conditions").verbose_name,
+        required=False,
+        help_text=gettext_lazy("Which tickets it applies to. None: every ticket (of its tier)."),
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["conditions"]  # the admin adds the others, the calendar with its tenant's rows
+
+    def clean_conditions(self) -> Any:
+        conditions = self.cleaned_data["conditions"] or {}
+        if conditions:
+            try:
+                validate_conditions(conditions)
+            except RuleError as error:
+                raise ValidationError(
+                    [f"{path}: {problem}" if path else problem for path, problem in error.problems]
+                ) from error
+        return conditions
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
+    form = SlaPolicyForm
     list_display = ["name", "position", "is_active", "tier", "calendar"]
     list_editable = ["position", "is_active"]
     list_select_related = ["calendar"]
