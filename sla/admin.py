@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -20,7 +20,7 @@ from rules import RuleError, validate_conditions
 from rules.builder import RuleBuilderFormMixin, RuleConditionsField
 from rules.vocabulary import DONE_STATUSES, Priority, Status
 from sla import matrix
-from sla.forms import PolicyMatrixForm, SlaTargetForm
+from sla.forms import PolicyMatrixForm, SlaTargetForm, Span, WeeklyHoursField
 from sla.models import (
     BusinessCalendar,
     Holiday,
@@ -29,37 +29,53 @@ from sla.models import (
     SlaReplan,
     SlaTarget,
     SlaWarning,
-    WorkingHours,
 )
 from sla.replanning import replan_request
+from sla.services import calendar_hours_set
 
 
-class WorkingHoursFormSet(BaseInlineFormSet):
-    def clean(self) -> None:
-        super().clean()
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
-        ]
-        by_hours = self.instance.coverage == BusinessCalendar.Coverage.WORKING_HOURS
-        if not by_hours and kept:
-            raise ValidationError(_("A calendar open around the clock takes no working hours."))
-        if by_hours and not kept:
-            raise ValidationError(
-                _("Give the calendar working hours, or open it around the clock.")
+class BusinessCalendarForm(forms.ModelForm):
+    """A calendar with its week as a grid: per weekday closed, or several from/to spans."""
+
+    weekly_hours = WeeklyHoursField(label=gettext_lazy("weekly hours"))
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["name"]  # the admin adds the others
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["weekly_hours"] = [
+                Span(hours.weekday, hours.start, hours.end)
+                for hours in self.instance.working_hours.all()
+            ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        spans = data.get("weekly_hours")
+        if spans is None:
+            return data  # its own error is shown
+        by_hours = data.get("coverage") == BusinessCalendar.Coverage.WORKING_HOURS
+        if not by_hours and spans:
+            self.add_error(
+                "weekly_hours", _("A calendar open around the clock takes no working hours.")
             )
-
-
-class WorkingHoursInline(TenantInlineAdmin):
-    model = WorkingHours
-    formset = WorkingHoursFormSet
-    extra = 0
+        if by_hours and not spans:
+            self.add_error(
+                "weekly_hours", _("Give the calendar working hours, or open it around the clock.")
+            )
+        return data
 
 
 class HolidayInline(TenantInlineAdmin):
     model = Holiday
     extra = 0
+    # The browser's own date picker: the admin's calendar shortcut adds a note on how far the
+    # browser's clock is from the server's, which says nothing about a day off.
+    formfield_overrides = {
+        models.DateField: {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+    }
 
 
 class ReplansRunningClocks:
@@ -93,8 +109,17 @@ class ReplansRunningClocks:
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(ReplansRunningClocks, TenantModelAdmin):
+    form = BusinessCalendarForm
     list_display = ["name", "region", "time_zone", "coverage", "holiday_country"]
-    inlines = [WorkingHoursInline, HolidayInline]
+    fields = ["name", "region", "is_default", "time_zone", "coverage", "weekly_hours",
+              "holiday_country", "holiday_subdivision"]  # fmt: skip
+    inlines = [HolidayInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if "weekly_hours" in form.changed_data or not change:
+            calendar_hours_set(calendar=form.instance, spans=form.cleaned_data["weekly_hours"])
+        super().save_related(request, form, formsets, change)
+
     replan_subject, replan_reason = "calendar_id", gettext_lazy("Calendar “%(name)s” changed")
 
 

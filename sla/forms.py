@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
 
 from django import forms
+from django.template import loader
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from sla.matrix import PRIORITIES, MatrixRow, RowEdit
 from sla.metrics import RULES, Metric
-from sla.models import BusinessCalendar, SlaTarget
+from sla.models import BusinessCalendar, SlaTarget, Weekday
 
 # "4h", "1h 30m", "1h30m", "45m", "0m" or "1:30"; ASCII digits only, and few enough of them
 # that any accepted duration fits the target columns (a 32-bit integer of minutes).
@@ -185,3 +188,138 @@ class PolicyMatrixForm(forms.Form):
             )
             for row in self.rows
         ]
+
+
+# --- a calendar's week as a grid -----------------------------------------------------------
+
+SPAN_SLOTS = 3  # empty from/to pairs offered per day (more once a day has more)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One stretch of working time on a weekday."""
+
+    weekday: int
+    start: time
+    end: time
+
+
+def _parse_time(text: str) -> time | None:
+    try:
+        return datetime.strptime(text.strip(), "%H:%M").time()  # noqa: DTZ007 (a time of day)
+    except ValueError:
+        return None
+
+
+class WeeklyHoursWidget(forms.Widget):
+    """A row per weekday: closed, or several from/to spans in the calendar's own time zone.
+
+    Plain `<input type="time">`: not the admin's clock shortcuts, whose "you are N hours
+    behind server time" note is wrong here (these times are the calendar's, not the server's).
+    """
+
+    template_name = "admin/sla/weekly_hours.html"
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> str:
+        context = self.get_context(name, value, attrs)
+        return mark_safe(loader.render_to_string(self.template_name, context))  # noqa: S308
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        rows = []
+        entries = value or []
+        for weekday in Weekday:
+            mine = [entry for entry in entries if entry["weekday"] == weekday.value]
+            spans = [entry for entry in mine if entry.get("start") or entry.get("end")]
+            slots = [*spans, *[{}] * max(SPAN_SLOTS - len(spans), 1 if len(spans) else 0)]
+            rows.append(
+                {
+                    "weekday": weekday.value,
+                    "label": weekday.label,
+                    "closed": not spans,
+                    "spans": [
+                        {"index": index, "start": slot.get("start", ""), "end": slot.get("end", "")}
+                        for index, slot in enumerate(slots)
+                    ],
+                }
+            )
+        context["days"] = rows
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if f"{name}-shown" not in data:
+            return None
+        entries = []
+        for weekday in Weekday:
+            prefix = f"{name}-{weekday.value}"
+            closed = f"{prefix}-closed" in data
+            index = 0
+            found = False
+            while f"{prefix}-{index}-start" in data:
+                start = data.get(f"{prefix}-{index}-start", "").strip()
+                end = data.get(f"{prefix}-{index}-end", "").strip()
+                if (start or end) and not closed:
+                    entries.append({"weekday": weekday.value, "start": start, "end": end})
+                    found = True
+                index += 1
+            if not found:
+                entries.append({"weekday": weekday.value, "closed": True})
+        return entries
+
+
+def spans_shown(spans: list[Span]) -> list[dict[str, Any]]:
+    """Stored working hours as the grid shows them."""
+    return [
+        {"weekday": span.weekday, "start": f"{span.start:%H:%M}", "end": f"{span.end:%H:%M}"}
+        for span in spans
+    ]
+
+
+class WeeklyHoursField(forms.Field):
+    """A calendar's working hours as a weekly grid; cleaned to a list of `Span`."""
+
+    widget = WeeklyHoursWidget
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if value and isinstance(value[0], Span):
+            return spans_shown(value)
+        return value
+
+    def to_python(self, value: Any) -> list[Span]:
+        if not value:
+            return []
+        if isinstance(value[0], Span):
+            return list(value)
+        spans, problems = [], []
+        for entry in value:
+            if entry.get("closed"):
+                continue
+            day = Weekday(entry["weekday"]).label
+            start, end = _parse_time(entry["start"]), _parse_time(entry["end"])
+            if start is None or end is None:
+                problems.append(
+                    _("%(day)s: give both times of each span as hours and minutes, e.g. 09:00.")
+                    % {"day": day}
+                )
+                continue
+            spans.append(Span(entry["weekday"], start, end))
+        if problems:
+            raise forms.ValidationError(problems)
+        return spans
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if data is None:
+            return False
+        try:
+            now = self.to_python(data)
+        except forms.ValidationError:
+            return True
+        return sorted(spans_shown(now), key=str) != sorted(
+            spans_shown(self.to_python(self.prepare_value(initial) or [])), key=str
+        )

@@ -745,3 +745,17 @@ def sla_defaults_create(*, time_zone: str, holiday_country: str = "") -> bool:
     )
     sla_config_changed(tenant_id=require_tenant_id())  # the bulk inserts send no signals
     return True
+
+
+@transaction.atomic
+def calendar_hours_set(*, calendar: Any, spans: Iterable[Any]) -> None:
+    """Make `spans` (weekday, start, end) the calendar's whole working week."""
+    from sla.models import WorkingHours
+    from sla.selectors import sla_config_changed
+
+    WorkingHours.objects.filter(calendar=calendar).delete()
+    WorkingHours.objects.bulk_create(
+        WorkingHours(calendar=calendar, weekday=span.weekday, start=span.start, end=span.end)
+        for span in spans
+    )
+    sla_config_changed(tenant_id=require_tenant_id())  # the bulk insert sends no signals
