@@ -20,7 +20,15 @@ from rules import RuleError, validate_conditions
 from rules.builder import RuleBuilderFormMixin, RuleConditionsField
 from rules.vocabulary import DONE_STATUSES, Priority, Status
 from sla import matrix
-from sla.forms import PolicyMatrixForm, SlaTargetForm, Span, WeeklyHoursField
+from sla.forms import (
+    PolicyMatrixForm,
+    SlaTargetForm,
+    SlaWarningForm,
+    Span,
+    WeeklyHoursField,
+    day_minutes,
+    time_basis,
+)
 from sla.models import (
     BusinessCalendar,
     Holiday,
@@ -123,8 +131,19 @@ class BusinessCalendarAdmin(ReplansRunningClocks, TenantModelAdmin):
     replan_subject, replan_reason = "calendar_id", gettext_lazy("Calendar “%(name)s” changed")
 
 
-class SlaTargetInline(TenantInlineAdmin):
-    """Targets per priority in hours and minutes, as the policy matrix shows them."""
+class PolicyDurations:
+    """Durations of an inline typed and shown in days of the policy's calendar ("2d 4h")."""
+
+    form: Any
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        day = day_minutes(obj.calendar if obj is not None else None)
+        kwargs["form"] = type(self.form.__name__, (self.form,), {"day": day})
+        return super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+
+
+class SlaTargetInline(PolicyDurations, TenantInlineAdmin):
+    """Targets per priority in days, hours and minutes, as the policy matrix shows them."""
 
     model = SlaTarget
     form = SlaTargetForm
@@ -153,8 +172,9 @@ class SlaPauseRuleInline(TenantInlineAdmin):
     extra = 0
 
 
-class SlaWarningInline(TenantInlineAdmin):
+class SlaWarningInline(PolicyDurations, TenantInlineAdmin):
     model = SlaWarning
+    form = SlaWarningForm
     extra = 0
 
 
@@ -186,11 +206,16 @@ class SlaPolicyForm(RuleBuilderFormMixin, forms.ModelForm):
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
     form = SlaPolicyForm
-    list_display = ["name", "position", "is_active", "tier", "calendar"]
+    list_display = ["name", "position", "is_active", "tier", "calendar", "counted_in"]
+    readonly_fields = ["counted_in"]
     list_editable = ["position", "is_active"]
     list_select_related = ["calendar"]
     inlines = [SlaTargetInline, SlaPauseRuleInline, SlaWarningInline]
     replan_subject, replan_reason = "policy_id", gettext_lazy("Policy “%(name)s” changed")
+
+    @admin.display(description=gettext_lazy("targets counted in"))
+    def counted_in(self, policy: SlaPolicy) -> str:
+        return time_basis(policy.calendar if policy.pk else None)
 
     def get_urls(self) -> list[Any]:
         grid = self.admin_site.admin_view(self.policy_matrix)
