@@ -213,6 +213,10 @@ class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
     inlines = [SlaTargetInline, SlaPauseRuleInline, SlaWarningInline]
     replan_subject, replan_reason = "policy_id", gettext_lazy("Policy “%(name)s” changed")
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # "targets counted in" reads each calendar's working hours.
+        return super().get_queryset(request).prefetch_related("calendar__working_hours")
+
     @admin.display(description=gettext_lazy("targets counted in"))
     def counted_in(self, policy: SlaPolicy) -> str:
         return time_basis(policy.calendar if policy.pk else None)

@@ -38,6 +38,9 @@
     this.json = root.querySelector(".rule-builder-json");
     this.note = root.querySelector(".rule-builder-note");
     root.classList.add("rule-builder-js");
+    // The server disables the rows for JSON they cannot show (saving them would drop it);
+    // here switching checks the JSON first, so a rule made simple can go back to rows.
+    root.querySelector("[name='" + this.name + "__mode'][value='builder']").disabled = false;
     root.querySelector(".rule-builder-add").hidden = false;
     root.querySelectorAll(".rule-builder-remove").forEach(function (b) { b.hidden = false; });
     var self = this;
