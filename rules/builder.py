@@ -290,26 +290,42 @@ def _row_indexes(data: Any, name: str, key: str) -> list[int]:
     return sorted(found)
 
 
-def conditions_from_rows(data: Any, name: str) -> dict[str, Any]:
-    """The conditions JSON of the builder rows in `data` (a QueryDict); {} without rows."""
-    leaves = []
-    for index in _row_indexes(data, name, "field"):
-        field = data.get(f"{name}__{index}__field", "")
+def _condition_items(data: Any, prefix: str, depth: int) -> list[dict[str, Any]]:
+    """The conditions of the rows under `prefix`: leaves, and (at the top) groups of leaves."""
+    items = []
+    groups = _row_indexes(data, prefix, "match") if depth == 1 else []
+    for index in sorted({*_row_indexes(data, prefix, "field"), *groups}):
+        row = f"{prefix}__{index}"
+        if index in groups:
+            children = _condition_items(data, row, depth + 1)
+            if children:  # an emptied group is dropped, as an emptied row is
+                items.append({"any" if data.get(f"{row}__match") == "any" else "all": children})
+            continue
+        field = data.get(f"{row}__field", "")
         if not field:
             continue  # an empty row: left blank, or the one offered for a new condition
-        op = data.get(f"{name}__{index}__op", "")
+        op = data.get(f"{row}__op", "")
         leaf: dict[str, Any] = {"field": field, "op": op}
         spec = FIELDS.get(field)
         control = (
             TEXT if spec is None or op not in ALL_OPS else value_control(spec, op, is_listed(spec))
         )
         if control != NONE:
-            leaf["value"] = _typed(control, data.getlist(f"{name}__{index}__value"))
-        leaves.append(leaf)
-    if not leaves:
+            leaf["value"] = _typed(control, data.getlist(f"{row}__value"))
+        items.append(leaf)
+    return items
+
+
+def conditions_from_rows(data: Any, name: str) -> dict[str, Any]:
+    """The conditions JSON of the builder rows in `data` (a QueryDict); {} without rows.
+
+    A row is a condition, or (at the top) a group of conditions with its own all/any.
+    """
+    items = _condition_items(data, name, 1)
+    if not items:
         return {}
     match = "any" if data.get(f"{name}__match") == "any" else "all"
-    return {match: leaves}
+    return {match: items}
 
 
 def actions_from_rows(data: Any, name: str) -> list[dict[str, Any]]:
@@ -328,6 +344,24 @@ def actions_from_rows(data: Any, name: str) -> list[dict[str, Any]]:
 
 
 # --- the widget ----------------------------------------------------------------------------
+
+
+def _group_items(item: Any) -> list[Any] | None:
+    """The children of a group {"all": [...]} / {"any": [...]}; None: not a group."""
+    if isinstance(item, dict) and len(item) == 1:
+        children = item.get("all", item.get("any"))
+        if isinstance(children, list) and children:
+            return children
+    return None
+
+
+def _keyed(rows: list[dict[str, Any]], prefix: str, blank: dict[str, Any]) -> dict[str, Any]:
+    """Give each row (and a group's rows) the prefix of its inputs' names; returns the blank."""
+    for index, row in enumerate(rows):
+        row["key"] = f"{prefix}__{index}"
+        if row.get("type") == "group":
+            row["blank"] = _keyed(row["rows"], row["key"], dict(row["blank"]))
+    return {**blank, "key": f"{prefix}__{len(rows)}"}
 
 
 def _row_of(message: str, kind: str) -> int | None:
@@ -436,12 +470,21 @@ class RuleBuilderWidget(forms.Widget):
             mode = "json"
         if parsed is not None and not isinstance(parsed, str):
             text = json.dumps(parsed, indent=2, ensure_ascii=False)
+        blank = self.blank_row(description)
         context["builder"] = {
             "kind": self.kind,
             "mode": mode,
             "fits": rows is not None,
             "rows": rows or [],
-            "blank": self.blank_row(description),
+            "blank": _keyed(rows or [], name, blank),
+            "template_row": {**blank, "key": "__new__"},
+            "template_group": {
+                "type": "group",
+                "match": "all",
+                "rows": [],
+                "key": "__new__",
+                "blank": {**blank, "key": "__new____0"},
+            },
             "json": text,
             "description": description,
             "match": self.match(parsed),
@@ -477,31 +520,47 @@ class ConditionsWidget(RuleBuilderWidget):
             leaves = value.get("all", value.get("any"))
         else:
             return None
-        if not all(isinstance(leaf, dict) and "field" in leaf for leaf in leaves):
-            return None  # groups inside the group: only the JSON shows them
-        fields = description["fields"]
         rows = []
-        for leaf in leaves:
-            field, op = leaf.get("field"), leaf.get("op")
-            described = fields.get(field) if isinstance(field, str) else None
-            if described is None or not isinstance(op, str) or op not in described["controls"]:
-                return None
-            control = described["controls"][op]
-            rows.append(
-                {
-                    "field": field,
-                    "op": op,
-                    "fields": [(name, f["label"], name == field) for name, f in fields.items()],
-                    "ops": [(o, label, o == op) for o, label in described["ops"]],
-                    **_control_context(control, described["options"], leaf.get("value")),
+        for item in leaves:
+            row = self._leaf_row(item, description)
+            if row is None and _group_items(item) is not None:
+                children = [self._leaf_row(child, description) for child in _group_items(item)]
+                if any(child is None for child in children):
+                    return None  # groups three deep: only the JSON shows them
+                row = {
+                    "type": "group",
+                    "match": "any" if "any" in item else "all",
+                    "rows": children,
+                    "blank": self.blank_row(description),
                 }
-            )
+            if row is None:
+                return None
+            rows.append(row)
         return rows
+
+    def _leaf_row(self, leaf: Any, description: dict[str, Any]) -> dict[str, Any] | None:
+        fields = description["fields"]
+        if not isinstance(leaf, dict) or "field" not in leaf:
+            return None
+        field, op = leaf.get("field"), leaf.get("op")
+        described = fields.get(field) if isinstance(field, str) else None
+        if described is None or not isinstance(op, str) or op not in described["controls"]:
+            return None
+        control = described["controls"][op]
+        return {
+            "type": "leaf",
+            "field": field,
+            "op": op,
+            "fields": [(name, f["label"], name == field) for name, f in fields.items()],
+            "ops": [(o, label, o == op) for o, label in described["ops"]],
+            **_control_context(control, described["options"], leaf.get("value")),
+        }
 
     def blank_row(self, description: dict[str, Any]) -> dict[str, Any]:
         fields = description["fields"]
         ops = {op: label for f in fields.values() for op, label in f["ops"]}
         return {
+            "type": "leaf",
             "field": "",
             "op": "",
             "fields": [(name, f["label"], False) for name, f in fields.items()],

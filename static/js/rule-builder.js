@@ -41,14 +41,20 @@
     // The server disables the rows for JSON they cannot show (saving them would drop it);
     // here switching checks the JSON first, so a rule made simple can go back to rows.
     root.querySelector("[name='" + this.name + "__mode'][value='builder']").disabled = false;
-    root.querySelector(".rule-builder-add").hidden = false;
-    root.querySelectorAll(".rule-builder-remove").forEach(function (b) { b.hidden = false; });
+    this.blankGroup = root.querySelector(".rule-builder-blank-group");
+    root.querySelectorAll(".rule-builder-remove, .rule-builder-add, .rule-builder-add-group, .rule-builder-add-sub")
+      .forEach(function (b) { b.hidden = false; });
     var self = this;
-    root.querySelector(".rule-builder-add").addEventListener("click", function () { self.addRow(); });
+    root.querySelector(".rule-builder-add").addEventListener("click", function () { self.addRow(self.rows); });
+    var addGroup = root.querySelector(".rule-builder-add-group");
+    if (addGroup) addGroup.addEventListener("click", function () { self.addGroup(); });
     this.rows.addEventListener("click", function (event) {
       if (event.target.classList.contains("rule-builder-remove")) {
         event.target.closest(".rule-builder-row").remove();
+        self.renumber();
         self.sync();
+      } else if (event.target.classList.contains("rule-builder-add-sub")) {
+        self.addRow(event.target.closest(".rule-builder-group").querySelector(".rule-builder-subrows"));
       }
     });
     this.rows.addEventListener("change", function (event) {
@@ -89,28 +95,55 @@
     this.showPane(mode);
   };
 
-  Builder.prototype.nextIndex = function () {
-    var max = -1;
-    this.rows.querySelectorAll(".rule-builder-row").forEach(function (row) {
-      max = Math.max(max, parseInt(row.dataset.index, 10));
+  // Every input is named after its row's place: name__2__field, name__3__match (a group),
+  // name__3__0__field (the group's first condition); the server reads them in that order.
+  Builder.prototype.renumber = function () {
+    var name = this.name;
+    function setKey(li, key) {
+      li.dataset.key = key;
+      li.querySelectorAll("[name]").forEach(function (input) {
+        if (input.closest(".rule-builder-row") !== li) return;
+        input.name = key + input.name.slice(input.name.lastIndexOf("__"));
+      });
+    }
+    Array.prototype.forEach.call(this.rows.children, function (li, k) {
+      var key = name + "__" + k;
+      setKey(li, key);
+      var sub = li.querySelector(".rule-builder-subrows");
+      if (sub) {
+        Array.prototype.forEach.call(sub.children, function (child, j) { setKey(child, key + "__" + j); });
+      }
     });
-    return max + 1;
   };
 
-  Builder.prototype.addRow = function () {
-    var html = this.blank.innerHTML.replace(/__index__/g, String(this.nextIndex()));
+  Builder.prototype.fromTemplate = function (template) {
     var holder = document.createElement("ol");
-    holder.innerHTML = html;
+    holder.innerHTML = template.innerHTML;
     var row = holder.firstElementChild;
-    row.querySelector(".rule-builder-remove").hidden = false;
-    this.rows.appendChild(row);
+    row.querySelectorAll(".rule-builder-remove, .rule-builder-add-sub").forEach(function (b) { b.hidden = false; });
+    return row;
+  };
+
+  Builder.prototype.addRow = function (list) {
+    var row = this.fromTemplate(this.blank);
+    list.appendChild(row);
+    this.renumber();
     var first = row.querySelector("select");
     if (first) first.focus();
     return row;
   };
 
+  Builder.prototype.addGroup = function () {
+    var group = this.fromTemplate(this.blankGroup);
+    this.rows.appendChild(group);
+    this.renumber();
+    group.querySelector("select").focus();
+    this.sync();
+    return group;
+  };
+
   Builder.prototype.valueName = function (row) {
-    return this.name + "__" + row.dataset.index + "__value";
+    return row.dataset.key + "__value";
   };
 
   Builder.prototype.fieldChanged = function (row) {
@@ -192,11 +225,19 @@
     return text;
   };
 
-  Builder.prototype.toJson = function () {
+  Builder.prototype.itemsOf = function (list) {
     var self = this;
     var items = [];
-    this.rows.querySelectorAll(".rule-builder-row").forEach(function (row) {
+    Array.prototype.forEach.call(list.children, function (row) {
       var item;
+      if (row.classList.contains("rule-builder-group")) {
+        var children = self.itemsOf(row.querySelector(".rule-builder-subrows"));
+        if (!children.length) return;
+        item = {};
+        item[row.querySelector(".rule-builder-group-match").value] = children;
+        items.push(item);
+        return;
+      }
       if (self.kind === "conditions") {
         var field = row.querySelector(".rule-builder-field").value;
         if (!field) return;
@@ -210,6 +251,11 @@
       if (value !== undefined) item.value = value;
       items.push(item);
     });
+    return items;
+  };
+
+  Builder.prototype.toJson = function () {
+    var items = this.itemsOf(this.rows);
     if (this.kind === "actions") return items;
     if (!items.length) return {};
     var match = this.root.querySelector("[name='" + this.name + "__match']").value;
@@ -222,11 +268,20 @@
     this.json.value = JSON.stringify(this.toJson(), null, 2);
   };
 
+  function groupItems(item) {
+    if (!item || typeof item !== "object" || Array.isArray(item)) return null;
+    var keys = Object.keys(item);
+    if (keys.length !== 1 || (keys[0] !== "all" && keys[0] !== "any")) return null;
+    return Array.isArray(item[keys[0]]) && item[keys[0]].length ? item[keys[0]] : null;
+  }
+
   // Rows from JSON typed in the advanced view; false when rows cannot show it.
   Builder.prototype.load = function (text) {
     var data;
     try { data = text.trim() ? JSON.parse(text) : (this.kind === "actions" ? [] : {}); } catch (e) { return false; }
     var items, match = "all";
+    var fields = this.description.fields;
+    function isLeaf(i) { return i && fields[i.field] && fields[i.field].controls[i.op] !== undefined; }
     if (this.kind === "actions") {
       if (!Array.isArray(data)) return false;
       items = data;
@@ -236,18 +291,19 @@
       if (!data || typeof data !== "object" || Array.isArray(data)) return false;
       if (data.field) items = [data];
       else if (Object.keys(data).length === 0) items = [];
-      else if (Object.keys(data).length === 1 && Array.isArray(data.all || data.any)) {
+      else if (groupItems(data)) {
         match = data.all ? "all" : "any";
-        items = data.all || data.any;
+        items = groupItems(data);
       } else return false;
-      var fields = this.description.fields;
-      if (!items.every(function (i) { return i && fields[i.field] && fields[i.field].controls[i.op] !== undefined; })) return false;
+      var fits = items.every(function (i) {
+        return isLeaf(i) || (groupItems(i) && groupItems(i).every(isLeaf));
+      });
+      if (!fits) return false;
       this.root.querySelector("[name='" + this.name + "__match']").value = match;
     }
     this.rows.innerHTML = "";
     var self = this;
-    items.forEach(function (item) {
-      var row = self.addRow();
+    function fill(row, item) {
       if (self.kind === "conditions") {
         row.querySelector(".rule-builder-field").value = item.field;
         self.fieldChanged(row);
@@ -258,8 +314,21 @@
         self.actionChanged(row);
       }
       self.setValue(row, item.value);
+    }
+    items.forEach(function (item) {
+      var children = self.kind === "conditions" ? groupItems(item) : null;
+      if (children) {
+        var group = self.addGroup();
+        group.querySelector(".rule-builder-group-match").value = item.all ? "all" : "any";
+        var sub = group.querySelector(".rule-builder-subrows");
+        sub.innerHTML = "";
+        children.forEach(function (child) { fill(self.addRow(sub), child); });
+        self.addRow(sub);
+      } else {
+        fill(self.addRow(self.rows), item);
+      }
     });
-    self.addRow();
+    self.addRow(self.rows);
     return true;
   };
 

@@ -187,8 +187,36 @@ def test_a_stored_rule_shows_as_rows_and_saves_back_unchanged(acme, acme_admin_c
     assert rule.actions == actions
 
 
-def test_nested_groups_are_kept_in_the_json_view(acme, acme_admin_client):
-    nested = {"all": [{"any": [{"field": "subject", "op": "contains", "value": "x"}]}]}
+def test_a_group_inside_the_rule_shows_as_rows_and_saves_back_unchanged(acme, acme_admin_client):
+    vip_or_enterprise = {
+        "all": [
+            {
+                "any": [
+                    {"field": "is_vip", "op": "is", "value": True},
+                    {"field": "customer_segment", "op": "is", "value": "enterprise"},
+                ]
+            },
+            {"field": "priority", "op": "in", "value": ["low", "medium"]},
+        ]
+    }
+    with tenant_context(acme):
+        rule = routing.routing_rule_save(
+            rule=RoutingRule(name="VIP", conditions=vip_or_enterprise, actions=[{"action": "stop"}])
+        )
+    page = acme_admin_client.get(f"{RULES}{rule.pk}/change/")
+    assertContains(page, 'name="conditions__0__match"')
+    assertContains(page, 'name="conditions__0__1__field"')
+    data = posted_as_shown(page)
+    assert data["conditions__mode"] == ["builder"]
+    assert acme_admin_client.post(f"{RULES}{rule.pk}/change/", data).status_code == 302
+    with tenant_context(acme):
+        rule.refresh_from_db()
+    assert rule.conditions == vip_or_enterprise
+
+
+def test_groups_three_deep_are_kept_in_the_json_view(acme, acme_admin_client):
+    leaf = {"field": "subject", "op": "contains", "value": "x"}
+    nested = {"all": [{"any": [{"all": [leaf]}]}]}
     with tenant_context(acme):
         rule = routing.routing_rule_save(
             rule=RoutingRule(name="Nested", conditions=nested, actions=[{"action": "stop"}])
