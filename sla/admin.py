@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -16,9 +16,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from helpdesk.admin import TenantInlineAdmin, TenantModelAdmin
+from rules import RuleError, validate_conditions
+from rules.builder import RuleBuilderFormMixin, RuleConditionsField
 from rules.vocabulary import DONE_STATUSES, Priority, Status
 from sla import matrix
-from sla.forms import PolicyMatrixForm, SlaTargetForm
+from sla.forms import (
+    PolicyMatrixForm,
+    SlaTargetForm,
+    SlaWarningForm,
+    Span,
+    WeeklyHoursField,
+    day_minutes,
+    time_basis,
+)
 from sla.models import (
     BusinessCalendar,
     Holiday,
@@ -27,37 +37,53 @@ from sla.models import (
     SlaReplan,
     SlaTarget,
     SlaWarning,
-    WorkingHours,
 )
 from sla.replanning import replan_request
+from sla.services import calendar_hours_set
 
 
-class WorkingHoursFormSet(BaseInlineFormSet):
-    def clean(self) -> None:
-        super().clean()
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
-        ]
-        by_hours = self.instance.coverage == BusinessCalendar.Coverage.WORKING_HOURS
-        if not by_hours and kept:
-            raise ValidationError(_("A calendar open around the clock takes no working hours."))
-        if by_hours and not kept:
-            raise ValidationError(
-                _("Give the calendar working hours, or open it around the clock.")
+class BusinessCalendarForm(forms.ModelForm):
+    """A calendar with its week as a grid: per weekday closed, or several from/to spans."""
+
+    weekly_hours = WeeklyHoursField(label=gettext_lazy("weekly hours"))
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["name"]  # the admin adds the others
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["weekly_hours"] = [
+                Span(hours.weekday, hours.start, hours.end)
+                for hours in self.instance.working_hours.all()
+            ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        spans = data.get("weekly_hours")
+        if spans is None:
+            return data  # its own error is shown
+        by_hours = data.get("coverage") == BusinessCalendar.Coverage.WORKING_HOURS
+        if not by_hours and spans:
+            self.add_error(
+                "weekly_hours", _("A calendar open around the clock takes no working hours.")
             )
-
-
-class WorkingHoursInline(TenantInlineAdmin):
-    model = WorkingHours
-    formset = WorkingHoursFormSet
-    extra = 0
+        if by_hours and not spans:
+            self.add_error(
+                "weekly_hours", _("Give the calendar working hours, or open it around the clock.")
+            )
+        return data
 
 
 class HolidayInline(TenantInlineAdmin):
     model = Holiday
     extra = 0
+    # The browser's own date picker: the admin's calendar shortcut adds a note on how far the
+    # browser's clock is from the server's, which says nothing about a day off.
+    formfield_overrides = {
+        models.DateField: {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+    }
 
 
 class ReplansRunningClocks:
@@ -91,13 +117,33 @@ class ReplansRunningClocks:
 
 @admin.register(BusinessCalendar)
 class BusinessCalendarAdmin(ReplansRunningClocks, TenantModelAdmin):
+    form = BusinessCalendarForm
     list_display = ["name", "region", "time_zone", "coverage", "holiday_country"]
-    inlines = [WorkingHoursInline, HolidayInline]
+    fields = ["name", "region", "is_default", "time_zone", "coverage", "weekly_hours",
+              "holiday_country", "holiday_subdivision"]  # fmt: skip
+    inlines = [HolidayInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if "weekly_hours" in form.changed_data or not change:
+            calendar_hours_set(calendar=form.instance, spans=form.cleaned_data["weekly_hours"])
+        super().save_related(request, form, formsets, change)
+
     replan_subject, replan_reason = "calendar_id", gettext_lazy("Calendar “%(name)s” changed")
 
 
-class SlaTargetInline(TenantInlineAdmin):
-    """Targets per priority in hours and minutes, as the policy matrix shows them."""
+class PolicyDurations:
+    """Durations of an inline typed and shown in days of the policy's calendar ("2d 4h")."""
+
+    form: Any
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        day = day_minutes(obj.calendar if obj is not None else None)
+        kwargs["form"] = type(self.form.__name__, (self.form,), {"day": day})
+        return super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
+
+
+class SlaTargetInline(PolicyDurations, TenantInlineAdmin):
+    """Targets per priority in days, hours and minutes, as the policy matrix shows them."""
 
     model = SlaTarget
     form = SlaTargetForm
@@ -126,18 +172,54 @@ class SlaPauseRuleInline(TenantInlineAdmin):
     extra = 0
 
 
-class SlaWarningInline(TenantInlineAdmin):
+class SlaWarningInline(PolicyDurations, TenantInlineAdmin):
     model = SlaWarning
+    form = SlaWarningForm
     extra = 0
+
+
+class SlaPolicyForm(RuleBuilderFormMixin, forms.ModelForm):
+    """A policy whose conditions are picked from lists (or written as JSON), checked per row."""
+
+    conditions = RuleConditionsField(
+        label=SlaPolicy._meta.get_field("conditions").verbose_name,
+        required=False,
+        help_text=gettext_lazy("Which tickets it applies to. None: every ticket (of its tier)."),
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = ["conditions"]  # the admin adds the others, the calendar with its tenant's rows
+
+    def clean_conditions(self) -> Any:
+        conditions = self.cleaned_data["conditions"] or {}
+        if conditions:
+            try:
+                validate_conditions(conditions)
+            except RuleError as error:
+                raise ValidationError(
+                    [f"{path}: {problem}" if path else problem for path, problem in error.problems]
+                ) from error
+        return conditions
 
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ReplansRunningClocks, TenantModelAdmin):
-    list_display = ["name", "position", "is_active", "tier", "calendar"]
+    form = SlaPolicyForm
+    list_display = ["name", "position", "is_active", "tier", "calendar", "counted_in"]
+    readonly_fields = ["counted_in"]
     list_editable = ["position", "is_active"]
     list_select_related = ["calendar"]
     inlines = [SlaTargetInline, SlaPauseRuleInline, SlaWarningInline]
     replan_subject, replan_reason = "policy_id", gettext_lazy("Policy “%(name)s” changed")
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # "targets counted in" reads each calendar's working hours.
+        return super().get_queryset(request).prefetch_related("calendar__working_hours")
+
+    @admin.display(description=gettext_lazy("targets counted in"))
+    def counted_in(self, policy: SlaPolicy) -> str:
+        return time_basis(policy.calendar if policy.pk else None)
 
     def get_urls(self) -> list[Any]:
         grid = self.admin_site.admin_view(self.policy_matrix)

@@ -796,3 +796,16 @@ def sla_starter_create(*, time_zone: str) -> None:
     and enterprise policies (a desk that has policies keeps them)."""
     sla_defaults_create(time_zone=time_zone)
     sla_premium_policy_create()
+
+@transaction.atomic
+def calendar_hours_set(*, calendar: Any, spans: Iterable[Any]) -> None:
+    """Make `spans` (weekday, start, end) the calendar's whole working week."""
+    from sla.models import WorkingHours
+    from sla.selectors import sla_config_changed
+
+    WorkingHours.objects.filter(calendar=calendar).delete()
+    WorkingHours.objects.bulk_create(
+        WorkingHours(calendar=calendar, weekday=span.weekday, start=span.start, end=span.end)
+        for span in spans
+    )
+    sla_config_changed(tenant_id=require_tenant_id())  # the bulk insert sends no signals

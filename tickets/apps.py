@@ -56,6 +56,12 @@ class TicketsConfig(AppConfig):
 
         replanning.ticket_statuses = ticket_statuses
 
+        # The rule builder lists the desk's own teams, categories, agents ... by name.
+        from rules import builder
+        from tickets.rule_choices import SOURCES
+
+        builder.VALUE_SOURCES.update(SOURCES)
+
         # Each process keeps a desk's response targets and priority matrix until they change.
         from tickets.models import PriorityMatrix, ResponseTarget
         from tickets.priority import PRIORITY_MATRIX

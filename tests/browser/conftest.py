@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -103,11 +103,12 @@ async def open_live(page: Page, path: str) -> Page:
 @asynccontextmanager
 async def _pages(
     browser: Browser, server: WebServer
-) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
+) -> AsyncIterator[Callable[..., Awaitable[Page]]]:
     contexts = []
 
-    async def open_as(tenant: Tenant, user: User) -> Page:
-        context = await browser.new_context(base_url=server.url(tenant))
+    async def open_as(tenant: Tenant, user: User, **options: Any) -> Page:
+        # `options`: more of the browser context's settings, e.g. timezone_id="Asia/Tokyo".
+        context = await browser.new_context(base_url=server.url(tenant), **options)
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         await context.add_init_script(LIVE_READY_SCRIPT)
         contexts.append(context)
@@ -130,7 +131,7 @@ async def _pages(
 @pytest_asyncio.fixture(loop_scope="module")
 async def open_as(
     transactional_db, web_server, browser
-) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
+) -> AsyncIterator[Callable[..., Awaitable[Page]]]:
     """A page in its own browser (cookies, socket) on `tenant`'s host, logged in as `user`."""
     async with _pages(browser, web_server) as open_as:
         yield open_as
@@ -139,7 +140,7 @@ async def open_as(
 @pytest_asyncio.fixture(loop_scope="module")
 async def open_on_live_redis(
     transactional_db, live_redis, browser, tmp_path
-) -> AsyncIterator[Callable[[Tenant, User], Awaitable[Page]]]:
+) -> AsyncIterator[Callable[..., Awaitable[Page]]]:
     """As `open_as`, on a server of the test's own whose Redis is `live_redis` (to stop)."""
     log = tmp_path / "uvicorn.log"
     with serving(log, REDIS_URL=live_redis.url) as server:

@@ -27,6 +27,19 @@ def inline(prefix: str, rows: list[dict[str, str]]) -> dict[str, str]:
     return data
 
 
+def week(days: dict[int, list[tuple[str, str]]]) -> dict[str, str]:
+    """The weekly grid as the calendar page posts it: spans per weekday, the others closed."""
+    data = {"weekly_hours-shown": "1"}
+    for weekday in range(7):
+        spans = days.get(weekday, [])
+        if not spans:
+            data[f"weekly_hours-{weekday}-closed"] = "on"
+        for n, (start, end) in enumerate([*spans, ("", ""), ("", "")]):
+            data[f"weekly_hours-{weekday}-{n}-start"] = start
+            data[f"weekly_hours-{weekday}-{n}-end"] = end
+    return data
+
+
 def calendar_form(**fields: str) -> dict[str, str]:
     return {
         "name": "Berlin office", "region": "", "is_default": "on", "time_zone": "Europe/Berlin",
@@ -53,7 +66,7 @@ def test_a_calendar_without_working_hours_is_refused_unless_it_is_open_around_th
     assertContains(refused, "Give the calendar working hours, or open it around the clock.")
     accepted = acme_admin_client.post(
         "/admin/sla/businesscalendar/add/",
-        {**calendar_form(coverage="always"), **inline("working_hours", [])},
+        {**calendar_form(coverage="always"), "weekly_hours-shown": "1"},
     )
     assert accepted.status_code == 302
     with tenant_context(acme):
@@ -65,7 +78,7 @@ def test_an_unknown_holiday_country_is_refused(acme_admin_client):
         "/admin/sla/businesscalendar/add/",
         {
             **calendar_form(holiday_country="XX"),
-            **inline("working_hours", [{"weekday": "0", "start": "09:00", "end": "17:00"}]),
+            **week({0: [("09:00", "17:00")]}),
         },
     )
     assertContains(response, "No public holidays are known for country code")

@@ -12,6 +12,7 @@ from helpdesk.tenancy import tenant_context
 from sla.models import Holiday, SlaClock, SlaReplan, WorkingHours
 from sla.replanning import replan_request, replan_run
 from tests.factories import ContactFactory, SlaPauseRuleFactory
+from tests.sla.test_admin_and_page import week
 from tickets import services
 from tickets.models import TicketEvent
 
@@ -165,24 +166,14 @@ def test_saving_a_calendar_in_admin_re_plans_its_clocks_and_shows_the_progress(
     acme, acme_admin_client, office_hours, standard_policy, django_capture_on_commit_callbacks
 ):
     ticket = open_ticket(acme)
-    with tenant_context(acme):
-        hours = list(WorkingHours.objects.filter(calendar=office_hours).order_by("weekday"))
     form = {
         "name": "Berlin office", "region": "", "is_default": "on", "time_zone": "Europe/Berlin",
         "holiday_country": "", "holiday_subdivision": "", "coverage": "hours",
-        "working_hours-TOTAL_FORMS": "5", "working_hours-INITIAL_FORMS": "5",
-        "working_hours-MIN_NUM_FORMS": "0", "working_hours-MAX_NUM_FORMS": "1000",
         "holidays-TOTAL_FORMS": "1", "holidays-INITIAL_FORMS": "0",
         "holidays-MIN_NUM_FORMS": "0", "holidays-MAX_NUM_FORMS": "1000",
         "holidays-0-date": "2026-11-24", "holidays-0-name": "Day off",
+        **week({day: [("09:00", "17:00")] for day in range(5)}),
     }  # fmt: skip
-    for n, row in enumerate(hours):
-        prefix = f"working_hours-{n}"
-        form.update({
-            f"{prefix}-id": str(row.pk), f"{prefix}-calendar": str(office_hours.pk),
-            f"{prefix}-weekday": str(row.weekday), f"{prefix}-start": "09:00",
-            f"{prefix}-end": "17:00",
-        })  # fmt: skip
     with (
         time_machine.travel(MONDAY_9 + HOUR, tick=False),
         django_capture_on_commit_callbacks(execute=True),

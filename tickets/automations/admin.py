@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import TenantModelAdmin
 from rules import AUTOMATION_ACTIONS, ELAPSED_FIELDS
+from rules.builder import RuleActionsField, RuleBuilderFormMixin, RuleConditionsField
 from rules.placeholders import placeholder_help
 from tickets import automations
 from tickets.models import Automation
@@ -33,16 +34,15 @@ ACTIONS_HELP = _(
 )
 
 
-class AutomationForm(forms.ModelForm):
-    """Conditions and actions are checked against this desk; each problem is named by path."""
+class AutomationForm(RuleBuilderFormMixin, forms.ModelForm):
+    """Conditions and actions are checked against this desk; each problem is shown on its row."""
+
+    conditions = RuleConditionsField(label=_("conditions"))
+    actions = RuleActionsField(label=_("actions"), allowed=AUTOMATION_ACTIONS)
 
     class Meta:
         model = Automation
         fields = ["name", "position", "is_enabled", "conditions", "actions"]
-        widgets = {
-            "conditions": forms.Textarea(attrs={"rows": 8, "cols": 90}),
-            "actions": forms.Textarea(attrs={"rows": 6, "cols": 90}),
-        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

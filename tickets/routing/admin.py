@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.admin import TenantModelAdmin
 from rules import FIELDS, RuleError, operators_for
+from rules.builder import RuleActionsField, RuleBuilderFormMixin, RuleConditionsField
 from tickets import routing
 from tickets.category_field import CategoryChoiceField
 from tickets.models import (
@@ -86,18 +87,11 @@ def _actions_help() -> str:
     )
 
 
-class RoutingRuleForm(forms.ModelForm):
-    """A rule with its conditions and actions checked, each problem shown under its field."""
+class RoutingRuleForm(RuleBuilderFormMixin, forms.ModelForm):
+    """A rule with its conditions and actions checked, each problem shown on its row."""
 
-    conditions = forms.JSONField(
-        label=_("conditions"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 10, "cols": 90, "style": "font-family: monospace"}),
-    )
-    actions = forms.JSONField(
-        label=_("actions"),
-        widget=forms.Textarea(attrs={"rows": 6, "cols": 90, "style": "font-family: monospace"}),
-    )
+    conditions = RuleConditionsField(label=_("conditions"), required=False)
+    actions = RuleActionsField(label=_("actions"))
 
     class Meta:
         model = RoutingRule
