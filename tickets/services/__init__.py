@@ -8,10 +8,12 @@ the public names; its modules are by area.
 
 from tickets.services.changes import (
     EDITABLE_FIELDS,
+    merge_check,
     organization_update,
     team_member_add,
     ticket_assign,
     ticket_merge,
+    ticket_merge_undo,
     ticket_requester_set,
     ticket_spam_mark,
     ticket_status_change,
@@ -76,6 +78,7 @@ __all__ = [
     "first_response_target",
     "mention_notification_send",
     "mentioned_agents",
+    "merge_check",
     "message_remote_images_allow",
     "normalize_phone",
     "organization_update",
@@ -89,6 +92,7 @@ __all__ = [
     "ticket_assign",
     "ticket_compose",
     "ticket_merge",
+    "ticket_merge_undo",
     "ticket_note_add",
     "ticket_open",
     "ticket_reply_add",
