@@ -235,6 +235,12 @@ def mention_publish(*, ticket: Ticket, agent_id: int, by: User) -> None:
             tenant_id=ticket.tenant_id,
             type="ticket.mentioned",
             groups=(live.user_group(ticket.tenant_id, agent_id),),
-            ids={"ticket": ticket.pk, "number": ticket.number, "by": by.pk},
+            # The reference as the desk writes it (ACME-9), for the notice to show.
+            ids={
+                "ticket": ticket.pk,
+                "number": ticket.number,
+                "reference": ticket.reference,
+                "by": by.pk,
+            },
         )
     )

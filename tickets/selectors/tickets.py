@@ -92,9 +92,18 @@ class MergeToUndo:
     until: datetime
 
 
-def merges_to_undo(*, ticket: Ticket) -> list[MergeToUndo]:
-    """The merges of `ticket` into another, or of others into it, that can still be undone."""
+def merges_to_undo(*, ticket: Ticket, events: Iterable[TicketEvent]) -> list[MergeToUndo]:
+    """The merges of `ticket` into another, or of others into it, that can still be undone.
+
+    `events`: its newest events, as its page lists them; without a merge among them (the
+    usual case) this costs no query.
+    """
     now = timezone.now()
+    if not any(
+        event.kind == TicketEvent.Kind.MERGED and now < event.created_at + MERGE_UNDO_WINDOW
+        for event in events
+    ):
+        return []
     sources = list(
         Ticket.objects.filter(merged_into=ticket, updated_at__gt=now - MERGE_UNDO_WINDOW)
         .select_related("tenant")

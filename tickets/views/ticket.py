@@ -48,6 +48,7 @@ def _ticket_page(
     composer = forms_.get("composer") or forms.ComposerForm(
         initial={"seen": max((message.pk for message in thread), default=0)}
     )
+    events = list(selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH])
     if collision:
         composer.data = composer.data.copy()
         composer.data["seen"] = str(max(message.pk for message in thread))
@@ -55,10 +56,10 @@ def _ticket_page(
     context = {
         "collision": collision or [],
         "merge_form": forms.MergeForm(),
-        "merges_to_undo": selectors.merges_to_undo(ticket=ticket),
         "ticket": ticket,
         "thread": thread,
-        "events": selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH],
+        "events": events,
+        "merges_to_undo": selectors.merges_to_undo(ticket=ticket, events=events),
         "clocks": sla_selectors.ticket_clocks(ticket_id=ticket.pk),
         "other_tickets": selectors.requester_other_tickets(ticket=ticket),
         "composer": composer,
