@@ -21,7 +21,8 @@ starts, what fulfils it, what pauses it by default) is written once, in `sla.met
   due); a clock keeps the next one in `warn_at` / `warning` and the ones given in
   `warnings_recorded`, so each is recorded once.
 - Clocks belong to their ticket: merging tickets keeps the surviving ticket's clocks as they
-  are.
+  are; undoing a merge puts the merged ticket's clocks back as they were before it
+  (`clocks_snapshot`, `clocks_restore`).
 
 Warnings and breaches are recorded once each, at the warning or due instant itself
 (`warned_at`, `breached_at`): by the sweep, or by a hook that stops a clock from running (a
