@@ -21,7 +21,8 @@ starts, what fulfils it, what pauses it by default) is written once, in `sla.met
   due); a clock keeps the next one in `warn_at` / `warning` and the ones given in
   `warnings_recorded`, so each is recorded once.
 - Clocks belong to their ticket: merging tickets keeps the surviving ticket's clocks as they
-  are.
+  are; undoing a merge puts the merged ticket's clocks back as they were before it
+  (`clocks_snapshot`, `clocks_restore`).
 
 Warnings and breaches are recorded once each, at the warning or due instant itself
 (`warned_at`, `breached_at`): by the sweep, or by a hook that stops a clock from running (a
@@ -43,7 +44,7 @@ from datetime import datetime, time
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -456,6 +457,47 @@ def _apply(step: Step, at: datetime) -> None:
     clocks_save(step.changed)
     SlaClock.objects.bulk_create(step.started)
     step.overdue.record(at)
+
+
+# Restored by `clocks_restore` as they were; what was recorded meanwhile (a warning, a breach)
+# stays recorded, so the sweep never records it twice.
+_RESTORED_FIELDS = [
+    f for f in CLOCK_SAVED_FIELDS if f not in ("warned_at", "warnings_recorded", "breached_at")
+]
+
+
+def clocks_snapshot(*, ticket_id: int) -> list[dict[str, Any]]:
+    """A ticket's clocks as plain JSON values, for `clocks_restore` to put back exactly."""
+    snapshot = []
+    for clock in SlaClock.objects.filter(ticket_id=ticket_id).order_by("pk"):
+        values: dict[str, Any] = {"id": clock.pk}
+        for name in _RESTORED_FIELDS:
+            value = getattr(clock, SlaClock._meta.get_field(name).attname)
+            values[name] = value.isoformat() if isinstance(value, datetime) else value
+        snapshot.append(values)
+    return snapshot
+
+
+def clocks_restore(*, ticket_id: int, snapshot: list[dict[str, Any]]) -> None:
+    """Put a locked ticket's clocks back as `clocks_snapshot` saw them (a merge undone).
+
+    A running clock runs on from where it was, as if the ticket had never been closed: the
+    requester was waiting all along.
+    """
+    saved = {values["id"]: values for values in snapshot}
+    clocks = list(
+        SlaClock.objects.select_for_update(of=("self",))
+        .filter(ticket_id=ticket_id, pk__in=saved)
+        .order_by("pk")
+    )
+    for clock in clocks:
+        for name in _RESTORED_FIELDS:
+            field = SlaClock._meta.get_field(name)
+            value = saved[clock.pk].get(name)
+            if isinstance(field, models.DateTimeField) and value is not None:
+                value = datetime.fromisoformat(value)
+            setattr(clock, field.attname, value)
+    clocks_save(clocks, _RESTORED_FIELDS)
 
 
 # --- hooks called by the tickets app ---------------------------------------------------------

@@ -50,10 +50,10 @@ def _context(ticket: Ticket) -> dict:
 
 @contextmanager
 def _as_requester_reads(ticket: Ticket) -> Iterator[None]:
-    """Render in the requester's language and time zone."""
+    """Render in the ticket's language (else the requester's) and the requester's time zone."""
     requester = ticket.requester
     with (
-        translation.override(requester.best_language),
+        translation.override(ticket.best_language),
         timezone.override(zoneinfo.ZoneInfo(requester.best_time_zone)),
     ):
         yield

@@ -23,8 +23,13 @@ Every event has the ticket, its kind, when (`created_at`), who (`actor`: an agen
 - not_notified: to (the address; empty for chat), reason (the last error), attempts (tries
   made); source: how it was to go (email, chat). The acknowledgement was given up on.
 - follow_up: follow_up (the number of the ticket that took a message for this closed one)
-- merged: into (the reference merged into), or merged (the reference merged here) and
-  messages (how many moved)
+- merged: into (the reference merged into) and was (the merged ticket before: status,
+  status_changed_at, solved_at, closed_at, clocks as `sla.services.clocks_snapshot` gives
+  them), or merged (the reference merged here), messages (how many moved), moved (their ids),
+  note (the id of the note saying so) and tags_added (the tags the merge brought); what
+  `ticket_merge_undo` puts back
+- unmerged: out_of (the reference it was merged into), or restored (the reference that
+  left) and messages (how many moved back)
 - spam: blocked (whether the requester was blocked)
 - mentioned: agent, agent_name, message (the note's id), mailed (whether the agent was mailed)
 - sla_warned, sla_breached: clock (id), metric, target_minutes, at (the warning or due
@@ -69,7 +74,8 @@ DATA_KEYS: dict[str, frozenset[str]] = {
     Kind.NOTIFIED: frozenset({"to", "automation", "notice"}),
     Kind.NOT_NOTIFIED: frozenset({"to", "reason", "attempts"}),
     Kind.FOLLOW_UP: frozenset({"follow_up"}),
-    Kind.MERGED: frozenset({"into", "merged", "messages"}),
+    Kind.MERGED: frozenset({"into", "was", "merged", "messages", "moved", "note", "tags_added"}),
+    Kind.UNMERGED: frozenset({"out_of", "restored", "messages"}),
     Kind.SPAM: frozenset({"blocked"}),
     Kind.MENTIONED: frozenset({"agent", "agent_name", "message", "mailed"}),
     Kind.SLA_WARNED: frozenset({"clock", "metric", "target_minutes", "at", "warning"}),
@@ -229,6 +235,12 @@ def mention_publish(*, ticket: Ticket, agent_id: int, by: User) -> None:
             tenant_id=ticket.tenant_id,
             type="ticket.mentioned",
             groups=(live.user_group(ticket.tenant_id, agent_id),),
-            ids={"ticket": ticket.pk, "number": ticket.number, "by": by.pk},
+            # The reference as the desk writes it (ACME-9), for the notice to show.
+            ids={
+                "ticket": ticket.pk,
+                "number": ticket.number,
+                "reference": ticket.reference,
+                "by": by.pk,
+            },
         )
     )

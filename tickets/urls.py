@@ -28,6 +28,11 @@ urlpatterns = [
     path("workspace/tickets/<int:number>/fields/", ticket.ticket_fields, name="ticket_fields"),
     path("workspace/tickets/<int:number>/merge/", ticket.ticket_merge, name="ticket_merge"),
     path(
+        "workspace/tickets/<int:number>/merge/undo/",
+        ticket.ticket_merge_undo,
+        name="ticket_merge_undo",
+    ),
+    path(
         "workspace/tickets/<int:number>/requester/",
         ticket.ticket_requester,
         name="ticket_requester",

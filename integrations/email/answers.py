@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from helpdesk.mail import mail_address
 from helpdesk.models import Tenant
@@ -28,23 +30,35 @@ def answer_undeliverable(parsed: ParsedEmail, *, recipients: str) -> None:
 
 
 def answer_attachments_refused(
-    parsed: ParsedEmail, *, tenant: Tenant, reference: str, refused: Sequence[str]
+    parsed: ParsedEmail,
+    *,
+    tenant: Tenant,
+    reference: str,
+    refused: Sequence[str],
+    language: str | None = None,
 ) -> None:
-    """Tell the sender which attachments of their mail to ticket `reference` were not kept."""
+    """Tell the sender which attachments of their mail to ticket `reference` were not kept,
+    in `language` (the ticket's)."""
     context = {"reference": reference, "refused": refused}
-    _answer_on_commit(parsed, "attachments_refused", context, tenant=tenant)
+    _answer_on_commit(parsed, "attachments_refused", context, tenant=tenant, language=language)
 
 
 def _answer_on_commit(
-    parsed: ParsedEmail, name: str, context: dict[str, Any], *, tenant: Tenant | None = None
+    parsed: ParsedEmail,
+    name: str,
+    context: dict[str, Any],
+    *,
+    tenant: Tenant | None = None,
+    language: str | None = None,
 ) -> None:
     """Answer the sender with template `name` once the current transaction commits.
 
     RFC 3834 headers mark the answer automatic, so the sender's autoresponder stays quiet.
     """
-    # Rendered now, in the language the mail is processed in, as before answers were deferred.
-    subject = render_to_string(f"integrations/email/{name}_subject.txt", context)
-    body = render_to_string(f"integrations/email/{name}.txt", context)
+    # Rendered now, in `language` or else the language the mail is processed in.
+    with translation.override(language) if language else nullcontext():
+        subject = render_to_string(f"integrations/email/{name}_subject.txt", context)
+        body = render_to_string(f"integrations/email/{name}.txt", context)
     headers = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
     if parsed.message_id:
         headers["In-Reply-To"] = f"<{parsed.message_id}>"

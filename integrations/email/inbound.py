@@ -391,7 +391,11 @@ def _note_refused_attachments(
     )
     if _is_human(parsed):
         answers.answer_attachments_refused(
-            parsed, tenant=tenant, reference=ticket.reference, refused=refused
+            parsed,
+            tenant=tenant,
+            reference=ticket.reference,
+            refused=refused,
+            language=ticket.best_language,
         )
 
 

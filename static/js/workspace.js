@@ -41,7 +41,7 @@
         notice.innerHTML = "";
         const link = document.createElement("a");
         link.href = "/workspace/tickets/" + event.number + "/";
-        link.textContent = "#" + event.number;
+        link.textContent = event.reference || String(event.number);
         notice.append(notice.dataset.mentioned + " ", link);
         notice.classList.add("shown");
       }

@@ -193,7 +193,8 @@ def test_merging_moves_the_conversation_and_closes_the_merged_ticket(
     first = open_ticket(acme, "Printer broken", requester=requester, description="It smokes")
     second = open_ticket(acme, "Printer still broken", requester=requester)
     response = acme_agent_client.post(
-        f"/workspace/tickets/{first.number}/merge/", {"target": second.reference}
+        f"/workspace/tickets/{first.number}/merge/",
+        {"target": second.reference, "confirmed": "1"},
     )
     assert response.url == f"/workspace/tickets/{second.number}/"
     assertContains(acme_agent_client.get(response.url), "It smokes")

@@ -10,6 +10,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.tenancy import TenantOwned
@@ -226,6 +227,18 @@ class Ticket(TenantOwned):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def best_language(self) -> str:
+        """The language its requester is written to in, on every channel: the ticket's own
+        (what it was written in, or what a routing rule set), if the desk speaks it; else the
+        requester's, else the desk's."""
+        if self.language:
+            try:
+                return get_supported_language_variant(self.language)
+            except LookupError:
+                pass
+        return self.requester.best_language
 
     def get_absolute_url(self) -> str:
         return reverse("tickets:ticket_detail", args=[self.number])

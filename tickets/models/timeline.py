@@ -28,6 +28,7 @@ class TicketEvent(TenantOwned):
         NOT_NOTIFIED = "not_notified", _("Requester could not be notified")
         FOLLOW_UP = "follow_up", _("Follow-up created")
         MERGED = "merged", _("Merged")
+        UNMERGED = "unmerged", _("Merge undone")
         SPAM = "spam", _("Marked as spam")
         MENTIONED = "mentioned", _("Agent mentioned")
         SLA_WARNED = "sla_warned", _("SLA warning")

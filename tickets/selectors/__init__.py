@@ -53,8 +53,12 @@ from tickets.selectors.queues import (
     tickets_filtered,
 )
 from tickets.selectors.tickets import (
+    MERGE_UNDO_WINDOW,
+    MergeToUndo,
     agent_tickets,
     contact_for_user,
+    merge_event,
+    merges_to_undo,
     my_team_ids,
     requester_other_tickets,
     requester_tickets,
@@ -69,12 +73,15 @@ from tickets.selectors.tickets import (
 __all__ = [
     "API_ORDERINGS",
     "COUNT_CAP",
+    "MERGE_UNDO_WINDOW",
     "PAGE_SIZE",
     "QUEUE_ROW_FIELDS",
     "SORTS",
     "TICKET_REFERENCE",
     "DeskDirectory",
     "Identity",
+
+    "MergeToUndo",
     "QueuePage",
     "TeamEntry",
     "active_category",
@@ -96,6 +103,9 @@ __all__ = [
     "desk_directory_rows_changed",
     "hidden_team_ids",
     "identity_source_add",
+
+    "merge_event",
+    "merges_to_undo",
     "message_ticket",
     "my_team_ids",
     "opening_message",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from helpdesk.models import User
 from tickets.models import (
@@ -64,6 +67,57 @@ def ticket_statuses(ids: Iterable[int]) -> dict[int, str]:
 def ticket_events(*, ticket: Ticket) -> QuerySet[TicketEvent]:
     """A ticket's event log, newest first."""
     return ticket.events.select_related("actor", "actor_contact").order_by("-created_at", "-pk")
+
+
+MERGE_UNDO_WINDOW = timedelta(minutes=10)  # how long a merge can be taken back
+
+
+def merge_event(*, source: Ticket) -> TicketEvent | None:
+    """The event of `source`'s latest merge into another ticket, if it recorded what it moved
+    (merges before that cannot be undone)."""
+    event = (
+        source.events.filter(kind=TicketEvent.Kind.MERGED, data__has_key="into")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return event if event is not None and "was" in event.data else None
+
+
+@dataclass(frozen=True)
+class MergeToUndo:
+    """A merge an agent can still take back: the ticket merged, into which, and until when."""
+
+    source: Ticket
+    target: Ticket
+    until: datetime
+
+
+def merges_to_undo(*, ticket: Ticket, events: Iterable[TicketEvent]) -> list[MergeToUndo]:
+    """The merges of `ticket` into another, or of others into it, that can still be undone.
+
+    `events`: its newest events, as its page lists them; without a merge among them (the
+    usual case) this costs no query.
+    """
+    now = timezone.now()
+    if not any(
+        event.kind == TicketEvent.Kind.MERGED and now < event.created_at + MERGE_UNDO_WINDOW
+        for event in events
+    ):
+        return []
+    sources = list(
+        Ticket.objects.filter(merged_into=ticket, updated_at__gt=now - MERGE_UNDO_WINDOW)
+        .select_related("tenant")
+        .order_by("pk")
+    )
+    if ticket.merged_into_id is not None:
+        sources.append(ticket)
+    found = []
+    for source in sources:
+        event = merge_event(source=source)
+        if event is not None and now < event.created_at + MERGE_UNDO_WINDOW:
+            target = ticket if source.merged_into_id == ticket.pk else source.merged_into
+            found.append(MergeToUndo(source, target, event.created_at + MERGE_UNDO_WINDOW))
+    return found
 
 
 def requester_other_tickets(*, ticket: Ticket, limit: int = 5) -> QuerySet[Ticket]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from helpdesk.models import User
-from tickets import assignment, events, lifecycle, routing
+from sla import services as sla_services
+from tickets import assignment, events, lifecycle, routing, selectors
 from tickets.lifecycle import status_set, ticket_lock
 from tickets.models import (
     OPEN_TICKET,
@@ -28,25 +30,30 @@ from tickets.services.contacts import contact_for_email
 from tickets.services.messages import message_add
 
 
-@transaction.atomic
-def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
-    """Merge `source` into `target`: its thread moves over, and it closes pointing there.
+def _tickets_lock(*tickets: Ticket) -> list[Ticket]:
+    """`tickets` read again and locked, in the order given.
 
-    Replies to the merged ticket (mail, portal, API) then land on the target; the target
-    keeps its own SLA clocks.
+    Locked in id order: two agents merging A into B and B into A never deadlock.
     """
-    if source.pk == target.pk:
-        raise ValidationError(_("A ticket cannot be merged into itself."))
-    # Both rows locked in id order: two agents merging A into B and B into A never deadlock.
     locked = {
         row.pk: row
         for row in Ticket.objects.select_for_update(no_key=True)
         .select_related("tenant")
-        .filter(pk__in=(source.pk, target.pk))
+        .filter(pk__in=[ticket.pk for ticket in tickets])
         .order_by("pk")
     }
-    source, target = locked[source.pk], locked[target.pk]
-    before = events.placement(source)
+    return [locked[ticket.pk] for ticket in tickets]
+
+
+def _instant(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def merge_check(*, source: Ticket, target: Ticket) -> None:
+    """Raise why `source` cannot be merged into `target`, if it cannot (asked before the
+    agent confirms, and again under lock when merging)."""
+    if source.pk == target.pk:
+        raise ValidationError(_("A ticket cannot be merged into itself."))
     if source.merged_into_id is not None:
         raise ValidationError(
             _("%(ticket)s was already merged into another ticket.") % {"ticket": source.reference}
@@ -56,8 +63,30 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
             _("%(ticket)s is closed; merge into a ticket that is still open.")
             % {"ticket": target.reference}
         )
-    moved = Message.objects.filter(ticket=source).update(ticket=target)
-    message_add(
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
+    """Merge `source` into `target`: its thread moves over, and it closes pointing there.
+
+    Replies to the merged ticket (mail, portal, API) then land on the target; the target
+    keeps its own SLA clocks. The two merge events record all that moved and what the source
+    was (status, dates, clocks), so `ticket_merge_undo` can put it back exactly.
+    """
+    merge_check(source=source, target=target)
+    source, target = _tickets_lock(source, target)
+    merge_check(source=source, target=target)
+    before = events.placement(source)
+    was = {
+        "status": source.status,
+        "status_changed_at": _instant(source.status_changed_at),
+        "solved_at": _instant(source.solved_at),
+        "closed_at": _instant(source.closed_at),
+        "clocks": sla_services.clocks_snapshot(ticket_id=source.pk),
+    }
+    moved = list(Message.objects.filter(ticket=source).order_by("pk").values_list("pk", flat=True))
+    Message.objects.filter(pk__in=moved).update(ticket=target)
+    note = message_add(
         ticket=target,
         kind=Message.Kind.NOTE,
         author_type=Message.Author.SYSTEM,
@@ -65,6 +94,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
         text=_("%(ticket)s (“%(subject)s”) was merged into this ticket.")
         % {"ticket": source.reference, "subject": source.subject},
     )
+    tags_added = sorted(set(source.tags) - set(target.tags))
     target.tags = sorted(set(target.tags) | set(source.tags))
     target.save()
     source.merged_into = target
@@ -72,14 +102,17 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
         status_set(source, Ticket.Status.CLOSED, actor=by, source="merge")
     source.save()
     events.event_record(
-        ticket=source, kind=TicketEvent.Kind.MERGED, actor=by, into=target.reference
+        ticket=source, kind=TicketEvent.Kind.MERGED, actor=by, into=target.reference, was=was
     )
     events.event_record(
         ticket=target,
         kind=TicketEvent.Kind.MERGED,
         actor=by,
         merged=source.reference,
-        messages=moved,
+        messages=len(moved),
+        moved=moved,
+        note=note.pk,
+        tags_added=tags_added,
     )
     events.ticket_publish(source, before=before)
     events.ticket_publish(target, "ticket.replied")
@@ -87,7 +120,88 @@ def ticket_merge(*, source: Ticket, target: Ticket, by: User | None) -> Ticket:
 
 
 @transaction.atomic
-def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool = True) -> Ticket:
+def ticket_merge_undo(*, source: Ticket, by: User | None) -> Ticket:
+    """Take back the merge of `source`, within 10 minutes: it is again as it was before.
+
+    Its messages move back from the ticket it was merged into, it gets back its status, dates
+    and SLA clocks (running ones run on as if it had never closed), and the merge note and
+    the tags the merge brought leave the other ticket. Messages that arrived on the other
+    ticket since stay there. Refused once the other ticket was merged on or lost one of the
+    moved messages, which would make the undo inexact.
+    """
+    into_id = Ticket.objects.filter(pk=source.pk).values_list("merged_into_id", flat=True)[0]
+    if into_id is not None:
+        source, target = _tickets_lock(source, Ticket(pk=into_id))
+    if into_id is None or source.merged_into_id != target.pk:  # undone meanwhile
+        raise ValidationError(
+            _("%(ticket)s is not merged into another ticket.") % {"ticket": source.reference}
+        )
+    merged = selectors.merge_event(source=source)
+    if merged is None or timezone.now() >= merged.created_at + selectors.MERGE_UNDO_WINDOW:
+        raise ValidationError(
+            _("A merge can be undone for %(minutes)d minutes only; %(ticket)s was merged earlier.")
+            % {
+                "minutes": selectors.MERGE_UNDO_WINDOW // timedelta(minutes=1),
+                "ticket": source.reference,
+            },
+            code="too_late",
+        )
+    into = (
+        target.events.filter(
+            kind=TicketEvent.Kind.MERGED,
+            data__merged=source.reference,
+            created_at__gte=merged.created_at,
+        )
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if target.merged_into_id is not None or into is None:
+        raise ValidationError(
+            _("%(target)s was merged into another ticket since: undo that merge first.")
+            % {"target": target.reference},
+            code="impossible",
+        )
+    moved = into.data["moved"]
+    if Message.objects.filter(pk__in=moved, ticket=target).count() != len(moved):
+        raise ValidationError(
+            _("Messages of %(ticket)s left %(target)s since the merge: it cannot be undone.")
+            % {"ticket": source.reference, "target": target.reference},
+            code="impossible",
+        )
+    before = events.placement(source)
+    Message.objects.filter(pk__in=moved).update(ticket=source)
+    Message.objects.filter(pk=into.data["note"], ticket=target).delete()
+    target.tags = [tag for tag in target.tags if tag not in set(into.data["tags_added"])]
+    target.save()
+    was = merged.data["was"]
+    source.merged_into = None
+    if source.status != was["status"]:
+        events.event_record(
+            ticket=source, kind=TicketEvent.Kind.STATUS, actor=by, source="merge_undo",
+            old=source.status, new=was["status"],
+        )  # fmt: skip
+    source.status = was["status"]
+    for name in ("status_changed_at", "solved_at", "closed_at"):
+        setattr(source, name, datetime.fromisoformat(was[name]) if was[name] else None)
+    source.save()
+    sla_services.clocks_restore(ticket_id=source.pk, snapshot=was["clocks"])
+    events.event_record(
+        ticket=source, kind=TicketEvent.Kind.UNMERGED, actor=by, out_of=target.reference
+    )
+    events.event_record(
+        ticket=target,
+        kind=TicketEvent.Kind.UNMERGED,
+        actor=by,
+        restored=source.reference,
+        messages=len(moved),
+    )
+    events.ticket_publish(source, before=before)
+    events.ticket_publish(target, "ticket.replied")
+    return source
+
+
+@transaction.atomic
+def ticket_spam_mark(*, ticket: Ticket, by: User | None, block_requester: bool = False) -> Ticket:
     """File a ticket as spam: closed, out of every queue, its sender blocked if asked."""
     ticket = ticket_lock(ticket)
     if ticket.is_spam:

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.html import escape, linebreaks, urlize
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from helpdesk.models import User
 from helpdesk.text import file_name
@@ -85,9 +86,14 @@ def attachment_problem(file: IncomingFile) -> str | None:
 def attachments_check(files: Sequence[IncomingFile]) -> None:
     """Refuse the whole submission, with a clear message, if any attachment may not be kept."""
     if len(files) > settings.ATTACHMENT_MAX_COUNT:
+        limit = settings.ATTACHMENT_MAX_COUNT
         raise ValidationError(
-            _("At most %(count)s attachments can be sent at once.")
-            % {"count": settings.ATTACHMENT_MAX_COUNT}
+            ngettext(
+                "At most %(count)s attachment can be sent at once.",
+                "At most %(count)s attachments can be sent at once.",
+                limit,
+            )
+            % {"count": limit}
         )
     problems = [problem for file in files if (problem := attachment_problem(file))]
     if problems:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -104,6 +108,14 @@ def _portal_ticket(request: TenantRequest, number: int) -> Ticket:
     return get_object_or_404(selectors.requester_tickets(user=request.user), number=number)
 
 
+def _in_ticket_language(request: TenantRequest, ticket: Ticket) -> AbstractContextManager:
+    """A ticket's portal page speaks the ticket's language, as its mail does, unless the
+    customer picked a language of their own (the header's language menu)."""
+    if not ticket.language or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+        return nullcontext()
+    return translation.override(ticket.best_language)
+
+
 @role_required(Role.CUSTOMER)
 @require_http_methods(["GET", "POST"])
 def portal_ticket(request: TenantRequest, number: int) -> HttpResponse:
@@ -126,16 +138,17 @@ def portal_ticket(request: TenantRequest, number: int) -> HttpResponse:
             messages.success(request, _("Your reply was added."))
             return redirect("tickets:portal_ticket", message.ticket.number)
     thread = selectors.ticket_thread(ticket=ticket, public_only=True)
-    if request.method == "GET" and request.htmx and request.htmx.target == "thread-region":
-        # The page's live thread refreshing itself.
-        context = {"ticket": ticket, "thread": thread, "portal": True}
-        return render(request, "tickets/_thread.html", context)
-    return render(
-        request,
-        "tickets/portal_ticket.html",
-        {"ticket": ticket, "thread": thread, "form": form},
-        status=400 if form.errors else 200,
-    )
+    with _in_ticket_language(request, ticket):
+        if request.method == "GET" and request.htmx and request.htmx.target == "thread-region":
+            # The page's live thread refreshing itself.
+            context = {"ticket": ticket, "thread": thread, "portal": True}
+            return render(request, "tickets/_thread.html", context)
+        return render(
+            request,
+            "tickets/portal_ticket.html",
+            {"ticket": ticket, "thread": thread, "form": form},
+            status=400 if form.errors else 200,
+        )
 
 
 @role_required(Role.CUSTOMER)

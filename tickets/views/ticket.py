@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,7 +10,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from helpdesk.tenancy import Role, TenantRequest, role_required
 from sla import selectors as sla_selectors
@@ -48,6 +48,7 @@ def _ticket_page(
     composer = forms_.get("composer") or forms.ComposerForm(
         initial={"seen": max((message.pk for message in thread), default=0)}
     )
+    events = list(selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH])
     if collision:
         composer.data = composer.data.copy()
         composer.data["seen"] = str(max(message.pk for message in thread))
@@ -57,7 +58,8 @@ def _ticket_page(
         "merge_form": forms.MergeForm(),
         "ticket": ticket,
         "thread": thread,
-        "events": selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH],
+        "events": events,
+        "merges_to_undo": selectors.merges_to_undo(ticket=ticket, events=events),
         "clocks": sla_selectors.ticket_clocks(ticket_id=ticket.pk),
         "other_tickets": selectors.requester_other_tickets(ticket=ticket),
         "composer": composer,
@@ -213,17 +215,39 @@ def ticket_requester(request: TenantRequest, number: int) -> HttpResponse:
     return redirect(ticket)
 
 
+def _merge_confirm_page(request: TenantRequest, ticket: Ticket, target: Ticket) -> HttpResponse:
+    """Both tickets side by side (reference, subject, requester, messages), to confirm."""
+    sides = [
+        (_("Merged and closed"), ticket),
+        (_("Kept, receives the conversation"), target),
+    ]
+    context = {
+        "ticket": ticket,
+        "target": target,
+        "sides": [
+            (role, side, selectors.ticket_thread(ticket=side, public_only=False).count())
+            for role, side in sides
+        ],
+        "undo_minutes": selectors.MERGE_UNDO_WINDOW // timedelta(minutes=1),
+    }
+    return render(request, "tickets/merge_confirm.html", context)
+
+
 @role_required(Role.AGENT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
-    """Merge this ticket into another one; its conversation moves there."""
+    """GET: both tickets side by side, to confirm; POST (confirmed): merge this ticket into
+    the other one, its conversation moving there."""
     ticket = agent_ticket(request, number)
-    form = forms.MergeForm(request.POST)
+    form = forms.MergeForm(request.POST or request.GET)
     target = ticket_by_reference(request, form.data.get("target", "")) if form.is_valid() else None
     if target is None:
         messages.error(request, _("Give the number of the ticket to merge into."))
         return redirect(ticket)
     try:
+        services.merge_check(source=ticket, target=target)
+        if request.method == "GET" or not request.POST.get("confirmed"):
+            return _merge_confirm_page(request, ticket, target)
         services.ticket_merge(source=ticket, target=target, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -238,11 +262,29 @@ def ticket_merge(request: TenantRequest, number: int) -> HttpResponse:
 
 @role_required(Role.AGENT)
 @require_POST
+def ticket_merge_undo(request: TenantRequest, number: int) -> HttpResponse:
+    """Take back this ticket's merge into another one (for 10 minutes after it)."""
+    ticket = agent_ticket(request, number)
+    target = ticket.merged_into
+    try:
+        services.ticket_merge_undo(source=ticket, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(target or ticket)
+    messages.success(
+        request,
+        _("The merge was undone: %(source)s is back as it was.") % {"source": ticket.reference},
+    )
+    return redirect(ticket)
+
+
+@role_required(Role.AGENT)
+@require_POST
 def ticket_spam(request: TenantRequest, number: int) -> HttpResponse:
-    """File the ticket as spam and block its sender."""
+    """File the ticket as spam, and block its sender when the agent ticked that."""
     ticket = agent_ticket(request, number)
     services.ticket_spam_mark(
-        ticket=ticket, by=request.user, block_requester=request.POST.get("block") != "0"
+        ticket=ticket, by=request.user, block_requester=request.POST.get("block") == "1"
     )
     messages.success(request, _("%(ticket)s was filed as spam.") % {"ticket": ticket.reference})
     return redirect("tickets:workspace")
