@@ -1,6 +1,8 @@
 """Who is connected right now: staff of a desk (for the chat) and visitors of a chat ticket.
 
-Each open socket is a member of a Redis sorted set scored with the moment it stops counting.
+Each open socket is a member of a Redis sorted set scored with the moment it stops counting;
+a staff socket is recorded with its person (`staff_socket`), so the desk can tell who of its
+staff has the workspace open (`staff_online_ids`: whom an SLA breach reaches live).
 A socket that closes normally removes itself; one whose server died simply expires, so a
 crash never leaves a desk looking staffed. Sockets stay counted by calling `mark_online`
 again within `TTL` (`stay_online` does it for the life of a socket).
@@ -68,6 +70,11 @@ def _anyone(key: str) -> bool:
         return False
 
 
+def staff_socket(user_id: int, channel_name: str) -> str:
+    """How one staff member's socket is counted: whose it is, then which socket."""
+    return f"{user_id}/{channel_name}"
+
+
 def mark_online(tenant_id: int, channel_name: str) -> None:
     """Count one staff socket (`/ws/live/`) of the desk as open for the next `TTL` seconds."""
     _mark(_staff_key(tenant_id), channel_name)
@@ -81,6 +88,21 @@ def mark_offline(tenant_id: int, channel_name: str) -> None:
 def staff_online(tenant_id: int) -> bool:
     """Whether at least one staff member of the desk has an open socket."""
     return _anyone(_staff_key(tenant_id))
+
+
+def staff_online_ids(tenant_id: int) -> set[int]:
+    """The staff members of the desk with a socket open now (counted with `staff_socket`)."""
+    try:
+        members = _redis().zrangebyscore(_staff_key(tenant_id), f"({time.time()}", "+inf")
+    except (redis.RedisError, OSError):
+        logger.warning("staff online at desk %s unknown", tenant_id)
+        return set()
+    online = set()
+    for member in members:
+        user, _slash, _socket = member.decode().partition("/")
+        if user.isdigit():
+            online.add(int(user))
+    return online
 
 
 def visitor_mark_online(tenant_id: int, ticket_id: int, channel_name: str) -> None:

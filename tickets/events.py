@@ -244,3 +244,24 @@ def mention_publish(*, ticket: Ticket, agent_id: int, by: User) -> None:
             },
         )
     )
+
+
+def sla_alert_publish(*, ticket: Ticket, clock: Any, what: str, people: Iterable[User]) -> None:
+    """After commit, show the people told of `ticket`'s SLA warning or breach a notice on
+    their open pages (`what`: warned or breached)."""
+    groups = tuple(live.user_group(ticket.tenant_id, person.pk) for person in people)
+    if groups:
+        live.publish_on_commit(
+            live.Event(
+                tenant_id=ticket.tenant_id,
+                type="sla.alerted",
+                groups=groups,
+                ids={
+                    "ticket": ticket.pk,
+                    "number": ticket.number,
+                    "reference": ticket.reference,
+                    "what": what,
+                    "metric": clock.metric,
+                },
+            )
+        )

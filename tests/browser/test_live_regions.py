@@ -116,5 +116,6 @@ async def test_a_reply_appears_in_an_open_ticket_pages_thread(
         "thread-region",
         "sla-region",
         "history-region",
+        "alerts-region",
     }
     assert all("<html" not in body for _target, _query, body in asked)

@@ -10,7 +10,9 @@ from django.test import Client
 
 from helpdesk.models import Tenant, User
 from helpdesk.tenancy import tenant_context
-from tickets.models import Organization, Ticket, TicketEvent
+from tickets import assignment
+from tickets import services as ticket_services
+from tickets.models import Contact, Organization, Team, Ticket, TicketEvent
 
 
 def counts() -> dict[str, int]:
@@ -113,3 +115,41 @@ def test_the_benchmark_generator_fills_every_table_it_writes():
     call_command("bench_seed", tenants=2, tickets=300, seed=1)
     with tenant_context(Tenant.objects.get(slug="bench001")):
         assert Ticket.objects.count() > 0
+
+
+@pytest.mark.django_db
+def test_every_open_demo_ticket_has_a_team():
+    call_command("seed_demo")
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            without = Ticket.objects.filter(status__in=Ticket.OPEN_STATUSES, team=None)
+            assert list(without.values_list("subject", flat=True)) == [], tenant.slug
+
+
+@pytest.mark.django_db
+def test_every_demo_team_has_a_lead_and_an_agent_with_room_online():
+    call_command("seed_demo")
+    for tenant in Tenant.objects.all():
+        with tenant_context(tenant):
+            for team in Team.objects.all():
+                assert team.memberships.filter(is_lead=True).exists(), team.name
+                reason = assignment.waiting_reason(
+                    ticket=Ticket(team=team, status=Ticket.Status.NEW)
+                )
+                if team.assignment_strategy != Team.Strategy.MANUAL:
+                    assert reason.code == assignment.Waiting.NEXT_IN_LINE, team.name
+
+
+@pytest.mark.django_db
+def test_a_ticket_opened_after_seeding_is_given_to_an_agent_at_once():
+    call_command("seed_demo")
+    with tenant_context(Tenant.objects.get(slug="acme")):
+        requester = Contact.objects.get(email="dan@corner.test")
+        ticket = ticket_services.ticket_open(
+            requester=requester, subject="Receipt printer prints blank pages", channel="portal"
+        )
+        assert ticket.team is not None
+        assert ticket.assignee is not None
+        assert TicketEvent.objects.filter(
+            ticket=ticket, kind=TicketEvent.Kind.ASSIGNED, source="assignment"
+        ).exists()

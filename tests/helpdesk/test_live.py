@@ -119,6 +119,19 @@ async def test_an_agent_with_the_desk_open_counts_as_online_for_the_chat(acme, a
     assert not await asyncio.to_thread(presence.staff_online, acme.pk)
 
 
+async def test_the_desk_knows_which_agent_has_the_workspace_open(
+    acme, acme_agent, acme_agent_browser
+):
+    from helpdesk import presence
+
+    communicator = socket("acme.localhost", acme_agent_browser)
+    assert await connected(communicator)
+    await asyncio.sleep(0.2)  # the presence mark is written by a task of the consumer
+    assert await asyncio.to_thread(presence.staff_online_ids, acme.pk) == {acme_agent.pk}
+    await communicator.disconnect()
+    assert await asyncio.to_thread(presence.staff_online_ids, acme.pk) == set()
+
+
 async def test_a_burst_of_changes_reaches_each_desk_in_order_and_only_its_own(
     acme, globex, acme_agent_browser, globex_agent_browser
 ):

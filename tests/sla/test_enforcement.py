@@ -21,12 +21,12 @@ from django.db import connection
 from django.utils import timezone
 
 from helpdesk import live
-from helpdesk.tenancy import tenant_context
+from helpdesk.tenancy import Role, tenant_context
 from sla import signals
 from sla.models import SlaClock
 from sla.services import clocks_sweep
-from tests.conftest import _through_redis
-from tests.factories import ContactFactory, TeamMemberFactory, UserFactory
+from tests.conftest import _through_redis, member
+from tests.factories import ContactFactory, TeamMemberFactory
 from tickets import services
 from tickets.models import TicketEvent
 
@@ -112,7 +112,7 @@ def test_the_first_response_runs_on_while_a_ticket_is_on_hold(acme, acme_agent, 
 def test_the_assignee_and_the_team_lead_are_mailed_about_a_breach(
     acme, acme_team, high_ticket, django_capture_on_commit_callbacks
 ):
-    lead = UserFactory(email="lead@acme.example")
+    lead = member(acme, "lead@acme.example", Role.AGENT)  # only the desk's staff are told
     TeamMemberFactory(tenant=acme, team=acme_team, user=lead, is_lead=True)
     with django_capture_on_commit_callbacks(execute=True):
         sweep(acme, MONDAY_9 + 4 * HOUR)

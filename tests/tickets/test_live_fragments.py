@@ -250,6 +250,7 @@ def test_the_history_region_gets_the_tickets_events_alone(acme_agent_client, lon
         ("thread-region", 11),  # the request's eight, the ticket, messages, attachments
         ("sla-region", 10),  # the request's eight, the ticket, its clocks
         ("history-region", 10),  # the request's eight, the ticket, its events
+        ("alerts-region", 11),  # the request's eight, the ticket, its clocks, its team's agents
     ],
 )
 def test_each_ticket_region_costs_a_fixed_few_queries(

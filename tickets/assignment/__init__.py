@@ -2,9 +2,13 @@
 
 from tickets.assignment.selectors import (
     Candidate,
+    Waiting,
+    WaitingReason,
     agent_availability,
     candidates,
     ticket_skill_words,
+    waiting_reason,
+    waiting_reasons,
     waiting_teams,
 )
 from tickets.assignment.services import (
@@ -24,6 +28,8 @@ __all__ = [
     "DRAIN_LIMIT",
     "SOURCE",
     "Candidate",
+    "Waiting",
+    "WaitingReason",
     "agent_availability",
     "agent_availability_set",
     "assignee_pick",
@@ -33,5 +39,7 @@ __all__ = [
     "team_queue_drain",
     "ticket_skill_words",
     "ticket_team_pick",
+    "waiting_reason",
+    "waiting_reasons",
     "waiting_teams",
 ]

@@ -33,6 +33,8 @@ QUEUE_ROW_FIELDS = (
     "created_at", "updated_at", "tenant__ticket_prefix", "requester__name", "requester__email",
     "requester__organization__name", "requester__organization__tier",
     "requester__organization__is_vip", "team__name", "assignee__full_name", "assignee__email",
+    # why a ticket nobody owns waits (`assignment.waiting_reasons`)
+    "language", "team__assignment_strategy",
 )  # fmt: skip
 
 

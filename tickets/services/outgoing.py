@@ -12,13 +12,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from helpdesk import presence
+from helpdesk import selectors as platform_selectors
 from helpdesk.models import User
+from helpdesk.tenancy import STAFF_ROLES, Role
 from sla import services as sla_services
 from tickets import events
 from tickets.models import (
     Acknowledgement,
     Message,
-    TeamMember,
     Ticket,
     TicketEvent,
 )
@@ -201,13 +202,44 @@ def acknowledgements_sweep(*, now: datetime, older_than: timedelta = timedelta(m
 
 
 def clock_notifications_send(*, clock_ids: Iterable[int], what: str) -> None:
-    """Mail each clock's warning or breach to its ticket's assignee and team leads, once."""
+    """Tell each clock's warning or breach to the people responsible for its ticket, once."""
     for clock_id in clock_ids:
         clock_notification_send(clock_id=clock_id, what=what)
 
 
+def clock_notice_recipients(*, ticket: Ticket) -> list[User]:
+    """Who hears of an SLA warning or breach of `ticket`: never nobody, while the desk has an
+    admin.
+
+    The owner and the team's leads; a ticket nobody owns: its team's leads, else the team's
+    members with the workspace open now, else the desk's admins; a ticket without a team:
+    the admins. Only active staff of the desk count.
+    """
+    staff = platform_selectors.tenant_users(roles=STAFF_ROLES)
+    people: list[User] = []
+    if ticket.team_id is not None:
+        members = staff.filter(team_memberships__team_id=ticket.team_id)
+        # One filter call: the lead's membership must be of this team, not of any team.
+        leads = list(
+            staff.filter(team_memberships__team_id=ticket.team_id, team_memberships__is_lead=True)
+        )
+        if ticket.assignee_id is not None:
+            people = list(staff.filter(pk=ticket.assignee_id)) + leads
+        elif leads:
+            people = leads
+        else:
+            online = presence.staff_online_ids(ticket.tenant_id)
+            people = list(members.filter(pk__in=online)) if online else []
+    elif ticket.assignee_id is not None:
+        people = list(staff.filter(pk=ticket.assignee_id))
+    if not people:
+        people = list(platform_selectors.tenant_users(roles=(Role.ADMIN,)))
+    return list({person.pk: person for person in people}.values())
+
+
 def clock_notification_send(*, clock_id: int, what: str) -> None:
-    """Mail a clock's warning or breach to the ticket's assignee and team leads, once."""
+    """Tell a clock's warning or breach to the people responsible for its ticket, once: by
+    mail, and as a notice on their open workspace pages."""
     from tickets import emails
 
     with transaction.atomic():
@@ -218,14 +250,9 @@ def clock_notification_send(*, clock_id: int, what: str) -> None:
             Ticket.objects.select_related("tenant", "assignee").filter(pk=clock.ticket_id).first()
         )
         if ticket is not None:
-            recipients = {ticket.assignee.email} if ticket.assignee else set()
-            if ticket.team_id:
-                recipients |= set(
-                    TeamMember.objects.filter(team_id=ticket.team_id, is_lead=True).values_list(
-                        "user__email", flat=True
-                    )
-                )
-            recipients.discard("")
+            people = clock_notice_recipients(ticket=ticket)
+            recipients = sorted({person.email for person in people if person.email})
             if recipients:
-                emails.send_clock_notice(clock, what, ticket, sorted(recipients))
+                emails.send_clock_notice(clock, what, ticket, recipients)
+            events.sla_alert_publish(ticket=ticket, clock=clock, what=what, people=people)
         sla_services.clock_notification_mark(clock=clock, what=what)

@@ -1,4 +1,5 @@
-"""Template tags of assignment: the agent's availability switch, on any staff page."""
+"""Template tags of assignment: the agent's availability switch, on any staff page; why a
+ticket waits."""
 
 from __future__ import annotations
 
@@ -19,3 +20,9 @@ def agent_availability(context: dict[str, Any]) -> dict[str, Any]:
         "current": assignment.agent_availability(agent=context["request"].user),
         "choices": AgentProfile.Availability.choices,
     }
+
+
+@register.filter
+def waiting_reason_of(reasons: dict[int, Any] | None, ticket: Any) -> Any:
+    """The reason `ticket` waits, from the page's `assignment.waiting_reasons` (None: none)."""
+    return (reasons or {}).get(getattr(ticket, "pk", None))

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from helpdesk.tenancy import Role, TenantRequest, role_required
 from sla import selectors as sla_selectors
-from tickets import forms, macros, selectors, services
+from tickets import assignment, forms, macros, selectors, services
 from tickets.models import Attachment, Message, Ticket
 from tickets.views.common import agent_ticket, attachment_response, form_errors, ticket_by_reference
 
@@ -24,7 +24,8 @@ HISTORY_LENGTH = 50  # the newest events a ticket page lists
 def _ticket_region(request: TenantRequest, ticket: Ticket, region: str) -> HttpResponse | None:
     """One live region of the ticket page, for htmx asking for it; None for any other request.
 
-    The page's thread, SLA clocks and history each refresh themselves when the ticket changes.
+    The page's alerts (SLA warnings and breaches, why it waits for an owner), thread, SLA
+    clocks and history each refresh themselves when the ticket changes.
     """
     if region == "thread-region":
         thread = selectors.ticket_thread(ticket=ticket, public_only=False)
@@ -32,6 +33,11 @@ def _ticket_region(request: TenantRequest, ticket: Ticket, region: str) -> HttpR
     if region == "sla-region":
         clocks = sla_selectors.ticket_clocks(ticket_id=ticket.pk)
         return render(request, "sla/_ticket_clocks.html", {"ticket": ticket, "clocks": clocks})
+    if region == "alerts-region":
+        clocks = sla_selectors.ticket_clocks(ticket_id=ticket.pk)
+        waiting = assignment.waiting_reasons(tickets=[ticket])
+        context = {"ticket": ticket, "clocks": clocks, "waiting": waiting}
+        return render(request, "tickets/_ticket_alerts.html", context)
     if region == "history-region":
         events = selectors.ticket_events(ticket=ticket)[:HISTORY_LENGTH]
         return render(request, "tickets/_ticket_history.html", {"events": events})
@@ -61,6 +67,7 @@ def _ticket_page(
         "events": events,
         "merges_to_undo": selectors.merges_to_undo(ticket=ticket, events=events),
         "clocks": sla_selectors.ticket_clocks(ticket_id=ticket.pk),
+        "waiting": assignment.waiting_reasons(tickets=[ticket]),
         "other_tickets": selectors.requester_other_tickets(ticket=ticket),
         "composer": composer,
         "assign_form": forms_.get("assign_form")

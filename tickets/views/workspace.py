@@ -129,12 +129,15 @@ def queue_rows_context(
         context["changed"] = [present[pk] for pk in ids if pk in present]
         context["gone"] = [pk for pk in ids if pk not in present]
         context["tickets"] = context["changed"]
+        context["waiting"] = assignment.waiting_reasons(tickets=context["tickets"])
         return context
     if key == "breaching":
         page = selectors.breaching_page(narrowed, after=request.GET.get("after", ""))
     else:
         page = selectors.queue_page(narrowed, sort=sort, after=request.GET.get("after", ""))
     context["page"], context["tickets"] = page, page.tickets
+    # Why each ticket nobody owns waits: small text under its empty owner column.
+    context["waiting"] = assignment.waiting_reasons(tickets=context["tickets"])
     return context
 
 

@@ -51,23 +51,39 @@ DESKS: dict[str, dict[str, Any]] = {
             ("DACH Support", "Support L1"),
         ],
         "staff": [
-            ("alice.agent@acme.test", "Alice Agent", Role.AGENT, ["L1 Support"]),
+            ("alice.agent@acme.test", "Alice Agent", Role.AGENT, ["L1 Support", "DACH Support"]),
             ("bob.agent@acme.test", "Bob Agent", Role.AGENT, ["L2 Support", "Billing"]),
-            ("maria.manager@acme.test", "Maria Manager", Role.MANAGER, ["L1 Support"]),
+            (
+                "maria.manager@acme.test",
+                "Maria Manager",
+                Role.MANAGER,
+                ["L1 Support", "DACH Support"],
+            ),
             ("adam.admin@acme.test", "Adam Admin", Role.ADMIN, []),
             ("sam.outsourced@support.test", "Sam Outsourced", Role.AGENT, ["L1 Support"]),
         ],
+        # Who hears first of a team's trouble (SLA warnings and breaches of tickets nobody
+        # owns): every team has a lead.
+        "leads": {
+            "L1 Support": "maria.manager@acme.test",
+            "DACH Support": "maria.manager@acme.test",
+            "L2 Support": "bob.agent@acme.test",
+            "Billing": "bob.agent@acme.test",
+        },
         # How teams assign their tickets, and how each agent takes them (availability,
-        # capacity, skills, languages): the demo's queues fill and empty by themselves.
+        # capacity, skills, languages): the demo's queues fill and empty by themselves. Every
+        # team assigns automatically, and its agents are online with room for more, so a new
+        # ticket finds its owner at once.
         "strategies": {
             "L1 Support": "round_robin",
             "L2 Support": "skills",
             "Billing": "least_open",
+            "DACH Support": "round_robin",
         },
         "profiles": {
-            "alice.agent@acme.test": ("online", 5, ["hardware", "login"], ["en", "de"]),
-            "bob.agent@acme.test": ("online", 4, ["payments api", "integrations"], ["en"]),
-            "sam.outsourced@support.test": ("away", 3, [], ["en"]),
+            "alice.agent@acme.test": ("online", 8, ["hardware", "login"], ["en", "de"]),
+            "bob.agent@acme.test": ("online", 8, ["payments api", "integrations"], ["en"]),
+            "sam.outsourced@support.test": ("online", 5, [], ["en"]),
             "maria.manager@acme.test": ("offline", 2, [], ["en", "de"]),
         },
         "organizations": [
@@ -165,6 +181,12 @@ DESKS: dict[str, dict[str, Any]] = {
                     ]
                 },
                 [{"action": "set_team", "value": "L2 Support"}],
+            ),
+            (
+                "Anything else to first-level support",
+                "create",
+                {"field": "team", "op": "is_empty"},
+                [{"action": "set_team", "value": "L1 Support"}],
             ),
         ],
         "tickets": [
@@ -268,15 +290,18 @@ DESKS: dict[str, dict[str, Any]] = {
         "brand_color": "#2d6a4f",
         "teams": [("Service Desk", "Support L1"), ("IT", "IT")],
         "staff": [
-            ("gina.agent@globex.test", "Gina Agent", Role.AGENT, ["Service Desk"]),
-            ("greg.manager@globex.test", "Greg Manager", Role.MANAGER, ["Service Desk"]),
+            ("gina.agent@globex.test", "Gina Agent", Role.AGENT, ["Service Desk", "IT"]),
+            ("greg.manager@globex.test", "Greg Manager", Role.MANAGER, ["Service Desk", "IT"]),
             ("gail.admin@globex.test", "Gail Admin", Role.ADMIN, []),
             ("sam.outsourced@support.test", "Sam Outsourced", Role.AGENT, ["Service Desk"]),
         ],
-        "strategies": {"Service Desk": "round_robin"},
+        "leads": {"Service Desk": "greg.manager@globex.test", "IT": "greg.manager@globex.test"},
+        # IT's engineers take their tickets from the queue by hand: a ticket waiting there
+        # says so ("auto-assignment is off for IT").
+        "strategies": {"Service Desk": "round_robin", "IT": "manual"},
         "profiles": {
-            "gina.agent@globex.test": ("online", 5, ["vpn", "access"], ["en"]),
-            "sam.outsourced@support.test": ("offline", 3, [], ["en"]),
+            "gina.agent@globex.test": ("online", 8, ["vpn", "access"], ["en"]),
+            "sam.outsourced@support.test": ("online", 5, [], ["en"]),
         },
         "organizations": [
             ("Initech", Organization.Tier.ENTERPRISE, "AMER", "Software", True),
@@ -317,6 +342,12 @@ DESKS: dict[str, dict[str, Any]] = {
                 },
                 [{"action": "set_priority", "value": "high"}],
             ),
+            (
+                "Anything else to the service desk",
+                "create",
+                {"field": "team", "op": "is_empty"},
+                [{"action": "set_team", "value": "Service Desk"}],
+            ),
         ],
         "tickets": [
             (
@@ -339,6 +370,17 @@ DESKS: dict[str, dict[str, Any]] = {
                 None,
                 "Technical/Access",
                 "VPN",
+                "",
+            ),
+            (
+                "gavin@hooli.test",
+                "Nightly backup job failed",
+                "email",
+                "medium",
+                "IT",
+                None,
+                "Technical/Servers",
+                "Report Server",
                 "",
             ),
         ],
@@ -412,7 +454,9 @@ class Command(BaseCommand):
                 ).user
                 for team_name in team_names:
                     ticket_services.team_member_add(
-                        team=teams[team_name], user=people[email], is_lead=role == Role.MANAGER
+                        team=teams[team_name],
+                        user=people[email],
+                        is_lead=desk["leads"].get(team_name) == email,
                     )
             for email, (availability, capacity, skills, languages) in desk["profiles"].items():
                 AgentProfile.objects.get_or_create(
@@ -684,7 +728,7 @@ def _with_team_ids(data: Any, teams: dict[str, Team]) -> Any:
         return [_with_team_ids(item, teams) for item in data]
     if not isinstance(data, dict):
         return data
-    if data.get("action") == "set_team" or data.get("field") == "team":
+    if (data.get("action") == "set_team" or data.get("field") == "team") and "value" in data:
         return {**data, "value": teams[data["value"]].pk}
     return {key: _with_team_ids(value, teams) for key, value in data.items()}
 
