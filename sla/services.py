@@ -839,6 +839,7 @@ def sla_starter_create(*, time_zone: str) -> None:
     sla_defaults_create(time_zone=time_zone)
     sla_premium_policy_create()
 
+
 @transaction.atomic
 def calendar_hours_set(*, calendar: Any, spans: Iterable[Any]) -> None:
     """Make `spans` (weekday, start, end) the calendar's whole working week."""

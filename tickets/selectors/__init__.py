@@ -80,7 +80,6 @@ __all__ = [
     "TICKET_REFERENCE",
     "DeskDirectory",
     "Identity",
-
     "MergeToUndo",
     "QueuePage",
     "TeamEntry",
@@ -103,7 +102,6 @@ __all__ = [
     "desk_directory_rows_changed",
     "hidden_team_ids",
     "identity_source_add",
-
     "merge_event",
     "merges_to_undo",
     "message_ticket",

@@ -50,6 +50,7 @@ DESKS: dict[str, dict[str, Any]] = {
             ("Billing", "Billing"),
             ("DACH Support", "Support L1"),
         ],
+        "fallback": "L1 Support",  # catches what no rule routes
         "staff": [
             ("alice.agent@acme.test", "Alice Agent", Role.AGENT, ["L1 Support", "DACH Support"]),
             ("bob.agent@acme.test", "Bob Agent", Role.AGENT, ["L2 Support", "Billing"]),
@@ -182,12 +183,6 @@ DESKS: dict[str, dict[str, Any]] = {
                 },
                 [{"action": "set_team", "value": "L2 Support"}],
             ),
-            (
-                "Anything else to first-level support",
-                "create",
-                {"field": "team", "op": "is_empty"},
-                [{"action": "set_team", "value": "L1 Support"}],
-            ),
         ],
         "tickets": [
             # requester, subject, channel, priority, team, assignee, category, product, story
@@ -289,6 +284,7 @@ DESKS: dict[str, dict[str, Any]] = {
         "language": "en",
         "brand_color": "#2d6a4f",
         "teams": [("Service Desk", "Support L1"), ("IT", "IT")],
+        "fallback": "Service Desk",  # catches what no rule routes
         "staff": [
             ("gina.agent@globex.test", "Gina Agent", Role.AGENT, ["Service Desk", "IT"]),
             ("greg.manager@globex.test", "Greg Manager", Role.MANAGER, ["Service Desk", "IT"]),
@@ -341,12 +337,6 @@ DESKS: dict[str, dict[str, Any]] = {
                     ]
                 },
                 [{"action": "set_priority", "value": "high"}],
-            ),
-            (
-                "Anything else to the service desk",
-                "create",
-                {"field": "team", "op": "is_empty"},
-                [{"action": "set_team", "value": "Service Desk"}],
             ),
         ],
         "tickets": [
@@ -447,6 +437,7 @@ class Command(BaseCommand):
                 )[0]
                 for name, dept in desk["teams"]
             }
+            routing.desk_settings_save(fallback_team=teams[desk["fallback"]])
             people: dict[str, User] = {}
             for email, name, role, team_names in desk["staff"]:
                 people[email] = services.membership_grant(
