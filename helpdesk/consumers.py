@@ -35,8 +35,9 @@ class LiveConsumer(live.TenantConsumer):
             await self.join(group)
         if membership.is_staff:
             # An open workspace counts the agent as online (the chat widget asks).
+            self.staff_socket = presence.staff_member(membership.user_id, self.channel_name)
             self.presence = asyncio.create_task(
-                presence.stay_online(self.tenant_id, self.channel_name)
+                presence.stay_online(self.tenant_id, self.staff_socket)
             )
         await self.accept()
         await self.send_json({"type": "live.ready", "tenant": self.tenant.slug})
@@ -63,7 +64,7 @@ class LiveConsumer(live.TenantConsumer):
     async def disconnect(self, code: int) -> None:
         if getattr(self, "presence", None) is not None:
             self.presence.cancel()
-            await asyncio.to_thread(presence.mark_offline, self.tenant_id, self.channel_name)
+            await asyncio.to_thread(presence.mark_offline, self.tenant_id, self.staff_socket)
         await super().disconnect(code)
 
     async def receive_json(self, content: Any, **kwargs: object) -> None:

@@ -83,6 +83,29 @@ def staff_online(tenant_id: int) -> bool:
     return _anyone(_staff_key(tenant_id))
 
 
+def staff_member(user_id: int, channel_name: str) -> str:
+    """How one staff socket is counted: whose it is and which one, so teams can be told apart."""
+    return f"{user_id}|{channel_name}"
+
+
+def staff_online_ids(tenant_id: int) -> set[int]:
+    """The users of the desk's staff who have an open socket now (sockets of no known user,
+    counted by `staff_online`, are not among them)."""
+    try:
+        members = _redis().zrangebyscore(_staff_key(tenant_id), time.time(), "+inf")
+    except (redis.RedisError, OSError):
+        logger.warning("staff presence of tenant %s unknown", tenant_id)
+        return set()
+    ids = set()
+    for member in members:
+        user, bar, _channel = (member.decode() if isinstance(member, bytes) else member).partition(
+            "|"
+        )
+        if bar and user.isdigit():
+            ids.add(int(user))
+    return ids
+
+
 def visitor_mark_online(tenant_id: int, ticket_id: int, channel_name: str) -> None:
     """Count one chat socket following `ticket_id` as open for the next `TTL` seconds."""
     _mark(_visitor_key(tenant_id, ticket_id), channel_name)

@@ -15,6 +15,7 @@ from tickets.selectors.channels import (
     ticket_for_bounce,
     ticket_for_mail,
 )
+from tickets.selectors.delivery import ReplyPath, chat_agents_online, reply_path
 from tickets.selectors.directory import (
     DeskDirectory,
     TeamEntry,
@@ -67,6 +68,7 @@ __all__ = [
     "TICKET_REFERENCE",
     "DeskDirectory",
     "QueuePage",
+    "ReplyPath",
     "TeamEntry",
     "active_category",
     "active_product",
@@ -77,6 +79,7 @@ __all__ = [
     "breaching_page",
     "breaching_rows_by_id",
     "category_subtree",
+    "chat_agents_online",
     "contact_for_user",
     "desk_directory",
     "desk_directory_changed",
@@ -95,6 +98,7 @@ __all__ = [
     "queue_rows",
     "queue_rows_by_id",
     "queue_tickets_base",
+    "reply_path",
     "requester_other_tickets",
     "requester_ticket",
     "requester_tickets",
