@@ -17,6 +17,7 @@ from email.message import Message
 from email.utils import formataddr, getaddresses
 from io import BytesIO
 
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend as DjangoSmtpBackend
 from django.utils.encoding import punycode
@@ -102,3 +103,12 @@ def _address_headers(email_message: EmailMessage) -> dict[str, str]:
         "Cc": extra.get("Cc", ", ".join(map(str, email_message.cc))),
         "Reply-To": extra.get("Reply-To", ", ".join(map(str, email_message.reply_to))),
     }
+
+
+# Backends that take mail and deliver it to nobody: with one of these, nothing goes out.
+MAIL_NOWHERE = frozenset({"django.core.mail.backends.dummy.EmailBackend"})
+
+
+def outbound_mail_configured() -> bool:
+    """Whether this deployment sends mail at all (EMAIL_URL=dummymail:// switches it off)."""
+    return settings.EMAIL_BACKEND not in MAIL_NOWHERE

@@ -429,9 +429,10 @@ def _server_env(port: int) -> dict[str, str]:
         "SECURE_HSTS_SECONDS": "0",
         "STATIC_MANIFEST": "false",
         "WHITENOISE_USE_FINDERS": "true",  # live.js and htmx without collectstatic
-        # Tasks run in the web process; acknowledgement mails go nowhere.
+        # Tasks run in the web process; mail is kept in its memory, so the desk sends mail
+        # (with dummymail:// it would rightly say that replies go out by no way at all).
         "CELERY_TASK_ALWAYS_EAGER": "true",
-        "EMAIL_URL": "dummymail://",
+        "EMAIL_URL": "memorymail://",
         "PORT": str(port),
     }
 

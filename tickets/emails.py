@@ -98,13 +98,16 @@ def _send(ticket: Ticket, subject: str, text: str, html: str, headers: dict[str,
     mail.send()
 
 
-def acknowledgement_chat_text(ack: Acknowledgement) -> str:
-    """The acknowledgement as the chat visitor reads it, in their language and zone."""
+def acknowledgement_chat_text(ack: Acknowledgement, *, agents_online: bool = True) -> str:
+    """The acknowledgement as the chat visitor reads it, in their language and zone.
+
+    A live chat promises an agent shortly, not the first-response target of a mailed ticket;
+    with no agent there it says the answer comes by email, and by when.
+    """
     ticket = ack.ticket
+    context = {**_context(ticket), "ack": ack, "agents_online": agents_online}
     with _as_requester_reads(ticket):
-        text = render_to_string(
-            "tickets/email/acknowledgement_chat.txt", {**_context(ticket), "ack": ack}
-        )
+        text = render_to_string("tickets/email/acknowledgement_chat.txt", context)
     return " ".join(text.split())
 
 

@@ -15,12 +15,14 @@ import logging
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from helpdesk import live, presence
 from integrations.chat import selectors, services, signing
@@ -67,6 +69,54 @@ def _start_allowed(tenant_id: int, address: str) -> bool:
         return True
 
 
+def widget_texts() -> dict[str, str]:
+    """The widget's own words, in the active language (the widget keeps English ones to
+    show until the desk has answered)."""
+    return {
+        "title": str(_("Chat")),
+        "launcher": str(_("Chat with us")),
+        "launcher_unread": str(_("Chat with us (%(count)s new)")),
+        "close": str(_("Close chat")),
+        "name": str(_("Your name")),
+        "email": str(_("Your email address")),
+        "first": str(_("How can we help?")),
+        "start": str(_("Start chat")),
+        "starting": str(_("Starting…")),
+        "messages": str(_("Messages")),
+        "message": str(_("Your message")),
+        "send": str(_("Send")),
+        "you": str(_("You")),
+        "support": str(_("Support")),
+        "offline": str(_("No agent is online right now; leave us a message.")),
+        "number": str(_("Your request number is %(ticket)s.")),
+        "reconnecting": str(_("Reconnecting…")),
+        "need_name": str(_("Please enter your name.")),
+        "need_email": str(_("Please enter a valid email address.")),
+        "need_message": str(_("Please enter your message.")),
+        "retry": str(_("The chat is reconnecting; please try again in a moment.")),
+        "kept": str(
+            _("The chat is reconnecting; your message is kept here, please send it again soon.")
+        ),
+        "error": str(_("Something went wrong.")),
+    }
+
+
+def visitor_language(scope: dict[str, Any], fallback: str) -> str:
+    """The language the visitor's browser asks for (the widget's `lang`, else the socket's
+    Accept-Language) among the desk's languages; else `fallback`, the desk's own."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    asked = [(code, 1.0) for code in query.get("lang", [])[:1]]
+    asked += parse_accept_lang_header(live.header(scope, b"accept-language"))[:10]
+    for code, _quality in asked:
+        if code == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(code.strip()[:20])
+        except LookupError:
+            continue
+    return fallback or settings.LANGUAGE_CODE
+
+
 class ChatConsumer(live.TenantConsumer):
     """A website visitor's live chat; every line of it is a public message of one chat ticket."""
 
@@ -82,6 +132,7 @@ class ChatConsumer(live.TenantConsumer):
             await self.close(code=4403)  # refuses the handshake
             return
         self.widget = widget
+        self.language = visitor_language(self.scope, self.tenant.language)
         await self.accept()
         online = await asyncio.to_thread(presence.staff_online, self.tenant_id)
         await self.send_json(
@@ -92,6 +143,8 @@ class ChatConsumer(live.TenantConsumer):
                 "greeting": self.in_language(lambda: widget.greeting_text),
                 "online": online,
                 "max_length": MAX_CHAT_TEXT,
+                "language": self.language,
+                "texts": self.in_language(widget_texts),
             }
         )
 
@@ -103,7 +156,8 @@ class ChatConsumer(live.TenantConsumer):
         return widget.allows_origin(origin) if origin else not widget.allowed_origins
 
     def in_language(self, function: Any) -> Any:
-        with translation.override(self.tenant.language):
+        """Call `function` in the visitor's language (chosen when the socket opened)."""
+        with translation.override(getattr(self, "language", None) or self.tenant.language):
             return function()
 
     async def disconnect(self, code: int) -> None:
@@ -159,7 +213,7 @@ class ChatConsumer(live.TenantConsumer):
             await self.error("invalid", " ".join(error.messages))
             return
         await self.follow(ticket_id, contact_id, reference, resumed=False)
-        if not await asyncio.to_thread(presence.staff_online, self.tenant_id):
+        if not await self.in_tenant(self.agents_online):
             # Nobody to chat with: the chat stays an ordinary ticket, answered by email.
             await self.send_json(
                 {
@@ -170,8 +224,13 @@ class ChatConsumer(live.TenantConsumer):
             )
 
     def open_chat(self, name: str, email: str, message: str) -> tuple[int, int, str]:
-        ticket = services.chat_start(name=name, email=email, text=message)
+        ticket = services.chat_start(name=name, email=email, text=message, language=self.language)
         return ticket.pk, ticket.requester_id, self.reference(ticket)
+
+    def agents_online(self) -> bool:
+        """Whether an agent of the chat's team (any agent, for a chat without one) is online."""
+        ticket = selectors.chat_ticket(ticket_id=self.ticket_id, contact_id=self.contact_id)
+        return ticket is not None and ticket_selectors.chat_agents_online(ticket=ticket)
 
     def reference(self, ticket: Ticket) -> str:
         return f"{self.tenant.ticket_prefix}-{ticket.number}"
@@ -304,8 +363,7 @@ class ChatConsumer(live.TenantConsumer):
         messages = ticket_selectors.public_messages(
             ticket_id=self.ticket_id, after=self.floor
         ).exclude(pk__in=self.sent)
-        with translation.override(self.tenant.language):
-            return [self.frame(message) for message in messages]
+        return self.in_language(lambda: [self.frame(message) for message in messages])
 
     def frame(self, message: Message) -> dict[str, Any]:
         text, html = message.body_text, message.body_html
@@ -338,7 +396,7 @@ class ChatConsumer(live.TenantConsumer):
         await self.send_json({"type": "error", "code": code, "message": text, **extra})
 
     async def invalid(self, form: Any, **extra: Any) -> None:
-        with translation.override(self.tenant.language):
+        with translation.override(self.language):
             fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
             name = next(iter(fields))
             message = f"{form.fields[name].label}: {fields[name][0]}"

@@ -3,7 +3,9 @@
 // It talks to wss://<desk>/ws/chat/ (integrations/chat/consumers.py): "start" opens a chat
 // ticket, "message" adds a line, "resume" with the token kept in localStorage continues the
 // same ticket after a reload. No framework, no build step; everything lives in a shadow root
-// so the website's styles and ours never meet.
+// so the website's styles and ours never meet. The widget speaks the visitor's language: it
+// names the browser's (`lang`), and the desk answers with its words in it (`ready.texts`),
+// falling back to the desk's language; the English below shows only until then.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -12,7 +14,9 @@
 
   var desk = (script.getAttribute("data-desk") || new URL(script.src).origin).replace(/\/+$/, "");
   var deskUrl = new URL(desk);
-  var socketUrl = (deskUrl.protocol === "https:" ? "wss://" : "ws://") + deskUrl.host + "/ws/chat/";
+  var language = (navigator.languages && navigator.languages[0]) || navigator.language || "";
+  var socketUrl = (deskUrl.protocol === "https:" ? "wss://" : "ws://") + deskUrl.host + "/ws/chat/" +
+    (language ? "?lang=" + encodeURIComponent(language) : "");
   var cssUrl = new URL("../css/chat-widget.css", script.src).href;
   var storageKey = "helpdesk-chat:" + deskUrl.host;
 
@@ -22,7 +26,12 @@
   var delay = 1000;
   var pinger = null;
   var ui = null;
+  var texts = {};
   var state = { token: null, ticket: null, lastId: 0, shown: {}, started: false, pending: null, unread: 0 };
+
+  function t(key, english) {
+    return texts[key] || english;
+  }
 
   // --- storage (a browser may refuse it; the chat then lasts as long as the page) ---------
   function load() {
@@ -62,7 +71,7 @@
         return;
       }
       if (ui) {
-        say(ui.status, "Reconnecting…");
+        say(ui.status, t("reconnecting", "Reconnecting…"));
         setBusy(false);
       }
       setTimeout(connect, delay);
@@ -78,8 +87,9 @@
 
   var handlers = {
     ready: function (frame) {
+      if (frame.texts) texts = frame.texts;
       if (!ui) build(frame);
-      say(ui.status, frame.online ? "" : "No agent is online right now; leave us a message.");
+      say(ui.status, frame.online ? "" : t("offline", "No agent is online right now; leave us a message."));
       var kept = load();
       if (kept && kept.token) {
         var resume = { type: "resume", token: kept.token };
@@ -97,7 +107,7 @@
       if (!frame.resumed) ui.startForm.reset();
       setBusy(false);
       showChat();
-      say(ui.status, frame.resumed ? "" : "Your request number is " + frame.ticket + ".");
+      say(ui.status, frame.resumed ? "" : t("number", "Your request number is %(ticket)s.").replace("%(ticket)s", frame.ticket));
       if (!ui.panel.hidden) ui.text.focus();
     },
     message: function (frame) {
@@ -133,7 +143,7 @@
         state.started = false;
         showStart();
       }
-      say(ui.alert, frame.message || "Something went wrong.");
+      say(ui.alert, frame.message || t("error", "Something went wrong."));
     },
     pong: function () {}
   };
@@ -163,8 +173,8 @@
     css.onload = css.onerror = function () { host.hidden = false; };
 
     var launcher = el("button", { type: "button", "class": "hd-launcher", "aria-expanded": "false", "aria-controls": "hd-panel" });
-    var close = el("button", { type: "button", "class": "hd-close", "aria-label": "Close chat", text: "×" });
-    var title = el("h2", { id: "hd-title", text: ready.desk || "Chat" });
+    var close = el("button", { type: "button", "class": "hd-close", "aria-label": t("close", "Close chat"), text: "×" });
+    var title = el("h2", { id: "hd-title", text: ready.desk || t("title", "Chat") });
     var greeting = el("p", { "class": "hd-greeting", text: ready.greeting || "" });
     var status = el("p", { "class": "hd-status", role: "status", "aria-live": "polite" });
     var alert = el("p", { "class": "hd-alert", role: "alert" });
@@ -172,19 +182,19 @@
     var name = el("input", { type: "text", autocomplete: "name", required: "", maxlength: "150" });
     var email = el("input", { type: "email", autocomplete: "email", required: "", maxlength: "254" });
     var first = el("textarea", { rows: "3", required: "", maxlength: String(ready.max_length || 4000) });
-    var startButton = el("button", { type: "submit", "class": "hd-primary", text: "Start chat" });
+    var startButton = el("button", { type: "submit", "class": "hd-primary", text: t("start", "Start chat") });
     var startForm = el("form", { "class": "hd-start", novalidate: "" }, [
-      field("hd-name", "Your name", name),
-      field("hd-email", "Your email address", email),
-      field("hd-first", "How can we help?", first),
+      field("hd-name", t("name", "Your name"), name),
+      field("hd-email", t("email", "Your email address"), email),
+      field("hd-first", t("first", "How can we help?"), first),
       startButton
     ]);
 
-    var log = el("ol", { "class": "hd-log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+    var log = el("ol", { "class": "hd-log", role: "log", "aria-live": "polite", "aria-label": t("messages", "Messages"), tabindex: "0" });
     var text = el("textarea", { id: "hd-text", rows: "2", required: "", maxlength: String(ready.max_length || 4000) });
-    var sendButton = el("button", { type: "submit", "class": "hd-primary", text: "Send" });
+    var sendButton = el("button", { type: "submit", "class": "hd-primary", text: t("send", "Send") });
     var compose = el("form", { "class": "hd-compose" }, [
-      el("label", { "for": "hd-text", "class": "hd-sr", text: "Your message" }), text, sendButton
+      el("label", { "for": "hd-text", "class": "hd-sr", text: t("message", "Your message") }), text, sendButton
     ]);
     var chat = el("div", { "class": "hd-chat", hidden: "" }, [log, compose]);
 
@@ -193,6 +203,7 @@
       greeting, status, alert, startForm, chat
     ]);
     var wrapper = el("div", { "class": "hd-root" }, [launcher, panel]);
+    if (ready.language) wrapper.setAttribute("lang", ready.language);
     if (ready.brand) wrapper.style.setProperty("--hd-brand", ready.brand);
     root.appendChild(css);
     root.appendChild(wrapper);
@@ -211,9 +222,9 @@
     startForm.addEventListener("submit", function (event) {
       event.preventDefault();
       say(alert, "");
-      var problem = !name.value.trim() ? [name, "Please enter your name."]
-        : !email.value.trim() || !email.checkValidity() ? [email, "Please enter a valid email address."]
-        : !first.value.trim() ? [first, "Please enter your message."] : null;
+      var problem = !name.value.trim() ? [name, t("need_name", "Please enter your name.")]
+        : !email.value.trim() || !email.checkValidity() ? [email, t("need_email", "Please enter a valid email address.")]
+        : !first.value.trim() ? [first, t("need_message", "Please enter your message.")] : null;
       if (problem) {
         say(alert, problem[1]);
         problem[0].focus();
@@ -222,7 +233,7 @@
       if (send({ type: "start", name: name.value.trim(), email: email.value.trim(), message: first.value })) {
         setBusy(true);
       } else {
-        say(alert, "The chat is reconnecting; please try again in a moment.");
+        say(alert, t("retry", "The chat is reconnecting; please try again in a moment."));
       }
     });
     compose.addEventListener("submit", function (event) {
@@ -234,7 +245,7 @@
         setBusy(true);
       } else {
         state.pending = null;
-        say(alert, "The chat is reconnecting; your message is kept here, please send it again in a moment.");
+        say(alert, t("kept", "The chat is reconnecting; your message is kept here, please send it again soon."));
       }
     });
     text.addEventListener("keydown", function (event) {
@@ -260,7 +271,9 @@
   }
 
   function updateLauncher() {
-    var label = state.unread ? "Chat with us (" + state.unread + " new)" : "Chat with us";
+    var label = state.unread
+      ? t("launcher_unread", "Chat with us (%(count)s new)").replace("%(count)s", state.unread)
+      : t("launcher", "Chat with us");
     ui.launcher.textContent = label;
   }
 
@@ -277,7 +290,7 @@
   function setBusy(busy) {
     ui.startButton.disabled = busy;
     ui.sendButton.disabled = busy;
-    ui.startButton.textContent = busy && !state.started ? "Starting…" : "Start chat";
+    ui.startButton.textContent = busy && !state.started ? t("starting", "Starting…") : t("start", "Start chat");
   }
 
   function say(node, text) {
@@ -288,7 +301,7 @@
   function addLine(frame) {
     var when = new Date(frame.at);
     var time = isNaN(when) ? "" : when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    var who = frame.author === "you" ? "You" : (frame.name || "Support");
+    var who = frame.author === "you" ? t("you", "You") : (frame.name || t("support", "Support"));
     var item = el("li", { "class": "hd-line hd-" + frame.author }, [
       el("span", { "class": "hd-meta" }, [
         el("span", { "class": "hd-who", text: who }),

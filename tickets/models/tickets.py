@@ -268,6 +268,14 @@ class Message(TenantOwned):
         CONTACT = "contact", _("Requester")
         SYSTEM = "system", _("System")
 
+    class Delivery(models.TextChoices):
+        """How a public message from the desk reached its requester, as it actually went out."""
+
+        EMAIL = "email", _("sent by email")
+        CHAT = "chat", _("sent in chat")
+        PORTAL = "portal", _("shown in portal")
+        NONE = "none", _("not sent")
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.PUBLIC)
     author_type = models.CharField(max_length=10, choices=Author)
@@ -296,6 +304,15 @@ class Message(TenantOwned):
     references = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the delivery code for the desk's public messages; blank while on its way, and
+    # for notes and requesters' own messages (their `channel` says how they came in).
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery, blank=True, default="", db_default=""
+    )
+    # To whom it went (an email address), or why it was not sent.
+    delivery_note = models.CharField(
+        _("delivery note"), max_length=300, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("message")

@@ -21,6 +21,7 @@ from tickets.selectors.contacts import (
     contact_tickets,
     identity_source_add,
 )
+from tickets.selectors.delivery import ReplyPath, chat_agents_online, reply_path
 from tickets.selectors.directory import (
     DeskDirectory,
     TeamEntry,
@@ -82,6 +83,7 @@ __all__ = [
     "Identity",
     "MergeToUndo",
     "QueuePage",
+    "ReplyPath",
     "TeamEntry",
     "active_category",
     "active_product",
@@ -94,6 +96,7 @@ __all__ = [
     "breaching_page",
     "breaching_rows_by_id",
     "category_subtree",
+    "chat_agents_online",
     "contact_for_user",
     "contact_identities",
     "contact_tickets",
@@ -117,6 +120,7 @@ __all__ = [
     "queue_rows",
     "queue_rows_by_id",
     "queue_tickets_base",
+    "reply_path",
     "requester_other_tickets",
     "requester_ticket",
     "requester_tickets",

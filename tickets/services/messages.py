@@ -155,8 +155,10 @@ def message_build(
     message_id: str = "",
     in_reply_to: str = "",
     references: str = "",
+    delivery: str = "",
 ) -> Message:
-    """An unsaved message of `ticket`'s thread, its HTML sanitised (or made from its text)."""
+    """An unsaved message of `ticket`'s thread, its HTML sanitised (or made from its text);
+    `delivery`: how a message of the desk went out, when it goes out as it is written."""
     message = Message(
         ticket=ticket,
         kind=kind,
@@ -171,6 +173,7 @@ def message_build(
         message_id=message_id[:255],
         in_reply_to=in_reply_to[:255],
         references=references,
+        delivery=delivery,
     )
     message.tenant_id = ticket.tenant_id
     return message

@@ -81,7 +81,7 @@ def acknowledgement_send(*, acknowledgement_id: int) -> AckOutcome:
     encoded, the ticket records that its requester could not be notified, and the error is
     not raised again. A transient failure before that is raised, for the caller to retry.
     """
-    from tickets import emails
+    from tickets import emails, selectors
 
     try:
         with transaction.atomic():
@@ -99,12 +99,16 @@ def acknowledgement_send(*, acknowledgement_id: int) -> AckOutcome:
             if ack.via == Acknowledgement.Via.EMAIL:
                 emails.send_acknowledgement(ack)
             else:
+                # The visitor reads it in the chat, while they stay; the words depend on
+                # whether an agent is there to join them.
+                online = selectors.chat_agents_online(ticket=ack.ticket)
                 message_add(
                     ticket=ack.ticket,
                     kind=Message.Kind.PUBLIC,
                     author_type=Message.Author.SYSTEM,
                     channel=Ticket.Channel.CHAT,
-                    text=emails.acknowledgement_chat_text(ack),
+                    text=emails.acknowledgement_chat_text(ack, agents_online=online),
+                    delivery=Message.Delivery.CHAT,
                 )
                 events.ticket_publish(ack.ticket, "ticket.replied")
             ack.sent_at = timezone.now()
@@ -155,34 +159,35 @@ def _acknowledgement_failed(acknowledgement_id: int, error: Exception) -> bool:
 
 
 def reply_notification_send(*, message_id: int) -> None:
-    """Mail an agent's public reply to the requester, once."""
-    from tickets import emails
+    """Deliver an agent's public reply to the requester, once, and record how it went out.
+
+    The way is the one the ticket page showed before sending (`selectors.reply_path`): the
+    open chat, email, the portal, or none (then the message says why it was not sent).
+    """
+    from tickets import emails, selectors
 
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("ticket__requester", "ticket__tenant", "author_user")
+            .select_related("ticket__requester__user", "ticket__tenant", "author_user")
             .filter(pk=message_id, notified_at=None, kind=Message.Kind.PUBLIC)
             .filter(author_type=Message.Author.AGENT)
             .first()
         )
         if message is None:
             return
-        requester, ticket = message.ticket.requester, message.ticket
-        # A chat visitor who has left gets the answer by mail, as the chat promised.
-        in_chat = ticket.channel == Ticket.Channel.CHAT and presence.visitor_online(
-            ticket.tenant_id, ticket.pk
-        )
-        if requester.email and not in_chat:
+        path = selectors.reply_path(ticket=message.ticket)
+        if path.via == Message.Delivery.EMAIL:
             emails.send_reply(message)
             events.event_record(
-                ticket=message.ticket,
-                kind=TicketEvent.Kind.NOTIFIED,
-                source="email",
-                to=requester.email,
+                ticket=message.ticket, kind=TicketEvent.Kind.NOTIFIED, source="email", to=path.to
             )
+        # A chat visitor still in the chat reads it there (their socket hears the ticket);
+        # one who has left gets it by mail, as the chat promised.
+        message.delivery, message.delivery_note = path.via, path.to or path.reason
         message.notified_at = timezone.now()
-        message.save(update_fields=["notified_at"])
+        message.save(update_fields=["notified_at", "delivery", "delivery_note"])
+        events.ticket_publish(message.ticket)
 
 
 def acknowledgements_sweep(*, now: datetime, older_than: timedelta = timedelta(minutes=1)) -> int:

@@ -85,6 +85,7 @@ def _ticket_page(
         "status_form": forms.StatusForm(initial={"status": ticket.status}),
         "next_statuses": [status for status in Ticket.Status if ticket.can_become(status)],
         "macros": macros.macros_for(agent=request.user),
+        "reply_path": selectors.reply_path(ticket=ticket),
     }
     status = 400 if any(getattr(f, "errors", None) for f in forms_.values()) else 200
     status = 409 if collision else status
@@ -124,11 +125,33 @@ def ticket_compose(request: TenantRequest, number: int) -> HttpResponse:
             if composed.collision:
                 # Someone answered while this agent was writing: show it, keep the draft.
                 return _ticket_page(request, ticket, composer=form, collision=composed.collision)
-            messages.success(
-                request, _("Note added.") if data["kind"] == "note" else _("Reply sent.")
-            )
+            if data["kind"] == "note":
+                messages.success(request, _("Note added."))
+            else:
+                _reply_outcome_say(request, selectors.reply_path(ticket=ticket))
             return redirect(ticket)
     return _ticket_page(request, ticket, composer=form)
+
+
+def _reply_outcome_say(request: TenantRequest, path: selectors.ReplyPath) -> None:
+    """Tell the agent truthfully where the reply they just wrote went (the delivery code
+    takes the same way)."""
+    Delivery = Message.Delivery
+    if path.via == Delivery.EMAIL:
+        messages.success(request, _("Reply sent by email to %(to)s.") % {"to": path.to})
+    elif path.via == Delivery.CHAT:
+        messages.success(request, _("Reply sent in the chat."))
+    elif path.via == Delivery.PORTAL:
+        messages.success(
+            request,
+            _("Reply saved: the requester sees it in the portal when they sign in."),
+        )
+    else:
+        messages.warning(
+            request,
+            _("Reply saved but not sent: %(reason)s. Add an email address to reach them.")
+            % {"reason": path.reason},
+        )
 
 
 def _loaded(request: TenantRequest) -> datetime | None:
