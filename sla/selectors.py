@@ -320,20 +320,6 @@ def ticket_clocks(*, ticket_id: int, now: datetime | None = None) -> list[ClockS
     ]
 
 
-def running_clocks() -> QuerySet[SlaClock]:
-    """Clocks counting down now, the soonest due first (a 'breaching soon' queue)."""
-    return (
-        SlaClock.objects.filter(state=SlaClock.State.RUNNING, due_at__isnull=False)
-        .select_related("ticket", "ticket__team", "ticket__assignee")
-        .order_by("due_at", "pk")
-    )
-
-
-def clocks_breaching_soon(*, now: datetime, within: timedelta) -> QuerySet[SlaClock]:
-    """Running clocks not yet breached that fall due within `within` from `now`."""
-    return running_clocks().filter(breached_at__isnull=True, due_at__lte=now + within)
-
-
 # --- what other apps read of the clocks (tickets' queues) ------------------------------------
 
 
